@@ -1,0 +1,162 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import { randomUUID } from 'node:crypto';
+import './platform/http/fastify-augment.js';
+import type { Registry } from './registry.js';
+import { OryError, ErrorId, notFound, unauthorized } from './platform/errors/errors.js';
+import { mountedUrl, type RouteSpec } from './platform/http/route-table.js';
+import { validatorCompiler } from './platform/http/validation.js';
+import { bearerToken } from './platform/http/bearer.js';
+import { allRoutes } from './routes.js';
+import { consolePlugin } from './console/plugin.js';
+
+const PROJECT_HOST = (baseDomain: string) =>
+  new RegExp(`^([a-z0-9][a-z0-9-]{0,62})\\.projects\\.${baseDomain.replace(/[.]/g, '\\.')}(?::\\d+)?$`, 'i');
+
+/** Builds the HTTP application: every plane, one route table, Ory's error shape everywhere. */
+export async function buildApp(registry: Registry, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  const { config } = registry;
+  const projectHost = PROJECT_HOST(config.baseDomain);
+
+  const app = Fastify({
+    logger:
+      opts.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            // Never log secrets: no headers, no query strings (flows carry tokens there), no bodies.
+            serializers: {
+              req: (req) => ({ method: req.method, path: req.url.split('?')[0], host: req.headers?.host, remoteAddress: req.ip }),
+              res: (res) => ({ statusCode: res.statusCode }),
+            },
+          },
+    bodyLimit: config.bodyLimit,
+    trustProxy: process.env.TRUST_PROXY === 'true',
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Project hosts are rewritten onto the `/p/{slug}` mount, so one route table serves both forms.
+    rewriteUrl(req) {
+      const url = req.url ?? '/';
+      const m = projectHost.exec(req.headers.host ?? '');
+      return m ? `/p/${m[1].toLowerCase()}${url === '/' ? '' : url}` : url;
+    },
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  await app.register(cookie);
+
+  // Form bodies (OAuth2 token endpoint, browser self-service flows) and plain text (OPL).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of new URLSearchParams(body as string)) {
+      const prev = out[k];
+      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+    done(null, out);
+  });
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    registry.metrics.observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
+  app.setNotFoundHandler((req, reply) => sendError(notFound(`No route ${req.method} ${req.url.split('?')[0]}.`), req, reply));
+
+  await app.register(consolePlugin, { registry });
+
+  for (const spec of allRoutes(registry)) registerRoute(app, registry, spec);
+  return app;
+}
+
+function registerRoute(app: FastifyInstance, registry: Registry, spec: RouteSpec): void {
+  app.route({
+    method: spec.method,
+    url: mountedUrl(spec),
+    schema: spec.schema,
+    bodyLimit: spec.bodyLimit,
+    // Credentials are checked before the body is even parsed: an unauthenticated caller learns
+    // nothing about what the route would accept.
+    onRequest: async (req) => authenticate(registry, spec, req),
+    handler: spec.handler as never,
+  });
+}
+
+async function authenticate(registry: Registry, spec: RouteSpec, req: FastifyRequest): Promise<void> {
+  if (spec.plane === 'project') {
+    const slug = (req.params as { slug?: string }).slug ?? '';
+    const project = await registry.projects.bySlug(slug);
+    if (!project) throw notFound('No project is reachable at this address.');
+    req.project = project;
+  }
+  switch (spec.credential) {
+    case 'none':
+      return;
+    case 'project': {
+      const token = bearerToken(req);
+      if (!token) throw unauthorized();
+      const result = await registry.keys.verify(token);
+      // A workspace key, another project's key, an expired or revoked key: all the same 401.
+      if (!result.ok || result.key.kind !== 'project' || result.key.projectId !== req.project!.id) throw unauthorized();
+      req.principal = { kind: 'project-key', keyId: result.key.id, projectId: req.project!.id, workspaceId: result.key.workspaceId, ownerId: result.key.ownerId };
+      return;
+    }
+    case 'management': {
+      const token = bearerToken(req);
+      if (token) {
+        const result = await registry.keys.verify(token);
+        if (!result.ok || result.key.kind !== 'workspace') throw unauthorized();
+        req.principal = { kind: 'workspace-key', keyId: result.key.id, workspaceId: result.key.workspaceId, ownerId: result.key.ownerId };
+        return;
+      }
+      const user = await registry.consoleSessions.authenticate(req);
+      if (!user) throw unauthorized('The request could not be authorized: a workspace API key or a console session is required.');
+      req.principal = user;
+      return;
+    }
+    case 'console': {
+      const user = await registry.consoleSessions.authenticate(req);
+      if (!user) throw unauthorized('A console session is required.');
+      req.principal = user;
+      return;
+    }
+  }
+}
+
+/** Renders any error in Ory's shape. Unknown errors become a generic 500, logged, never echoed. */
+export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const ory = toOryError(err);
+  if (ory.code >= 500) req.log.error({ err }, 'unhandled error');
+  if (ory.headers) reply.headers(ory.headers);
+  return reply.status(ory.code).type('application/json; charset=utf-8').send(ory.toBody(req.id));
+}
+
+function toOryError(err: unknown): OryError {
+  if (err instanceof OryError) return err;
+  const e = err as FastifyError & { validation?: unknown; validationContext?: string };
+  if (e?.validation) {
+    const where = e.validationContext ?? 'request';
+    return new OryError(400, 'The request was malformed or contained invalid parameters', `${where}${e.message.replace(/^(body|querystring|params|headers)/, '')}`.trim(), ErrorId.validationFailed);
+  }
+  switch (e?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new OryError(413, 'The request body is too large', 'The request body exceeds the size limit.', ErrorId.payloadTooLarge);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new OryError(415, 'Unsupported media type', 'This content type is not accepted here; send application/json.', ErrorId.unsupportedMediaType);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new OryError(400, 'The request was malformed or contained invalid parameters', 'The JSON body is empty.', ErrorId.invalidJson);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new OryError(400, 'The request was malformed or contained invalid parameters', 'The body is not valid JSON.', ErrorId.invalidJson);
+  }
+  if (err instanceof SyntaxError || e?.statusCode === 400) {
+    return new OryError(400, 'The request was malformed or contained invalid parameters', 'The body could not be parsed.', ErrorId.invalidJson);
+  }
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new OryError(e.statusCode, 'The request could not be processed', e.code ?? 'client_error', ErrorId.badRequest);
+  }
+  return new OryError(500, 'An internal server error occurred, please contact the system administrator', undefined, ErrorId.internal);
+}

@@ -1,0 +1,91 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../platform/config/config.js';
+import { openStore } from '../platform/db/database.js';
+import { migrateToLatest } from '../platform/db/migrate.js';
+import { createRegistry, type Registry } from '../registry.js';
+import { startServer } from '../server.js';
+
+const program = new Command();
+program.name('gatehouse').description('Gatehouse: a self-hostable control plane for identity projects.').showHelpAfterError();
+
+function email(value: string): string {
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new InvalidArgumentError('not an email address.');
+  return value;
+}
+
+/** Runs `fn` with a registry and closes it afterwards; errors print one line and exit 1. */
+async function withRegistry<T>(fn: (r: Registry) => Promise<T>): Promise<T> {
+  const registry = await createRegistry(loadConfig());
+  try {
+    return await fn(registry);
+  } finally {
+    await registry.close();
+  }
+}
+
+program
+  .command('serve')
+  .description('Serve every plane (the default of `npm start`). Migrates the store first.')
+  .action(async () => {
+    const { app } = await startServer(loadConfig());
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        app.log.info({ signal }, 'shutting down');
+        app.close().then(() => process.exit(0), () => process.exit(1));
+      });
+    }
+  });
+
+program
+  .command('migrate')
+  .description('Apply pending database migrations and exit.')
+  .action(async () => {
+    const store = openStore(loadConfig().databaseUrl);
+    try {
+      const applied = await migrateToLatest(store);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
+    } finally {
+      await store.close();
+    }
+  });
+
+program
+  .command('bootstrap')
+  .description('Create (or reuse) a console user, create a workspace they own, and print a new workspace API key once.')
+  .requiredOption('--email <email>', 'the console user who owns the workspace', email)
+  .requiredOption('--workspace <name>', 'name of the workspace to create')
+  .option('--key-name <name>', 'name of the workspace API key', 'bootstrap')
+  .option('--json', 'print JSON: {"workspace": {...}, "api_key": {..., "value": "ory_wak_..."}}')
+  .action(async (opts: { email: string; workspace: string; keyName: string; json?: boolean }) => {
+    const out = await withRegistry(async (r) => {
+      const { user } = await r.tenancy.users.findOrCreate(opts.email);
+      const workspace = await r.tenancy.workspaces.createOwnedBy(user.id, opts.workspace);
+      const api_key = await r.keys.issue({ kind: 'workspace', workspaceId: workspace.id }, { name: opts.keyName, ownerId: user.id });
+      return { user, workspace, api_key };
+    });
+    if (opts.json) {
+      console.log(JSON.stringify({ workspace: out.workspace, api_key: out.api_key }, null, 2));
+    } else {
+      console.log(`Workspace "${out.workspace.name}" (${out.workspace.id}) is owned by ${out.user.email}.`);
+      console.log(`Workspace API key "${out.api_key.name}" (shown only this once):\n\n  ${out.api_key.value}\n`);
+    }
+  });
+
+const invites = program.command('invites').description('Workspace invites.');
+invites
+  .command('accept')
+  .description('Accept a workspace invite as the console user with this email (created if needed).')
+  .requiredOption('--token <token>', 'the invite token from the invite link')
+  .requiredOption('--email <email>', 'the console user accepting the invite', email)
+  .action(async (opts: { token: string; email: string }) => {
+    const res = await withRegistry(async (r) => {
+      const { user } = await r.tenancy.users.findOrCreate(opts.email);
+      return r.tenancy.members.accept(opts.token, user.id);
+    });
+    console.log(`${opts.email} is now a ${res.role} of workspace ${res.workspace_id}.`);
+  });
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  console.error(`gatehouse: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+// Key format (DESIGN.md §4): {prefix}{body}; body = 40 base62 characters of CSPRNG output followed by a
+// 6-character base62 CRC32 of everything before it. The checksum lets us (and secret scanners) reject
+// mistyped or random strings with no I/O at all.
+
+export type KeyKind = 'workspace' | 'project';
+
+export const KEY_PREFIX = { workspace: 'ory_wak_', project: 'ory_pat_' } as const;
+/** Imported keys of Ory's older format: accepted where imported, never issued. */
+export const LEGACY_PROJECT_PREFIX = 'ory_apikey_';
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const RANDOM_LENGTH = 40;
+const CHECKSUM_LENGTH = 6;
+const MAX_KEY_LENGTH = 256;
+
+function base62(n: number, width: number): string {
+  let out = '';
+  for (let i = 0; i < width; i++) {
+    out = ALPHABET[n % 62] + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
+}
+
+/** Uniform base62 characters from the CSPRNG (rejection sampling avoids modulo bias). */
+function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248 && out.length < length) out += ALPHABET[byte % 62];
+    }
+  }
+  return out;
+}
+
+const checksum = (s: string) => base62(crc32(s), CHECKSUM_LENGTH);
+
+/** Generates a new key of `kind`. The caller shows it once and stores only `hashApiKey` of it. */
+export function generateApiKey(kind: KeyKind): string {
+  const head = KEY_PREFIX[kind] + randomBase62(RANDOM_LENGTH);
+  return head + checksum(head);
+}
+
+/**
+ * Classifies a presented credential without I/O: which kind of key it claims to be, or null when it
+ * is not a well-formed key (wrong prefix, bad alphabet, too short, or a checksum that does not match).
+ */
+export function parseApiKey(raw: string): KeyKind | null {
+  if (raw.length > MAX_KEY_LENGTH) return null;
+  if (raw.startsWith(LEGACY_PROJECT_PREFIX)) {
+    // Legacy keys carry no checksum; only their shape can be checked here.
+    return /^ory_apikey_[A-Za-z0-9_-]{16,}$/.test(raw) ? 'project' : null;
+  }
+  const kind: KeyKind | null = raw.startsWith(KEY_PREFIX.workspace) ? 'workspace' : raw.startsWith(KEY_PREFIX.project) ? 'project' : null;
+  if (!kind) return null;
+  const body = raw.slice(KEY_PREFIX[kind].length);
+  if (body.length < 32 + CHECKSUM_LENGTH || !/^[0-9A-Za-z]+$/.test(body)) return null;
+  const head = raw.slice(0, raw.length - CHECKSUM_LENGTH);
+  return checksum(head) === raw.slice(-CHECKSUM_LENGTH) ? kind : null;
+}
+
+/** The database lookup value for a key: HMAC-SHA256 under the server secret, hex. */
+export function hashApiKey(secret: string, raw: string): string {
+  return createHmac('sha256', secret).update(raw).digest('hex');
+}

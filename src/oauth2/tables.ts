@@ -1,0 +1,3 @@
+// Tables of the oauth2 domain, merged into the typed Database (src/platform/db/schema.ts).
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface OAuth2Tables {}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/** Runtime configuration, read once from the environment (DESIGN.md §6). */
+export interface Config {
+  host: string;
+  port: number;
+  /** `sqlite:/path/file.sqlite` or `postgres://...`. */
+  databaseUrl: string;
+  baseDomain: string;
+  logLevel: string;
+  /** Server secret for HMACs of API keys and other tokens. Never logged. */
+  secret: string;
+  dataDir: string;
+  /** How long a verified key may be served from the in-process cache (the cross-node backstop). */
+  keyCacheTtlMs: number;
+  /** How often buffered `last_used_at` writes are flushed. */
+  lastUsedFlushMs: number;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+}
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Reads the configuration; creates the data folder and the generated secret on first use. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.DATA_DIR ?? 'data');
+  const databaseUrl = env.DATABASE_URL?.trim() || `sqlite:${join(dataDir, 'gatehouse.sqlite')}`;
+  const port = Number(env.PORT ?? 4000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);
+  const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.has(logLevel)) throw new Error(`LOG_LEVEL must be one of ${[...LOG_LEVELS].join(', ')}`);
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port,
+    databaseUrl,
+    baseDomain: (env.BASE_DOMAIN ?? 'localhost').toLowerCase(),
+    logLevel,
+    secret: env.SECRETS_DEFAULT?.trim() || loadOrCreateSecret(dataDir),
+    dataDir,
+    keyCacheTtlMs: Number(env.KEY_CACHE_TTL_MS ?? 10_000),
+    lastUsedFlushMs: Number(env.LAST_USED_FLUSH_MS ?? 5_000),
+    bodyLimit: Number(env.BODY_LIMIT ?? 1024 * 1024),
+  };
+}
+
+/** The embedded default: a random secret kept (mode 0600) in the data folder and reused. */
+function loadOrCreateSecret(dataDir: string): string {
+  const file = join(dataDir, 'secret');
+  if (existsSync(file)) {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret.length >= 32) return secret;
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'w' });
+  chmodSync(file, 0o600);
+  return secret;
+}

@@ -1,0 +1,30 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { Store } from './database.js';
+import * as m0001 from './migrations/0001-foundation.js';
+import * as m0002 from './migrations/0002-identity.js';
+import * as m0003 from './migrations/0003-oauth2.js';
+import * as m0004 from './migrations/0004-permissions.js';
+import * as m0005 from './migrations/0005-console.js';
+
+// Listed statically so the compiled build needs no directory scan; names sort in apply order.
+const migrations: Record<string, Migration> = {
+  '0001-foundation': m0001,
+  '0002-identity': m0002,
+  '0003-oauth2': m0003,
+  '0004-permissions': m0004,
+  '0005-console': m0005,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/**
+ * Applies every pending migration. Safe to run from several processes at once: Kysely takes a
+ * lock row for the duration. Throws with the failing migration's name on error.
+ */
+export async function migrateToLatest(store: Store): Promise<string[]> {
+  const migrator = new Migrator({ db: store.db, provider, migrationTableName: 'gatehouse_migrations', migrationLockTableName: 'gatehouse_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

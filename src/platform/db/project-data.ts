@@ -1,0 +1,15 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/**
+ * Every table that holds project data (each has a `project_id` column). Purging a project deletes its
+ * rows from each, children first. A domain that adds a project-data table adds it here.
+ */
+export const PROJECT_DATA_TABLES: (keyof Database)[] = ['organization_domains', 'organizations'];
+
+/** Deletes all data of `projectId`. Call inside the purge transaction. */
+export async function deleteProjectData(trx: Kysely<Database>, projectId: string): Promise<void> {
+  for (const table of PROJECT_DATA_TABLES) {
+    await trx.deleteFrom(table as 'organizations').where('project_id', '=', projectId).execute();
+  }
+}

@@ -1,0 +1,80 @@
+import { STATUS_CODES } from 'node:http';
+
+/**
+ * Stable, snake_case error ids. One list for the whole product so clients can switch on them.
+ * Domains add their ids here rather than inventing strings at the call site.
+ */
+export const ErrorId = {
+  badRequest: 'bad_request',
+  invalidJson: 'invalid_json',
+  validationFailed: 'validation_failed',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  notFound: 'not_found',
+  conflict: 'conflict',
+  payloadTooLarge: 'payload_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  tooManyRequests: 'too_many_requests',
+  internal: 'internal_server_error',
+  lastOwner: 'last_owner',
+  revisionMismatch: 'revision_mismatch',
+  domainTaken: 'organization_domain_taken',
+  // identity plane
+  sessionInactive: 'session_inactive',
+  sessionAal2Required: 'session_aal2_required',
+  identityExists: 'identity_already_exists',
+  selfServiceFlowExpired: 'self_service_flow_expired',
+  securityCsrfViolation: 'security_csrf_violation',
+  browserLocationChangeRequired: 'browser_location_change_required',
+} as const;
+export type ErrorId = (typeof ErrorId)[keyof typeof ErrorId];
+
+/** An error that is safe to show to the caller: it is rendered in Ory's shape with its own message. */
+export class OryError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly reason?: string,
+    readonly id?: string,
+    readonly details?: Record<string, unknown>,
+    /** Extra response headers, such as Retry-After. */
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'OryError';
+  }
+
+  get status(): string {
+    return STATUS_CODES[this.code] ?? 'Error';
+  }
+
+  /** Ory's body: `{"error":{code,status,id,message,reason,details,request}}`. */
+  toBody(requestId: string): { error: Record<string, unknown> } {
+    const error: Record<string, unknown> = { code: this.code, status: this.status, message: this.message };
+    if (this.id) error.id = this.id;
+    if (this.reason) error.reason = this.reason;
+    if (this.details) error.details = this.details;
+    error.request = requestId;
+    return { error };
+  }
+}
+
+export const badRequest = (reason: string, id: string = ErrorId.badRequest, details?: Record<string, unknown>) =>
+  new OryError(400, 'The request was malformed or contained invalid parameters', reason, id, details);
+
+export const unauthorized = (reason = 'The request could not be authorized: a valid API key is required.') =>
+  new OryError(401, 'The request could not be authorized', reason, ErrorId.unauthorized);
+
+export const forbidden = (reason = 'The credential may not perform this action.') =>
+  new OryError(403, 'The requested action was forbidden', reason, ErrorId.forbidden);
+
+export const notFound = (reason = 'The requested resource could not be found.') =>
+  new OryError(404, 'The requested resource could not be found', reason, ErrorId.notFound);
+
+export const conflict = (reason: string, id: string = ErrorId.conflict) =>
+  new OryError(409, 'The resource could not be created due to a conflict', reason, id);
+
+export const tooManyRequests = (retryAfterSeconds: number, reason = 'Too many requests; retry later.') =>
+  new OryError(429, 'Too many requests', reason, ErrorId.tooManyRequests, undefined, {
+    'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+  });

@@ -1,0 +1,62 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+
+/**
+ * Where a route is served (DESIGN.md §2):
+ * - `management`: the Management API on the console host (`api.console.{BASE_DOMAIN}` or the local host).
+ * - `project`: a project's API on `{slug}.projects.{BASE_DOMAIN}` or `/p/{slug}`; mounted under `/p/:slug`.
+ * - `console`: the web console's own server routes (sign-in, sessions), on the console host.
+ * - `system`: health and metrics, on every host.
+ */
+export type Plane = 'management' | 'project' | 'console' | 'system';
+
+/**
+ * Which credential a route accepts. Deny by default: every route names one.
+ * - `none`: nobody needs a key (frontend APIs, health). An end-user session may still be read by the handler.
+ * - `management`: a workspace API key or a console session; the handler then checks the tenant and role.
+ * - `project`: a project API key of the project the request resolved to.
+ * - `console`: a console session only (things only a person does, such as accepting an invite).
+ */
+export type Credential = 'none' | 'management' | 'project' | 'console';
+
+export interface RouteSchemas {
+  body?: TSchema;
+  querystring?: TSchema;
+  params?: TSchema;
+  headers?: TSchema;
+  response?: Record<number, TSchema>;
+}
+
+type In<S, K extends keyof RouteSchemas> = S extends { [P in K]: infer T extends TSchema } ? Static<T> : unknown;
+
+export type RouteRequest<S extends RouteSchemas> = FastifyRequest<{
+  Body: In<S, 'body'>;
+  Querystring: In<S, 'querystring'>;
+  Params: In<S, 'params'> & Record<string, string>;
+  Headers: In<S, 'headers'>;
+}>;
+
+export interface RouteSpec<S extends RouteSchemas = RouteSchemas> {
+  method: HTTPMethods;
+  /** Path within its plane, in Fastify syntax (`/projects/:project_id`). */
+  url: string;
+  plane: Plane;
+  credential: Credential;
+  /** The SDK operation this implements, for documentation and the SDK coverage test. */
+  operation?: string;
+  schema?: S;
+  /** Overrides the server-wide body limit (bytes). */
+  bodyLimit?: number;
+  /** Content types this route parses besides JSON (e.g. `application/x-www-form-urlencoded`). */
+  handler(req: RouteRequest<S>, reply: FastifyReply): Promise<unknown> | unknown;
+}
+
+/** Declares a route with its request types inferred from its schemas. */
+export function defineRoute<S extends RouteSchemas>(spec: RouteSpec<S>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+/** The path a route is reachable at on the local host: project routes live under `/p/:slug`. */
+export function mountedUrl(spec: Pick<RouteSpec, 'plane' | 'url'>): string {
+  return spec.plane === 'project' ? `/p/:slug${spec.url === '/' ? '' : spec.url}` : spec.url;
+}

@@ -1,0 +1,56 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Config } from './platform/config/config.js';
+import { openStore, type Store } from './platform/db/database.js';
+import type { Database } from './platform/db/schema.js';
+import { createNotifier, type Notifier } from './platform/db/notifier.js';
+import { migrateToLatest } from './platform/db/migrate.js';
+import { noConsoleSessions, type ConsoleSessionResolver } from './platform/auth/console-sessions.js';
+import { Metrics } from './platform/http/metrics.js';
+import { KeyService } from './keys/key-service.js';
+import { ProjectResolver } from './tenancy/project-resolver.js';
+import { TenancyService } from './tenancy/tenancy-service.js';
+
+/**
+ * The typed registry that wires the app (STYLE.md: no DI container). Modules take only what they
+ * use, e.g. `Pick<Registry, 'db' | 'keys'>`.
+ */
+export interface Registry {
+  config: Config;
+  store: Store;
+  db: Kysely<Database>;
+  notifier: Notifier;
+  keys: KeyService;
+  projects: ProjectResolver;
+  tenancy: TenancyService;
+  consoleSessions: ConsoleSessionResolver;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/** Opens the store, migrates it (unless told not to) and builds every service. */
+export async function createRegistry(config: Config, opts: { migrate?: boolean; log?: Pick<FastifyBaseLogger, 'error' | 'warn'> } = {}): Promise<Registry> {
+  const store = openStore(config.databaseUrl);
+  if (opts.migrate !== false) await migrateToLatest(store);
+  const onError = (err: unknown) => opts.log?.error({ err }, 'background task failed');
+  const notifier = createNotifier(store, onError);
+  const keys = new KeyService({ db: store.db, notifier, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError });
+  const projects = new ProjectResolver(store.db, notifier);
+  const registry: Registry = {
+    config,
+    store,
+    db: store.db,
+    notifier,
+    keys,
+    projects,
+    tenancy: new TenancyService({ db: store.db, keys, notifier, config }),
+    consoleSessions: noConsoleSessions,
+    metrics: new Metrics(),
+    async close() {
+      await keys.close();
+      await notifier.close();
+      await store.close();
+    },
+  };
+  return registry;
+}

@@ -1,0 +1,69 @@
+import type { OrganizationsTable, ProjectsTable, UsersTable, WorkspacesTable } from '../platform/db/schema.js';
+import type { Role } from './access.js';
+
+// Wire models of the Management API, shaped as @ory/client 1.22 expects them.
+
+export function toWorkspace(row: WorkspacesTable) {
+  return { id: row.id, name: row.name, created_at: row.created_at, updated_at: row.updated_at, subscription_id: null, subscription_plan: null };
+}
+
+export interface BasicOrganization {
+  id: string;
+  label: string;
+  domains: string[];
+  session_lifespan?: string;
+}
+
+export function toProject(row: ProjectsTable, organizations: BasicOrganization[]) {
+  return {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    environment: row.environment,
+    home_region: row.home_region,
+    state: row.state,
+    revision_id: row.revision_id,
+    workspace_id: row.workspace_id,
+    organizations,
+    cors_admin: JSON.parse(row.cors_admin),
+    cors_public: JSON.parse(row.cors_public),
+    services: {
+      identity: { config: JSON.parse(row.identity_config) },
+      oauth2: { config: JSON.parse(row.oauth2_config) },
+      permission: { config: JSON.parse(row.permission_config) },
+    },
+  };
+}
+export type ProjectModel = ReturnType<typeof toProject>;
+
+export function toProjectMetadata(row: ProjectsTable, baseDomain: string) {
+  return {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    environment: row.environment,
+    home_region: row.home_region,
+    state: row.state,
+    workspace_id: row.workspace_id,
+    hosts: [`${row.slug}.projects.${baseDomain}`],
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    subscription_id: null,
+    subscription_plan: null,
+  };
+}
+
+export function toMember(user: UsersTable, role: Role) {
+  return { id: user.id, email: user.email, name: user.name, email_verified: false, role, source: 'workspace' as const };
+}
+
+export function toOrganization(row: OrganizationsTable, domains: string[]) {
+  const org: { id: string; label: string; domains: string[]; created_at: string; session_lifespan?: string } = {
+    id: row.id,
+    label: row.label,
+    domains,
+    created_at: row.created_at,
+  };
+  if (row.session_lifespan) org.session_lifespan = row.session_lifespan;
+  return org;
+}

@@ -1,0 +1,65 @@
+import { LRUCache } from 'lru-cache';
+import type { Kysely } from 'kysely';
+import type { Database, ProjectsTable } from '../platform/db/schema.js';
+import type { Notifier } from '../platform/db/notifier.js';
+
+/** A project as the project planes see it: parsed config, ready for the handlers. */
+export interface ResolvedProject {
+  id: string;
+  slug: string;
+  workspaceId: string;
+  name: string;
+  environment: ProjectsTable['environment'];
+  revisionId: string;
+  services: {
+    identity: { config: Record<string, any> };
+    oauth2: { config: Record<string, any> };
+    permission: { config: Record<string, any> };
+  };
+}
+
+export function rowToResolvedProject(row: ProjectsTable): ResolvedProject {
+  return {
+    id: row.id,
+    slug: row.slug,
+    workspaceId: row.workspace_id,
+    name: row.name,
+    environment: row.environment,
+    revisionId: row.revision_id,
+    services: {
+      identity: { config: JSON.parse(row.identity_config) },
+      oauth2: { config: JSON.parse(row.oauth2_config) },
+      permission: { config: JSON.parse(row.permission_config) },
+    },
+  };
+}
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * Finds the running project behind a slug for every project-plane request. Cached briefly: a config
+ * write invalidates the entry on this node at once and on other nodes through the notifier; the
+ * one-second TTL bounds staleness if a message is lost. Purged and halted projects resolve to null.
+ */
+export class ProjectResolver {
+  private readonly cache = new LRUCache<string, { project: ResolvedProject | null }>({ max: 10_000, ttl: 1000 });
+
+  constructor(private readonly db: Kysely<Database>, notifier: Notifier) {
+    notifier.subscribe((m) => {
+      if (m.type === 'project') {
+        if (m.slug) this.cache.delete(m.slug);
+        else this.cache.clear();
+      }
+    });
+  }
+
+  async bySlug(slug: string): Promise<ResolvedProject | null> {
+    if (!SLUG.test(slug)) return null;
+    const hit = this.cache.get(slug);
+    if (hit) return hit.project;
+    const row = await this.db.selectFrom('projects').selectAll().where('slug', '=', slug).where('state', '=', 'running').executeTakeFirst();
+    const project = row ? rowToResolvedProject(row) : null;
+    this.cache.set(slug, { project });
+    return project;
+  }
+}

@@ -1,0 +1,233 @@
+import { Type } from '@sinclair/typebox';
+import type { Registry } from '../registry.js';
+import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
+import { Email, Id, Name, Role } from '../platform/http/schemas.js';
+import { PageQuery } from '../platform/http/pagination.js';
+import { deleteProjectData } from '../platform/db/project-data.js';
+import { notFound } from '../platform/errors/errors.js';
+import { isUuid } from '../platform/ids.js';
+
+const Environment = Type.Union([Type.Literal('prod'), Type.Literal('stage'), Type.Literal('dev')]);
+const HomeRegion = Type.Union(['eu-central', 'asia-northeast', 'us-east', 'us-west', 'eu', 'asia', 'us', 'global'].map((r) => Type.Literal(r)));
+const Cors = Type.Object({ enabled: Type.Optional(Type.Boolean()), origins: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 100 })) }, { additionalProperties: false });
+const ServiceConfig = Type.Object({ config: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false });
+const JsonPatch = Type.Array(
+  Type.Object(
+    {
+      op: Type.Union([Type.Literal('add'), Type.Literal('remove'), Type.Literal('replace'), Type.Literal('move'), Type.Literal('copy'), Type.Literal('test')]),
+      path: Type.String({ maxLength: 1024 }),
+      from: Type.Optional(Type.String({ maxLength: 1024 })),
+      value: Type.Optional(Type.Unknown()),
+    },
+    { additionalProperties: false },
+  ),
+  { minItems: 1, maxItems: 500 },
+);
+const OrganizationBody = Type.Object(
+  {
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    domains: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 100 })),
+    session_lifespan: Type.Optional(Type.String({ maxLength: 32, pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$' })),
+    default_region: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+const ProjectParams = Type.Object({ project_id: Id });
+
+export function tenancyRoutes(r: Registry): RouteSpec[] {
+  const { workspaces, projects, members, organizations } = r.tenancy;
+  return [
+    // Workspaces
+    defineRoute({
+      method: 'POST', url: '/workspaces', plane: 'management', credential: 'management', operation: 'createWorkspace',
+      schema: { body: Type.Object({ name: Name }, { additionalProperties: false }) },
+      handler: async (req, reply) => reply.status(201).send(await workspaces.create(req.principal!, req.body.name)),
+    }),
+    defineRoute({
+      method: 'GET', url: '/workspaces', plane: 'management', credential: 'management', operation: 'listWorkspaces',
+      schema: { querystring: Type.Object(PageQuery, { additionalProperties: false }) },
+      handler: async (req) => workspaces.list(req.principal!, req.query.page_size, req.query.page_token),
+    }),
+    defineRoute({
+      method: 'GET', url: '/workspaces/:workspace', plane: 'management', credential: 'management', operation: 'getWorkspace',
+      schema: { params: Type.Object({ workspace: Id }) },
+      handler: async (req) => (isUuid(req.params.workspace) ? workspaces.get(req.principal, req.params.workspace) : Promise.reject(notFound())),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/workspaces/:workspace', plane: 'management', credential: 'management', operation: 'updateWorkspace',
+      schema: {
+        params: Type.Object({ workspace: Id }),
+        body: Type.Object({ name: Name, access_policy: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+      },
+      handler: async (req) => (isUuid(req.params.workspace) ? workspaces.rename(req.principal, req.params.workspace, req.body.name) : Promise.reject(notFound())),
+    }),
+    defineRoute({
+      method: 'GET', url: '/workspaces/:workspace/projects', plane: 'management', credential: 'management', operation: 'listWorkspaceProjects',
+      schema: { params: Type.Object({ workspace: Id }), querystring: Type.Object(PageQuery) },
+      handler: async (req) => projects.listOfWorkspace(req.principal, req.params.workspace),
+    }),
+
+    // Workspace members and invites (no SDK call; Gatehouse's own, in Ory's conventions)
+    defineRoute({
+      method: 'GET', url: '/workspaces/:workspace/members', plane: 'management', credential: 'management',
+      schema: { params: Type.Object({ workspace: Id }) },
+      handler: async (req) => members.list(req.principal, req.params.workspace),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/workspaces/:workspace/members/:member', plane: 'management', credential: 'management',
+      schema: { params: Type.Object({ workspace: Id, member: Id }), body: Type.Object({ role: Role }, { additionalProperties: false }) },
+      handler: async (req) => members.changeRole(req.principal, req.params.workspace, req.params.member, req.body.role),
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/workspaces/:workspace/members/:member', plane: 'management', credential: 'management',
+      schema: { params: Type.Object({ workspace: Id, member: Id }) },
+      handler: async (req, reply) => {
+        await members.remove(req.principal, req.params.workspace, req.params.member);
+        return reply.status(204).send();
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/workspaces/:workspace/invites', plane: 'management', credential: 'management',
+      schema: { params: Type.Object({ workspace: Id }) },
+      handler: async (req) => members.listInvites(req.principal, req.params.workspace),
+    }),
+    defineRoute({
+      method: 'POST', url: '/workspaces/:workspace/invites', plane: 'management', credential: 'management',
+      schema: { params: Type.Object({ workspace: Id }), body: Type.Object({ email: Email, role: Role }, { additionalProperties: false }) },
+      handler: async (req, reply) => reply.status(201).send(await members.invite(req.principal, req.params.workspace, req.body)),
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/workspaces/:workspace/invites/:invite', plane: 'management', credential: 'management',
+      schema: { params: Type.Object({ workspace: Id, invite: Id }) },
+      handler: async (req, reply) => {
+        await members.revokeInvite(req.principal, req.params.workspace, req.params.invite);
+        return reply.status(204).send();
+      },
+    }),
+
+    // Projects
+    defineRoute({
+      method: 'POST', url: '/projects', plane: 'management', credential: 'management', operation: 'createProject',
+      schema: {
+        body: Type.Object({ name: Name, environment: Environment, workspace_id: Type.Optional(Id), home_region: Type.Optional(HomeRegion) }, { additionalProperties: false }),
+      },
+      handler: async (req, reply) => reply.status(201).send(await projects.create(req.principal!, req.body)),
+    }),
+    defineRoute({
+      method: 'GET', url: '/projects', plane: 'management', credential: 'management', operation: 'listProjects',
+      handler: async (req) => projects.list(req.principal!),
+    }),
+    defineRoute({
+      method: 'GET', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'getProject',
+      schema: { params: ProjectParams },
+      handler: async (req) => projects.get(req.principal, req.params.project_id),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'setProject',
+      schema: {
+        params: ProjectParams,
+        body: Type.Object(
+          {
+            name: Name,
+            cors_admin: Cors,
+            cors_public: Cors,
+            // Organizations are managed through their own endpoints; the list here is accepted and ignored.
+            organizations: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 1000 })),
+            services: Type.Object(
+              {
+                identity: Type.Optional(ServiceConfig),
+                oauth2: Type.Optional(ServiceConfig),
+                permission: Type.Optional(ServiceConfig),
+                account_experience: Type.Optional(Type.Unknown()),
+                talos: Type.Optional(Type.Unknown()),
+              },
+              { additionalProperties: false },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      handler: async (req) => {
+        const current = await projects.get(req.principal, req.params.project_id);
+        const s = req.body.services;
+        return projects.set(req.principal, req.params.project_id, {
+          name: req.body.name,
+          cors_admin: req.body.cors_admin,
+          cors_public: req.body.cors_public,
+          services: {
+            identity: s.identity ?? current.services.identity,
+            oauth2: s.oauth2 ?? current.services.oauth2,
+            permission: s.permission ?? current.services.permission,
+          },
+        });
+      },
+    }),
+    defineRoute({
+      method: 'PATCH', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'patchProject',
+      schema: { params: ProjectParams, body: JsonPatch },
+      handler: async (req) => projects.patch(req.principal, req.params.project_id, req.body),
+    }),
+    defineRoute({
+      method: 'PATCH', url: '/projects/:project_id/revision/:revision_id', plane: 'management', credential: 'management', operation: 'patchProjectWithRevision',
+      schema: { params: Type.Object({ project_id: Id, revision_id: Id }), body: JsonPatch },
+      handler: async (req) => projects.patch(req.principal, req.params.project_id, req.body, req.params.revision_id),
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'purgeProject',
+      schema: { params: ProjectParams },
+      handler: async (req, reply) => {
+        await projects.purge(req.principal, req.params.project_id, deleteProjectData);
+        return reply.status(204).send();
+      },
+    }),
+
+    // Project members are the members of its workspace.
+    defineRoute({
+      method: 'GET', url: '/projects/:project/members', plane: 'management', credential: 'management', operation: 'getProjectMembers',
+      schema: { params: Type.Object({ project: Id }) },
+      handler: async (req) => {
+        const project = await projects.authorize(req.principal, req.params.project, 'read');
+        return members.list(req.principal, project.workspace_id);
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/projects/:project/members/:member', plane: 'management', credential: 'management', operation: 'removeProjectMember',
+      schema: { params: Type.Object({ project: Id, member: Id }) },
+      handler: async (req, reply) => {
+        const project = await projects.authorize(req.principal, req.params.project, 'read');
+        await members.remove(req.principal, project.workspace_id, req.params.member);
+        return reply.status(204).send();
+      },
+    }),
+
+    // B2B SSO organizations
+    defineRoute({
+      method: 'GET', url: '/projects/:project_id/organizations', plane: 'management', credential: 'management', operation: 'listOrganizations',
+      schema: { params: ProjectParams, querystring: Type.Object({ ...PageQuery, domain: Type.Optional(Type.String({ maxLength: 253 })) }, { additionalProperties: false }) },
+      handler: async (req) => organizations.list(req.principal, req.params.project_id, req.query),
+    }),
+    defineRoute({
+      method: 'POST', url: '/projects/:project_id/organizations', plane: 'management', credential: 'management', operation: 'createOrganization',
+      schema: { params: ProjectParams, body: OrganizationBody },
+      handler: async (req, reply) => reply.status(201).send(await organizations.create(req.principal, req.params.project_id, req.body)),
+    }),
+    defineRoute({
+      method: 'GET', url: '/projects/:project_id/organizations/:organization_id', plane: 'management', credential: 'management', operation: 'getOrganization',
+      schema: { params: Type.Object({ project_id: Id, organization_id: Id }) },
+      handler: async (req) => organizations.get(req.principal, req.params.project_id, req.params.organization_id),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/projects/:project_id/organizations/:organization_id', plane: 'management', credential: 'management', operation: 'updateOrganization',
+      schema: { params: Type.Object({ project_id: Id, organization_id: Id }), body: OrganizationBody },
+      handler: async (req) => organizations.update(req.principal, req.params.project_id, req.params.organization_id, req.body),
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/projects/:project_id/organizations/:organization_id', plane: 'management', credential: 'management', operation: 'deleteOrganization',
+      schema: { params: Type.Object({ project_id: Id, organization_id: Id }) },
+      handler: async (req, reply) => {
+        await organizations.delete(req.principal, req.params.project_id, req.params.organization_id);
+        return reply.status(204).send();
+      },
+    }),
+  ];
+}
