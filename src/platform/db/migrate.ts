@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002-identity.js';
 import * as m0003 from './migrations/0003-oauth2.js';
 import * as m0004 from './migrations/0004-permissions.js';
 import * as m0005 from './migrations/0005-console.js';
+import * as m0006 from './migrations/0006-selfservice.js';
 
 // Listed statically so the compiled build needs no directory scan; names sort in apply order.
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003-oauth2': m0003,
   '0004-permissions': m0004,
   '0005-console': m0005,
+  '0006-selfservice': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

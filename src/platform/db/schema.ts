@@ -3,6 +3,7 @@ import type { IdentityTables } from '../../identity/tables.js';
 import type { OAuth2Tables } from '../../oauth2/tables.js';
 import type { PermissionTables } from '../../permissions/tables.js';
 import type { ConsoleTables } from '../../console/tables.js';
+import type { SelfServiceTables } from '../../selfservice/tables.js';
 
 // Portable storage (STYLE.md): app-generated ids, timestamps as ISO-8601 UTC text (they sort as
 // text), JSON as text, booleans as 0/1 integers, no database-side defaults.
@@ -108,7 +109,7 @@ export interface FoundationTables {
   organization_domains: OrganizationDomainsTable;
 }
 
-export interface Database extends FoundationTables, IdentityTables, OAuth2Tables, PermissionTables, ConsoleTables {}
+export interface Database extends FoundationTables, IdentityTables, SelfServiceTables, OAuth2Tables, PermissionTables, ConsoleTables {}
 
 // Kysely's Generated is re-exported so domain table files need only this module.
 export type { Generated };
