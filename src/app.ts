@@ -66,6 +66,13 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((req, reply) => sendError(notFound(`No route ${req.method} ${req.url.split('?')[0]}.`), req, reply));
 
+  // Every route the app serves is recorded, so tests can prove none bypasses the route table.
+  const served: { method: string; url: string; fromTable: boolean }[] = [];
+  app.addHook('onRoute', (opts) => {
+    for (const method of [opts.method].flat()) served.push({ method, url: opts.url, fromTable: (opts.config as { fromTable?: boolean } | undefined)?.fromTable === true || (opts.config as { asset?: boolean } | undefined)?.asset === true });
+  });
+  app.decorate('servedRoutes', served);
+
   await app.register(consolePlugin, { registry });
 
   for (const spec of allRoutes(registry)) registerRoute(app, registry, spec);
@@ -78,6 +85,7 @@ function registerRoute(app: FastifyInstance, registry: Registry, spec: RouteSpec
     url: mountedUrl(spec),
     schema: spec.schema,
     bodyLimit: spec.bodyLimit,
+    config: { fromTable: true },
     // Credentials are checked before the body is even parsed: an unauthenticated caller learns
     // nothing about what the route would accept.
     onRequest: async (req) => authenticate(registry, spec, req),

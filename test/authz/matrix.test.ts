@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allRoutes } from '../../src/routes.js';
+import { mountedUrl, type RouteSpec } from '../../src/platform/http/route-table.js';
+import { generateApiKey } from '../../src/keys/format.js';
+import { bearer, createTestContext, dialectName, seedTenant, type Tenant, type TestContext } from '../helpers/context.js';
+
+// The authorization matrix of DESIGN.md §3, generated from the one route table: every management,
+// console and project-plane route is called with every kind of credential. Adding a route without
+// declaring its plane and credential, or serving a route outside the table, fails this suite.
+
+type Variant =
+  | 'none' | 'garbage' | 'bad-checksum' | 'unknown-key' | 'expired-key' | 'deleted-key'
+  | 'workspace-key' | 'other-workspace-key' | 'project-key' | 'other-project-key';
+
+const VARIANTS: Variant[] = ['none', 'garbage', 'bad-checksum', 'unknown-key', 'expired-key', 'deleted-key', 'workspace-key', 'other-workspace-key', 'project-key', 'other-project-key'];
+const TENANT_PARAMS = new Set(['workspace', 'project', 'project_id', 'slug']);
+
+interface Fixture {
+  a: Tenant;
+  b: Tenant;
+  expired: { workspace: string; project: string };
+  deleted: { workspace: string; project: string };
+}
+
+function corrupt(key: string): string {
+  const last = key[key.length - 1];
+  return key.slice(0, -1) + (last === 'A' ? 'B' : 'A');
+}
+
+async function fixture(ctx: TestContext): Promise<Fixture> {
+  const a = await seedTenant(ctx.registry, 'alpha');
+  const b = await seedTenant(ctx.registry, 'beta');
+  const past = new Date(Date.now() - 60_000).toISOString();
+  const ws = { kind: 'workspace', workspaceId: a.workspaceId } as const;
+  const pj = { kind: 'project', workspaceId: a.workspaceId, projectId: a.projectId } as const;
+  const expiredWs = await ctx.registry.keys.issue(ws, { name: 'expired', ownerId: a.userId, expiresAt: past });
+  const expiredPj = await ctx.registry.keys.issue(pj, { name: 'expired', ownerId: a.userId, expiresAt: past });
+  const deletedWs = await ctx.registry.keys.issue(ws, { name: 'deleted', ownerId: a.userId });
+  const deletedPj = await ctx.registry.keys.issue(pj, { name: 'deleted', ownerId: a.userId });
+  await ctx.registry.keys.revoke(ws, deletedWs.id);
+  await ctx.registry.keys.revoke(pj, deletedPj.id);
+  return { a, b, expired: { workspace: expiredWs.value, project: expiredPj.value }, deleted: { workspace: deletedWs.value, project: deletedPj.value } };
+}
+
+/** Broken keys are of the kind the route would accept, so only the breakage can explain a refusal. */
+function credentialHeader(v: Variant, f: Fixture, spec: RouteSpec): Record<string, string> {
+  const kind = spec.credential === 'project' ? 'project' : 'workspace';
+  switch (v) {
+    case 'none': return {};
+    case 'garbage': return { authorization: 'Bearer not-a-key' };
+    case 'bad-checksum': return bearer(corrupt(kind === 'project' ? f.a.projectKey : f.a.workspaceKey));
+    case 'unknown-key': return bearer(generateApiKey(kind));
+    case 'expired-key': return bearer(f.expired[kind]);
+    case 'deleted-key': return bearer(f.deleted[kind]);
+    case 'workspace-key': return bearer(f.a.workspaceKey);
+    case 'other-workspace-key': return bearer(f.b.workspaceKey);
+    case 'project-key': return bearer(f.a.projectKey);
+    case 'other-project-key': return bearer(f.b.projectKey);
+  }
+}
+
+/** Fills path params: tenant params with tenant `t`'s ids, every other id with a fresh random UUID. */
+function pathFor(spec: RouteSpec, t: Tenant): string {
+  return mountedUrl(spec).replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
+    if (name === 'slug') return t.projectSlug;
+    if (name === 'workspace') return t.workspaceId;
+    if (name === 'project' || name === 'project_id') return t.projectId;
+    return randomUUID();
+  });
+}
+
+const hasTenantParam = (spec: RouteSpec) => [...mountedUrl(spec).matchAll(/:([A-Za-z_]+)/g)].some((m) => TENANT_PARAMS.has(m[1]));
+
+/** Who may pass the credential check of a route. */
+function allowed(spec: RouteSpec, v: Variant): boolean {
+  switch (spec.credential) {
+    case 'management': return v === 'workspace-key' || v === 'other-workspace-key';
+    case 'project': return v === 'project-key';
+    case 'console': return false;
+    case 'none': return true;
+  }
+}
+
+describe(`authorization matrix (${dialectName()})`, () => {
+  let ctx: TestContext;
+  let routes: RouteSpec[];
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    routes = allRoutes(ctx.registry).filter((r) => r.plane !== 'system');
+  });
+  afterAll(() => ctx.close());
+
+  it('serves no route outside the route table', () => {
+    const stray = ctx.app.servedRoutes.filter((r) => !r.fromTable && r.method !== 'HEAD');
+    expect(stray).toEqual([]);
+  });
+
+  it('declares a plane and a credential for every route', () => {
+    for (const spec of allRoutes(ctx.registry)) {
+      expect(['management', 'project', 'console', 'system'], `${spec.method} ${spec.url}`).toContain(spec.plane);
+      expect(['none', 'management', 'project', 'console'], `${spec.method} ${spec.url}`).toContain(spec.credential);
+      if (spec.plane === 'management') expect(spec.credential, `${spec.method} ${spec.url}`).toBe('management');
+      if (spec.credential === 'project') expect(spec.plane, `${spec.method} ${spec.url}`).toBe('project');
+    }
+  });
+
+  it('gives every route × credential the expected answer', async () => {
+    const failures: string[] = [];
+    for (const spec of routes) {
+      // A fresh pair of tenants per route: destructive calls (purge, delete) cannot affect other rows.
+      const f = await fixture(ctx);
+      for (const v of VARIANTS) {
+        const body = ['POST', 'PUT', 'PATCH'].includes(spec.method) ? {} : undefined;
+        const res = await ctx.app.inject({ method: spec.method as 'GET', url: pathFor(spec, f.a), headers: credentialHeader(v, f, spec), payload: body });
+        const label = `${spec.method} ${mountedUrl(spec)} with ${v}: got ${res.statusCode}`;
+        if (res.statusCode >= 500) failures.push(`${label} (server error)`);
+        if (!res.headers['content-type']?.toString().includes('json') && res.statusCode >= 400 && spec.plane !== 'project') failures.push(`${label} (error is not JSON)`);
+        if (!allowed(spec, v)) {
+          if (res.statusCode !== 401) failures.push(`${label}, want 401`);
+          else if (res.json().error?.code !== 401) failures.push(`${label}, error body is not Ory's shape`);
+          continue;
+        }
+        if (spec.credential === 'none') continue;
+        if (v === 'other-workspace-key') {
+          if (hasTenantParam(spec)) {
+            // Exactly the answer for ids that do not exist: nothing tells the caller the ids are real.
+            const ghost: Tenant = { ...f.a, workspaceId: randomUUID(), projectId: randomUUID() };
+            const missing = await ctx.app.inject({ method: spec.method as 'GET', url: pathFor(spec, ghost), headers: credentialHeader(v, f, spec), payload: body });
+            if (res.statusCode !== missing.statusCode || res.json().error?.id !== missing.json().error?.id) {
+              failures.push(`${label}, but ${missing.statusCode} for ids that do not exist`);
+            }
+            if (res.statusCode < 400) failures.push(`${label}, want a refusal`);
+          } else {
+            if ([401, 403].includes(res.statusCode)) failures.push(`${label}, want the call to pass authentication`);
+            if (res.body.includes(f.a.workspaceId) || res.body.includes(f.a.projectId)) failures.push(`${label}, leaked another tenant's ids`);
+          }
+          continue;
+        }
+        if ([401, 403].includes(res.statusCode)) failures.push(`${label}, want the call to pass authentication`);
+      }
+      // An unknown project answers 404 on the project plane, whatever the key.
+      if (spec.plane === 'project') {
+        const res = await ctx.app.inject({ method: spec.method as 'GET', url: pathFor(spec, { ...f.a, projectSlug: 'no-such-project-zzzz' }), headers: bearer(f.a.projectKey) });
+        if (res.statusCode !== 404) failures.push(`${spec.method} ${mountedUrl(spec)} on an unknown slug: got ${res.statusCode}, want 404`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 300_000);
+});
