@@ -5,7 +5,8 @@ import { openStore, type Store } from './platform/db/database.js';
 import type { Database } from './platform/db/schema.js';
 import { createNotifier, type Notifier } from './platform/db/notifier.js';
 import { migrateToLatest } from './platform/db/migrate.js';
-import { noConsoleSessions, type ConsoleSessionResolver } from './platform/auth/console-sessions.js';
+import type { ConsoleSessionResolver } from './platform/auth/console-sessions.js';
+import { ConsoleSessions } from './console/sessions.js';
 import { Metrics } from './platform/http/metrics.js';
 import { KeyService } from './keys/key-service.js';
 import { ProjectResolver } from './tenancy/project-resolver.js';
@@ -44,7 +45,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     keys,
     projects,
     tenancy: new TenancyService({ db: store.db, keys, notifier, config }),
-    consoleSessions: noConsoleSessions,
+    consoleSessions: new ConsoleSessions({ db: store.db, secret: config.secret }),
     metrics: new Metrics(),
     async close() {
       await keys.close();

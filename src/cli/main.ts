@@ -4,6 +4,7 @@ import { openStore } from '../platform/db/database.js';
 import { migrateToLatest } from '../platform/db/migrate.js';
 import { createRegistry, type Registry } from '../registry.js';
 import { startServer } from '../server.js';
+import { readPassword, setConsolePassword } from '../console/set-password.js';
 
 const program = new Command();
 program.name('gatehouse').description('Gatehouse: a self-hostable control plane for identity projects.').showHelpAfterError();
@@ -83,6 +84,18 @@ invites
       return r.tenancy.members.accept(opts.token, user.id);
     });
     console.log(`${opts.email} is now a ${res.role} of workspace ${res.workspace_id}.`);
+  });
+
+const users = program.command('users').description('Console users.');
+users
+  .command('set-password')
+  .description('Set the console password of a user (read from standard input, never from the command line).')
+  .requiredOption('--email <email>', 'the console user', email)
+  .option('--password-stdin', 'read the password from standard input (the default when stdin is not a terminal)')
+  .action(async (opts: { email: string }) => {
+    const password = await readPassword();
+    const res = await withRegistry((r) => setConsolePassword(r, opts.email, password));
+    console.log(`The console password of ${res.email} is set; they can sign in now.`);
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -1,6 +1,108 @@
+import { Type } from '@sinclair/typebox';
 import type { Registry } from '../registry.js';
-import type { RouteSpec } from '../platform/http/route-table.js';
+import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
+import { Email } from '../platform/http/schemas.js';
+import { ErrorId, OryError, unauthorized } from '../platform/errors/errors.js';
+import type { FastifyRequest } from 'fastify';
+import type { UsersTable } from '../platform/db/schema.js';
+import { ConsoleAccounts } from './accounts.js';
+import { ConsoleSessions } from './sessions.js';
 
-export function consoleRoutes(_r: Registry): RouteSpec[] {
-  return [];
+// The password is validated by the policy (with a message a person understands), not by the schema.
+const Password = Type.String({ maxLength: 4096 });
+const SignInBody = Type.Object({ email: Email, password: Password }, { additionalProperties: false });
+const SignUpBody = Type.Object({ email: Email, password: Password, name: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false });
+const InviteToken = Type.Object({ token: Type.String({ minLength: 1, maxLength: 256 }) });
+
+/**
+ * Sign-up and sign-in set a session cookie, so a cross-site page must not be able to post them (login
+ * CSRF): HTML forms cannot send JSON, and browsers mark cross-site requests with Sec-Fetch-Site.
+ */
+function requireSameSiteJson(req: FastifyRequest): void {
+  const type = String(req.headers['content-type'] ?? '');
+  if (!/^application\/json\b/i.test(type)) throw new OryError(415, 'Unsupported media type', 'Send this request as application/json.', ErrorId.unsupportedMediaType);
+  if (req.headers['sec-fetch-site'] === 'cross-site') throw new OryError(403, 'The requested action was forbidden', 'Cross-site requests may not sign in.', ErrorId.securityCsrfViolation);
+}
+
+const userView = (u: UsersTable) => ({ id: u.id, email: u.email, name: u.name });
+
+/**
+ * The console's own server routes under `/console/api`: sign-up, sign-in, sign-out, the current
+ * session (with its CSRF token), invites for the signed-in user, and password changes. Everything
+ * else the console does goes through the Management API with the same session cookie.
+ */
+export function consoleRoutes(r: Registry): RouteSpec[] {
+  const sessions = r.consoleSessions instanceof ConsoleSessions ? r.consoleSessions : new ConsoleSessions({ db: r.db, secret: r.config.secret });
+  const accounts = new ConsoleAccounts({ db: r.db, users: r.tenancy.users });
+  const me = async (userId: string) => {
+    const user = await r.tenancy.users.byId(userId);
+    if (!user) throw unauthorized('A console session is required.');
+    return user;
+  };
+
+  return [
+    defineRoute({
+      method: 'POST', url: '/console/api/sign-up', plane: 'console', credential: 'none',
+      schema: { body: SignUpBody },
+      handler: async (req, reply) => {
+        requireSameSiteJson(req);
+        const user = await accounts.signUp(req.body);
+        const { csrfToken } = await sessions.start(user.id, req, reply);
+        return reply.status(201).send({ user: userView(user), csrf_token: csrfToken });
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/console/api/sign-in', plane: 'console', credential: 'none',
+      schema: { body: SignInBody },
+      handler: async (req, reply) => {
+        requireSameSiteJson(req);
+        const user = await accounts.signIn(req.body, req.ip);
+        const { csrfToken } = await sessions.start(user.id, req, reply);
+        if (Math.random() < 0.05) await sessions.sweepExpired();
+        return { user: userView(user), csrf_token: csrfToken };
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/console/api/sign-out', plane: 'console', credential: 'console',
+      handler: async (req, reply) => {
+        await sessions.end(req, reply);
+        return reply.status(204).send();
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/console/api/session', plane: 'console', credential: 'console',
+      handler: async (req, reply) => {
+        const principal = req.principal as { userId: string };
+        reply.header('cache-control', 'no-store');
+        return { user: userView(await me(principal.userId)), csrf_token: sessions.csrfTokenOf(req) };
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/console/api/password', plane: 'console', credential: 'console',
+      schema: { body: Type.Object({ current_password: Password, new_password: Password }, { additionalProperties: false }) },
+      handler: async (req, reply) => {
+        const principal = req.principal as { userId: string; sessionId: string };
+        await accounts.changePassword(principal.userId, req.body.current_password, req.body.new_password);
+        await sessions.endOthers(principal.userId, principal.sessionId);
+        return reply.status(204).send();
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/console/api/invites/:token', plane: 'console', credential: 'console',
+      schema: { params: InviteToken },
+      handler: async (req, reply) => {
+        reply.header('cache-control', 'no-store');
+        const invite = await r.tenancy.members.inviteByToken(req.params.token);
+        return { workspace_id: invite.workspace_id, workspace_name: invite.workspace_name, email: invite.email, role: invite.role, expires_at: invite.expires_at };
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/console/api/invites/:token/accept', plane: 'console', credential: 'console',
+      schema: { params: InviteToken },
+      handler: async (req) => {
+        const principal = req.principal as { userId: string };
+        return r.tenancy.members.accept(req.params.token, principal.userId);
+      },
+    }),
+  ];
 }

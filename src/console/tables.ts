@@ -1,3 +1,14 @@
 // Tables of the console domain, merged into the typed Database (src/platform/db/schema.ts).
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ConsoleTables {}
+
+/** A signed-in console user. `token_hash` is HMAC-SHA256(server secret, session token); the token is only in the cookie. */
+export interface ConsoleSessionsTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ConsoleTables {
+  console_sessions: ConsoleSessionsTable;
+}

@@ -26,6 +26,11 @@ export const ErrorId = {
   selfServiceFlowExpired: 'self_service_flow_expired',
   securityCsrfViolation: 'security_csrf_violation',
   browserLocationChangeRequired: 'browser_location_change_required',
+  // console
+  consoleInvalidCredentials: 'console_invalid_credentials',
+  consoleAccountExists: 'console_account_exists',
+  consoleAccountWithoutPassword: 'console_account_without_password',
+  consolePasswordPolicy: 'console_password_policy_violation',
 } as const;
 export type ErrorId = (typeof ErrorId)[keyof typeof ErrorId];
 

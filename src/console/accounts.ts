@@ -1,0 +1,98 @@
+import { hash, verify } from '@node-rs/argon2';
+import type { Kysely } from 'kysely';
+import type { Database } from '../platform/db/schema.js';
+import { badRequest, conflict, ErrorId, OryError, tooManyRequests } from '../platform/errors/errors.js';
+import type { UserService } from '../tenancy/users.js';
+import { FailureLimiter } from './rate-limit.js';
+
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 256;
+
+/** argon2id with the library's defaults (argon2id, 19 MiB... see @node-rs/argon2); the PHC string is stored. */
+export const hashPassword = (password: string): Promise<string> => hash(password);
+
+/** Checks a new password against the console's policy; throws a 400 that says what is wrong. */
+export function checkPasswordPolicy(password: string, email: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) throw badRequest(`The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`, ErrorId.consolePasswordPolicy);
+  if (password.length > MAX_PASSWORD_LENGTH) throw badRequest(`The password must be at most ${MAX_PASSWORD_LENGTH} characters long.`, ErrorId.consolePasswordPolicy);
+  const local = email.split('@')[0].toLowerCase();
+  if (password.toLowerCase() === email.toLowerCase() || (local.length >= 4 && password.toLowerCase().includes(local))) {
+    throw badRequest('The password is too similar to the email address.', ErrorId.consolePasswordPolicy);
+  }
+}
+
+// A fixed hash to verify against when the email is unknown, so a miss takes as long as a wrong password.
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Console accounts: sign-up, sign-in (with failure limits per email and per address) and password
+ * changes. Users created by `gatehouse bootstrap` have no password until an operator sets one with
+ * `gatehouse users set-password`; sign-up never claims them.
+ */
+export class ConsoleAccounts {
+  private readonly byEmail: FailureLimiter;
+  private readonly byAddress: FailureLimiter;
+
+  constructor(private readonly o: { db: Kysely<Database>; users: UserService; limits?: { perEmail: number; perAddress: number; windowMs: number } }) {
+    const l = o.limits ?? { perEmail: 5, perAddress: 30, windowMs: 15 * 60 * 1000 };
+    this.byEmail = new FailureLimiter({ max: l.perEmail, windowMs: l.windowMs });
+    this.byAddress = new FailureLimiter({ max: l.perAddress, windowMs: l.windowMs });
+  }
+
+  async signUp(input: { email: string; password: string; name?: string }) {
+    const email = input.email.trim().toLowerCase();
+    checkPasswordPolicy(input.password, email);
+    const existing = await this.o.users.byEmail(email);
+    if (existing) {
+      if (!existing.password_hash) {
+        throw conflict(
+          'An administrator already created a console user with this email (for example with `gatehouse bootstrap`). Ask them to set your password with `gatehouse users set-password --email ' + email + '`, then sign in.',
+          ErrorId.consoleAccountWithoutPassword,
+        );
+      }
+      throw conflict('An account with this email already exists. Sign in instead.', ErrorId.consoleAccountExists);
+    }
+    const passwordHash = await hashPassword(input.password);
+    const { user, created } = await this.o.users.findOrCreate(email, input.name);
+    if (!created) throw conflict('An account with this email already exists. Sign in instead.', ErrorId.consoleAccountExists);
+    await this.o.users.setPasswordHash(user.id, passwordHash);
+    return user;
+  }
+
+  /** Verifies email and password; 401 for any mismatch, 429 with Retry-After after too many failures. */
+  async signIn(input: { email: string; password: string }, address: string) {
+    const email = input.email.trim().toLowerCase();
+    const emailKey = `email:${email}`;
+    const addressKey = `addr:${address}`;
+    const wait = Math.max(this.byEmail.retryAfter(emailKey), this.byAddress.retryAfter(addressKey));
+    if (wait > 0) throw tooManyRequests(wait, `Too many failed sign-in attempts. Try again in ${humanSeconds(wait)}.`);
+    const user = await this.o.users.byEmail(email);
+    const ok = user?.password_hash && input.password.length <= MAX_PASSWORD_LENGTH
+      ? await verify(user.password_hash, input.password).catch(() => false)
+      : await verify(await (dummyHash ??= hashPassword('gatehouse-dummy-password')), input.password.slice(0, MAX_PASSWORD_LENGTH)).then(() => false, () => false);
+    if (!ok || !user) {
+      this.byEmail.fail(emailKey);
+      this.byAddress.fail(addressKey);
+      if (user && !user.password_hash) {
+        throw new OryError(401, 'The request could not be authorized', 'This account has no password yet. An administrator can set one with `gatehouse users set-password --email ' + email + '`.', ErrorId.consoleAccountWithoutPassword);
+      }
+      throw new OryError(401, 'The request could not be authorized', 'The email address or the password is wrong.', ErrorId.consoleInvalidCredentials);
+    }
+    this.byEmail.reset(emailKey);
+    return user;
+  }
+
+  async changePassword(userId: string, current: string, next: string): Promise<void> {
+    const user = await this.o.users.byId(userId);
+    if (!user) throw new OryError(401, 'The request could not be authorized', 'The session is no longer valid.', ErrorId.consoleInvalidCredentials);
+    const ok = user.password_hash && current.length <= MAX_PASSWORD_LENGTH ? await verify(user.password_hash, current).catch(() => false) : false;
+    if (!ok) throw badRequest('The current password is wrong.', ErrorId.consoleInvalidCredentials);
+    checkPasswordPolicy(next, user.email);
+    await this.o.users.setPasswordHash(user.id, await hashPassword(next));
+  }
+}
+
+function humanSeconds(s: number): string {
+  if (s < 90) return `${s} seconds`;
+  return `${Math.ceil(s / 60)} minutes`;
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, type TestContext } from '../helpers/context.js';
+import { signIn, signUp, uniqueEmail } from './helpers.js';
+import { setConsolePassword } from '../../src/console/set-password.js';
+
+describe('console accounts and sessions', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(() => ctx.close());
+
+  it('signs up, sets an HttpOnly SameSite cookie, and knows the session', async () => {
+    const email = uniqueEmail('signup');
+    const res = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-up', payload: { email, password: 'a long enough password' } });
+    expect(res.statusCode).toBe(201);
+    const setCookie = String(res.headers['set-cookie']);
+    expect(setCookie).toMatch(/gatehouse_console_session=/);
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Lax/i);
+    expect(res.json().user).toMatchObject({ email });
+    expect(res.body).not.toMatch(/password/);
+    const cookie = `gatehouse_console_session=${res.cookies[0].value}`;
+    const me = await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie } });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toMatchObject({ user: { email }, csrf_token: res.json().csrf_token });
+    // The stored session is a hash, never the cookie value; the stored password is argon2id.
+    const rows = await ctx.registry.db.selectFrom('console_sessions').selectAll().execute();
+    expect(rows.some((r) => r.token_hash === res.cookies[0].value)).toBe(false);
+    const user = await ctx.registry.tenancy.users.byEmail(email);
+    expect(user!.password_hash).toMatch(/^\$argon2id\$/);
+  });
+
+  it('refuses a second sign-up with the same email, a weak password, and a form post', async () => {
+    const u = await signUp(ctx.app, 'dup');
+    const again = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-up', payload: { email: u.email, password: 'another good password' } });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.id).toBe('console_account_exists');
+    const weak = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-up', payload: { email: uniqueEmail('weak'), password: 'short' } });
+    expect(weak.statusCode).toBe(400);
+    expect(weak.json().error.reason).toMatch(/at least 8 characters/);
+    const form = await ctx.app.inject({
+      method: 'POST', url: '/console/api/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `email=${encodeURIComponent(u.email)}&password=correct+horse+battery`,
+    });
+    expect(form.statusCode).toBe(415);
+    expect(form.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('signs in with the right password only, and signs out', async () => {
+    const u = await signUp(ctx.app, 'signin', 'my secret passphrase');
+    const wrong = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-in', payload: { email: u.email, password: 'not the passphrase' } });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().error.reason).toBe('The email address or the password is wrong.');
+    const unknown = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-in', payload: { email: uniqueEmail('nobody'), password: 'whatever it is' } });
+    expect(unknown.statusCode).toBe(401);
+    expect(unknown.json().error.reason).toBe(wrong.json().error.reason);
+
+    const s = await signIn(ctx.app, u.email.toUpperCase(), 'my secret passphrase');
+    expect(s.userId).toBe(u.userId);
+    // Sign-out is state-changing: it needs the CSRF token too.
+    const noCsrf = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-out', headers: { cookie: s.cookie } });
+    expect(noCsrf.statusCode).toBe(403);
+    const out = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-out', headers: s.headers });
+    expect(out.statusCode).toBe(204);
+    const after = await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie: s.cookie } });
+    expect(after.statusCode).toBe(401);
+    // The other session (from sign-up) is still valid.
+    expect((await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie: u.cookie } })).statusCode).toBe(200);
+  });
+
+  it('limits sign-in failures per email with 429 and Retry-After', async () => {
+    const u = await signUp(ctx.app, 'limited', 'the real password');
+    const attempt = (password: string) => ctx.app.inject({ method: 'POST', url: '/console/api/sign-in', payload: { email: u.email, password }, remoteAddress: '10.9.8.7' });
+    for (let i = 0; i < 5; i++) expect((await attempt(`wrong guess ${i}`)).statusCode).toBe(401);
+    const limited = await attempt('the real password');
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.json().error.reason).toMatch(/Too many failed sign-in attempts/);
+  });
+
+  it('a bootstrap user cannot be claimed by sign-up, but signs in once the CLI sets a password', async () => {
+    const email = uniqueEmail('boot');
+    await ctx.registry.tenancy.users.findOrCreate(email);
+    const claim = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-up', payload: { email, password: 'attacker password' } });
+    expect(claim.statusCode).toBe(409);
+    expect(claim.json().error.reason).toMatch(/gatehouse users set-password/);
+    const before = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-in', payload: { email, password: 'attacker password' } });
+    expect(before.statusCode).toBe(401);
+    await setConsolePassword(ctx.registry, email, 'operator chosen pass');
+    await signIn(ctx.app, email, 'operator chosen pass');
+  });
+
+  it('changes the password with the current one, ending the other sessions', async () => {
+    const u = await signUp(ctx.app, 'change', 'first password here');
+    const other = await signIn(ctx.app, u.email, 'first password here');
+    const bad = await ctx.app.inject({ method: 'POST', url: '/console/api/password', headers: u.headers, payload: { current_password: 'nope nope nope', new_password: 'second password here' } });
+    expect(bad.statusCode).toBe(400);
+    const ok = await ctx.app.inject({ method: 'POST', url: '/console/api/password', headers: u.headers, payload: { current_password: 'first password here', new_password: 'second password here' } });
+    expect(ok.statusCode).toBe(204);
+    expect((await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie: other.cookie } })).statusCode).toBe(401);
+    expect((await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie: u.cookie } })).statusCode).toBe(200);
+    await signIn(ctx.app, u.email, 'second password here');
+  });
+
+  it('answers 401 in Ory shape without a session, and ignores a forged cookie', async () => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie: 'gatehouse_console_session=forged' } });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error).toMatchObject({ code: 401, status: 'Unauthorized' });
+  });
+});
