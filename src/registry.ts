@@ -11,6 +11,10 @@ import { Metrics } from './platform/http/metrics.js';
 import { KeyService } from './keys/key-service.js';
 import { ProjectResolver } from './tenancy/project-resolver.js';
 import { TenancyService } from './tenancy/tenancy-service.js';
+import { SchemaService } from './identity/schemas.js';
+import { IdentityService } from './identity/identity-service.js';
+import { SessionService } from './identity/session-service.js';
+import { CourierService } from './identity/courier.js';
 
 /**
  * The typed registry that wires the app (STYLE.md: no DI container). Modules take only what they
@@ -26,6 +30,10 @@ export interface Registry {
   tenancy: TenancyService;
   consoleSessions: ConsoleSessionResolver;
   metrics: Metrics;
+  identities: IdentityService;
+  sessions: SessionService;
+  courier: CourierService;
+  schemas: SchemaService;
   close(): Promise<void>;
 }
 
@@ -37,6 +45,8 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
   const notifier = createNotifier(store, onError);
   const keys = new KeyService({ db: store.db, notifier, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError });
   const projects = new ProjectResolver(store.db, notifier);
+  const schemas = new SchemaService();
+  const identities = new IdentityService({ db: store.db, schemas, config });
   const registry: Registry = {
     config,
     store,
@@ -47,6 +57,10 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     tenancy: new TenancyService({ db: store.db, keys, notifier, config }),
     consoleSessions: new ConsoleSessions({ db: store.db, secret: config.secret }),
     metrics: new Metrics(),
+    identities,
+    sessions: new SessionService({ db: store.db, secret: config.secret, identities }),
+    courier: new CourierService(store.db),
+    schemas,
     async close() {
       await keys.close();
       await notifier.close();

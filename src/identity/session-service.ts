@@ -1,0 +1,228 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../platform/db/schema.js';
+import { isUuid, newId, nowIso } from '../platform/ids.js';
+import type { ResolvedProject } from '../tenancy/project-resolver.js';
+import { parseDurationMs } from './duration.js';
+import type { IdentityService } from './identity-service.js';
+import { rowToIdentity, rowToSession, type Session, type SessionAuthenticationMethod, type SessionDevice } from './models.js';
+import type { SessionsTable } from './tables.js';
+
+/** The cookie that carries a browser's session token (Kratos' name). */
+export const SESSION_COOKIE = 'ory_kratos_session';
+/** Session tokens look like Kratos': `ory_st_` and 32 base62 characters (~190 bits). */
+const TOKEN_PREFIX = 'ory_st_';
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const DEFAULT_LIFESPAN_MS = 72 * 3600_000;
+
+export interface IssueSessionOptions {
+  methods: { method: string; aal: 'aal1' | 'aal2'; completed_at: string; provider?: string }[];
+  devices?: { ip_address?: string; user_agent?: string }[];
+}
+
+export interface ListSessionsOptions {
+  pageSize: number;
+  after?: string;
+  identityId?: string;
+  active?: boolean;
+  exceptSessionId?: string;
+  expandIdentity?: boolean;
+  expandDevices?: boolean;
+}
+
+export interface SessionServiceDeps {
+  db: Kysely<Database>;
+  secret: string;
+  identities: IdentityService;
+}
+
+function randomToken(): string {
+  const bytes = randomBytes(64);
+  let out = '';
+  for (const b of bytes) {
+    if (b >= 248) continue; // 248 = 4 * 62: reject to stay unbiased
+    out += BASE62[b % 62];
+    if (out.length === 32) break;
+  }
+  return out.length === 32 ? TOKEN_PREFIX + out : randomToken();
+}
+
+/**
+ * Sessions of a project's identities. Tokens are random, shown once to the caller of `issue`, and
+ * stored only as HMAC-SHA256 under the server secret. Every query is filtered by project id.
+ */
+export class SessionService {
+  constructor(private readonly d: SessionServiceDeps) {}
+
+  hashToken(token: string): string {
+    return createHmac('sha256', this.d.secret).update(`session:${token}`).digest('hex');
+  }
+
+  /** Issues a session for an identity of the project; lifespan from `session.lifespan` of its config. */
+  async issue(project: ResolvedProject, identityId: string, opts: IssueSessionOptions): Promise<{ session: Session; token: string }> {
+    this.d.identities.remember(project);
+    const token = randomToken();
+    const now = new Date();
+    const lifespan = parseDurationMs(project.services.identity.config?.session?.lifespan, DEFAULT_LIFESPAN_MS);
+    const methods: SessionAuthenticationMethod[] = opts.methods.map((m) => ({ method: m.method, aal: m.aal, completed_at: m.completed_at, ...(m.provider ? { provider: m.provider } : {}) }));
+    const aal = methods.some((m) => m.aal === 'aal2') ? 'aal2' : 'aal1';
+    const authenticatedAt = methods.map((m) => m.completed_at).sort().at(-1) ?? now.toISOString();
+    const devices: SessionDevice[] = (opts.devices ?? []).map((d) => ({
+      id: newId(),
+      ...(d.ip_address ? { ip_address: d.ip_address.slice(0, 64) } : {}),
+      ...(d.user_agent ? { user_agent: d.user_agent.slice(0, 512) } : {}),
+      location: '',
+    }));
+    const row: SessionsTable = {
+      id: newId(),
+      project_id: project.id,
+      identity_id: identityId,
+      token_hash: this.hashToken(token),
+      active: 1,
+      aal,
+      authentication_methods: JSON.stringify(methods),
+      devices: JSON.stringify(devices),
+      issued_at: now.toISOString(),
+      authenticated_at: authenticatedAt,
+      expires_at: new Date(now.getTime() + lifespan).toISOString(),
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+    };
+    await this.d.db.insertInto('sessions').values(row).execute();
+    const session = (await this.get(project.id, row.id, { expandIdentity: true, expandDevices: true }))!;
+    return { session, token };
+  }
+
+  /**
+   * The active, unexpired session behind a token, with its identity and devices, or null (also when
+   * the identity is inactive). One indexed query: sessions joined to identities.
+   */
+  async byToken(project: ResolvedProject, token: string): Promise<Session | null> {
+    if (typeof token !== 'string' || token.length < 8 || token.length > 512) return null;
+    this.d.identities.remember(project);
+    const row = await this.d.db
+      .selectFrom('sessions as s')
+      .innerJoin('identities as i', (j) => j.onRef('i.id', '=', 's.identity_id').onRef('i.project_id', '=', 's.project_id'))
+      .selectAll('s')
+      .select([
+        'i.schema_id as i_schema_id', 'i.traits as i_traits', 'i.state as i_state', 'i.state_changed_at as i_state_changed_at',
+        'i.metadata_public as i_metadata_public', 'i.external_id as i_external_id', 'i.organization_id as i_organization_id',
+        'i.verifiable_addresses as i_verifiable_addresses', 'i.recovery_addresses as i_recovery_addresses',
+        'i.created_at as i_created_at', 'i.updated_at as i_updated_at',
+      ])
+      .where('s.project_id', '=', project.id)
+      .where('s.token_hash', '=', this.hashToken(token))
+      .executeTakeFirst();
+    if (!row || row.active !== 1 || Date.parse(row.expires_at) <= Date.now() || row.i_state !== 'active') return null;
+    const session = rowToSession(row, { devices: true });
+    session.identity = rowToIdentity(
+      {
+        id: row.identity_id, project_id: row.project_id, schema_id: row.i_schema_id, traits: row.i_traits, state: row.i_state,
+        state_changed_at: row.i_state_changed_at, metadata_public: row.i_metadata_public, metadata_admin: null, external_id: row.i_external_id,
+        organization_id: row.i_organization_id, verifiable_addresses: row.i_verifiable_addresses, recovery_addresses: row.i_recovery_addresses,
+        created_at: row.i_created_at, updated_at: row.i_updated_at,
+      },
+      await this.d.identities.base(project.id),
+      { admin: false },
+    );
+    return session;
+  }
+
+  /** One session of the project by id (any state), or null. */
+  async get(projectId: string, sessionId: string, opts: { expandIdentity?: boolean; expandDevices?: boolean } = {}): Promise<Session | null> {
+    if (!isUuid(sessionId)) return null;
+    const row = await this.d.db.selectFrom('sessions').selectAll().where('project_id', '=', projectId).where('id', '=', sessionId).executeTakeFirst();
+    if (!row) return null;
+    const session = rowToSession(row, { devices: opts.expandDevices === true });
+    if (opts.expandIdentity) {
+      const identity = await this.d.identities.get(projectId, row.identity_id, { admin: true });
+      if (identity) {
+        delete identity.credentials;
+        session.identity = identity;
+      }
+    }
+    return session;
+  }
+
+  /** The identity id a session belongs to (for ownership checks), or null. */
+  async ownerOf(projectId: string, sessionId: string): Promise<string | null> {
+    if (!isUuid(sessionId)) return null;
+    const row = await this.d.db.selectFrom('sessions').select('identity_id').where('project_id', '=', projectId).where('id', '=', sessionId).executeTakeFirst();
+    return row?.identity_id ?? null;
+  }
+
+  /** A page of sessions (optionally of one identity), newest id last; `pageSize + 1` rows read. */
+  async list(projectId: string, o: ListSessionsOptions): Promise<{ sessions: Session[]; hasMore: boolean }> {
+    let q = this.d.db.selectFrom('sessions').selectAll().where('project_id', '=', projectId);
+    if (o.identityId !== undefined) q = q.where('identity_id', '=', o.identityId);
+    if (o.after) q = q.where('id', '>', o.after);
+    if (o.exceptSessionId) q = q.where('id', '!=', o.exceptSessionId);
+    const now = nowIso();
+    if (o.active === true) q = q.where('active', '=', 1).where('expires_at', '>', now);
+    if (o.active === false) q = q.where((eb) => eb.or([eb('active', '=', 0), eb('expires_at', '<=', now)]));
+    const rows = await q.orderBy('id').limit(o.pageSize + 1).execute();
+    const hasMore = rows.length > o.pageSize;
+    const page = hasMore ? rows.slice(0, o.pageSize) : rows;
+    const sessions = page.map((r) => rowToSession(r, { devices: o.expandDevices === true }));
+    if (o.expandIdentity && page.length) {
+      const ids = [...new Set(page.map((r) => r.identity_id))];
+      const { identities } = await this.d.identities.list(projectId, { pageSize: ids.length, ids });
+      const byId = new Map(identities.map((i) => [i.id, i]));
+      page.forEach((r, k) => {
+        const identity = byId.get(r.identity_id);
+        if (identity) sessions[k].identity = identity;
+      });
+    }
+    return { sessions, hasMore };
+  }
+
+  /** Revokes (deactivates) one session of the project. False if it does not exist there. */
+  async revoke(projectId: string, sessionId: string): Promise<boolean> {
+    if (!isUuid(sessionId)) return false;
+    const res = await this.d.db.updateTable('sessions').set({ active: 0, updated_at: nowIso() }).where('project_id', '=', projectId).where('id', '=', sessionId).executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Revokes the session behind a token. False if the token is unknown in this project. */
+  async revokeByToken(project: ResolvedProject, token: string): Promise<boolean> {
+    if (typeof token !== 'string' || token.length < 8 || token.length > 512) return false;
+    const res = await this.d.db
+      .updateTable('sessions')
+      .set({ active: 0, updated_at: nowIso() })
+      .where('project_id', '=', project.id)
+      .where('token_hash', '=', this.hashToken(token))
+      .where('active', '=', 1)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Revokes every active session of an identity except one; returns how many were revoked. */
+  async revokeAllOfIdentity(projectId: string, identityId: string, exceptSessionId?: string): Promise<number> {
+    if (!isUuid(identityId)) return 0;
+    let q = this.d.db.updateTable('sessions').set({ active: 0, updated_at: nowIso() }).where('project_id', '=', projectId).where('identity_id', '=', identityId).where('active', '=', 1);
+    if (exceptSessionId) q = q.where('id', '!=', exceptSessionId);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  /** Deletes every session of an identity (admin). Returns how many were deleted. */
+  async deleteAllOfIdentity(projectId: string, identityId: string): Promise<number> {
+    if (!isUuid(identityId)) return 0;
+    const res = await this.d.db.deleteFrom('sessions').where('project_id', '=', projectId).where('identity_id', '=', identityId).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  /**
+   * Extends an active session by the configured lifespan from now (Kratos' extend). Returns the
+   * session, or null if it does not exist in the project or is no longer active.
+   */
+  async extend(project: ResolvedProject, sessionId: string): Promise<Session | null> {
+    if (!isUuid(sessionId)) return null;
+    const row = await this.d.db.selectFrom('sessions').select(['active', 'expires_at']).where('project_id', '=', project.id).where('id', '=', sessionId).executeTakeFirst();
+    if (!row || row.active !== 1 || Date.parse(row.expires_at) <= Date.now()) return null;
+    const lifespan = parseDurationMs(project.services.identity.config?.session?.lifespan, DEFAULT_LIFESPAN_MS);
+    const expires = new Date(Date.now() + lifespan).toISOString();
+    await this.d.db.updateTable('sessions').set({ expires_at: expires, updated_at: nowIso() }).where('project_id', '=', project.id).where('id', '=', sessionId).execute();
+    return this.get(project.id, sessionId, { expandIdentity: true, expandDevices: true });
+  }
+}
