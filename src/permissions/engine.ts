@@ -1,0 +1,197 @@
+import type { Rewrite } from './opl.js';
+import type { PermissionModel } from './model.js';
+import type { Subject, SubjectSet, TupleRepository, RelationshipJson } from './tuples.js';
+
+/**
+ * Work bounds of one check or expand: whatever the tuples and rules look like, one request reads at
+ * most this much. A check that runs out answers "not allowed" (never a 500, never a runaway query).
+ */
+export interface EngineLimits {
+  /** Distinct (namespace, object, relation) nodes evaluated per check. */
+  maxNodes: number;
+  /** Subject-set rows read per check, summed over all nodes. */
+  maxRows: number;
+}
+
+export const DEFAULT_LIMITS: EngineLimits = { maxNodes: 2000, maxRows: 50_000 };
+
+/** Three-valued membership: UNKNOWN is "the depth or work limit cut the search short". */
+const NOT = 0;
+const MEMBER = 1;
+const UNKNOWN = 2;
+type Membership = typeof NOT | typeof MEMBER | typeof UNKNOWN;
+
+/**
+ * One check: is `subject` in `namespace:object#relation`? Subject sets are followed depth-first with
+ * a visited set (cycles terminate), OPL rules are evaluated on their AST, and the depth limit counts
+ * tuple hops: max-depth 1 finds only direct tuples, each subject set or traverse hop costs one more.
+ * Computed relations of the same object (`this.permits.x`, `this.related.y.includes`) cost no depth.
+ */
+class CheckRun {
+  private nodes = 0;
+  private rows = 0;
+  private readonly memo = new Map<string, { result: Membership; depth: number }>();
+  private readonly active = new Set<string>();
+
+  constructor(
+    private readonly repo: TupleRepository,
+    private readonly projectId: string,
+    private readonly model: PermissionModel,
+    private readonly subject: Subject,
+    private readonly limits: EngineLimits,
+  ) {}
+
+  async isMember(namespace: string, object: string, relation: string, depth: number): Promise<Membership> {
+    if (depth <= 0) return UNKNOWN;
+    // NUL is refused in every input, so it separates the parts unambiguously.
+    const key = `${namespace}\u0000${object}\u0000${relation}`;
+    const seen = this.memo.get(key);
+    if (seen && (seen.depth === depth || (seen.result === MEMBER && seen.depth <= depth) || (seen.result === NOT && seen.depth >= depth))) return seen.result;
+    if (this.active.has(key)) return NOT; // a cycle: this path adds nothing new
+    if (++this.nodes > this.limits.maxNodes) return UNKNOWN;
+    const ns = this.model.namespaces.get(namespace);
+    if (!ns) return NOT;
+    this.active.add(key);
+    try {
+      const rule = ns.permits.get(relation);
+      const result = rule ? await this.evaluate(rule, namespace, object, depth) : await this.related(namespace, object, relation, depth);
+      this.memo.set(key, { result, depth });
+      return result;
+    } finally {
+      this.active.delete(key);
+    }
+  }
+
+  /** A stored relation: the direct tuple, else the subject sets it holds, one hop deeper each. */
+  private async related(namespace: string, object: string, relation: string, depth: number): Promise<Membership> {
+    if (await this.repo.exists(this.projectId, { namespace, object, relation, subject: this.subject })) return MEMBER;
+    const sets = await this.subjectSets(namespace, object, relation);
+    if (sets === null) return UNKNOWN;
+    let result: Membership = NOT;
+    for (const s of sets) {
+      // `User:alice` (empty relation) names an object, not a set of subjects: nothing to expand.
+      if (s.relation === '') continue;
+      const r = await this.isMember(s.namespace, s.object, s.relation, depth - 1);
+      if (r === MEMBER) return MEMBER;
+      if (r === UNKNOWN) result = UNKNOWN;
+    }
+    return result;
+  }
+
+  /** The subject sets of a node, or null when the row budget is spent. */
+  private async subjectSets(namespace: string, object: string, relation: string): Promise<SubjectSet[] | null> {
+    const budget = this.limits.maxRows - this.rows;
+    if (budget <= 0) return null;
+    const sets = await this.repo.subjectSets(this.projectId, namespace, object, relation, budget + 1);
+    this.rows += sets.length;
+    return sets.length > budget ? null : sets;
+  }
+
+  private async evaluate(rule: Rewrite, namespace: string, object: string, depth: number): Promise<Membership> {
+    switch (rule.op) {
+      case 'or': {
+        let result: Membership = NOT;
+        for (const c of rule.children) {
+          const r = await this.evaluate(c, namespace, object, depth);
+          if (r === MEMBER) return MEMBER;
+          if (r === UNKNOWN) result = UNKNOWN;
+        }
+        return result;
+      }
+      case 'and': {
+        let result: Membership = MEMBER;
+        for (const c of rule.children) {
+          const r = await this.evaluate(c, namespace, object, depth);
+          if (r === NOT) return NOT;
+          if (r === UNKNOWN) result = UNKNOWN;
+        }
+        return result;
+      }
+      case 'not': {
+        const r = await this.evaluate(rule.child, namespace, object, depth);
+        return r === MEMBER ? NOT : r === NOT ? MEMBER : UNKNOWN;
+      }
+      case 'computed':
+        return this.isMember(namespace, object, rule.relation, depth);
+      case 'traverse': {
+        const sets = await this.subjectSets(namespace, object, rule.relation);
+        if (sets === null) return UNKNOWN;
+        let result: Membership = NOT;
+        for (const s of sets) {
+          const r = await this.isMember(s.namespace, s.object, rule.computed, depth - 1);
+          if (r === MEMBER) return MEMBER;
+          if (r === UNKNOWN) result = UNKNOWN;
+        }
+        return result;
+      }
+    }
+  }
+}
+
+/** True when `subject` is in `namespace:object#relation` within `depth` hops. */
+export async function checkMembership(
+  repo: TupleRepository,
+  projectId: string,
+  model: PermissionModel,
+  tuple: { namespace: string; object: string; relation: string; subject: Subject },
+  depth: number,
+  limits: EngineLimits = DEFAULT_LIMITS,
+): Promise<boolean> {
+  const run = new CheckRun(repo, projectId, model, tuple.subject, limits);
+  return (await run.isMember(tuple.namespace, tuple.object, tuple.relation, depth)) === MEMBER;
+}
+
+/** Keto's `ExpandedPermissionTree`. */
+export interface ExpandTree {
+  type: 'union' | 'leaf';
+  tuple: RelationshipJson;
+  children?: ExpandTree[];
+}
+
+export interface ExpandLimits {
+  maxNodes: number;
+  maxSubjects: number;
+}
+
+export const DEFAULT_EXPAND_LIMITS: ExpandLimits = { maxNodes: 500, maxSubjects: 10_000 };
+
+/**
+ * The subject tree of `namespace:object#relation`: every stored subject, with subject sets expanded
+ * recursively up to `depth` levels (a set already on the path, or beyond the depth, stays a leaf).
+ * Returns null when the root has no tuples. Stored tuples only: OPL rules are not expanded.
+ */
+export async function expandTree(
+  repo: TupleRepository,
+  projectId: string,
+  root: SubjectSet,
+  depth: number,
+  limits: ExpandLimits = DEFAULT_EXPAND_LIMITS,
+): Promise<ExpandTree | null> {
+  let nodes = 0;
+  let subjectsRead = 0;
+  const path = new Set<string>();
+  const setTuple = (s: SubjectSet): RelationshipJson => ({ namespace: s.namespace, object: s.object, relation: s.relation, subject_set: { ...s } });
+
+  async function build(set: SubjectSet, remaining: number): Promise<ExpandTree | null> {
+    const key = `${set.namespace}\u0000${set.object}\u0000${set.relation}`;
+    if (remaining <= 0 || path.has(key) || nodes >= limits.maxNodes || subjectsRead >= limits.maxSubjects) return null;
+    nodes++;
+    const subjects = await repo.subjects(projectId, set.namespace, set.object, set.relation, limits.maxSubjects - subjectsRead);
+    subjectsRead += subjects.length;
+    if (subjects.length === 0) return null;
+    path.add(key);
+    const children: ExpandTree[] = [];
+    for (const s of subjects) {
+      if (s.set) {
+        const sub = s.set.relation === '' ? null : await build(s.set, remaining - 1);
+        children.push(sub ?? { type: 'leaf', tuple: setTuple(s.set) });
+      } else {
+        children.push({ type: 'leaf', tuple: { namespace: set.namespace, object: set.object, relation: set.relation, subject_id: s.id } });
+      }
+    }
+    path.delete(key);
+    return { type: 'union', tuple: setTuple(set), children };
+  }
+
+  return build(root, depth);
+}
