@@ -1,6 +1,7 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import './platform/http/fastify-augment.js';
 import type { Registry } from './registry.js';
 import { OryError, ErrorId, notFound, unauthorized } from './platform/errors/errors.js';
@@ -10,6 +11,21 @@ import { bearerToken } from './platform/http/bearer.js';
 import { allRoutes } from './routes.js';
 import { consolePlugin } from './console/plugin.js';
 
+/** One access-log line per request, on completion (the "incoming" line is debug-level). */
+class AccessLog extends LogController {
+  constructor() {
+    super({ requestIdLogLabel: 'request_id' });
+  }
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request');
+  }
+  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    const entry = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...entry, err: error }, 'request errored');
+    else reply.log.info(entry, 'request completed');
+  }
+}
+
 const PROJECT_HOST = (baseDomain: string) =>
   new RegExp(`^([a-z0-9][a-z0-9-]{0,62})\\.projects\\.${baseDomain.replace(/[.]/g, '\\.')}(?::\\d+)?$`, 'i');
 
@@ -17,6 +33,8 @@ const PROJECT_HOST = (baseDomain: string) =>
 export async function buildApp(registry: Registry, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const { config } = registry;
   const projectHost = PROJECT_HOST(config.baseDomain);
+  // Buffered, asynchronous writes: logging must not stall the event loop on a slow stdout.
+  const logStream = opts.logger === false ? null : pino.destination({ dest: 1, sync: false, minLength: 4096 });
 
   const app = Fastify({
     logger:
@@ -24,12 +42,14 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
         ? false
         : {
             level: config.logLevel,
+            stream: logStream!,
             // Never log secrets: no headers, no query strings (flows carry tokens there), no bodies.
             serializers: {
               req: (req) => ({ method: req.method, path: req.url.split('?')[0], host: req.headers?.host, remoteAddress: req.ip }),
               res: (res) => ({ statusCode: res.statusCode }),
             },
           },
+    logController: new AccessLog(),
     bodyLimit: config.bodyLimit,
     trustProxy: process.env.TRUST_PROXY === 'true',
     genReqId: () => randomUUID(),
@@ -42,6 +62,13 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
     },
   });
 
+  app.addHook('onClose', async () => {
+    try {
+      logStream?.flushSync();
+    } catch {
+      // nothing buffered, or stdout already gone
+    }
+  });
   app.setValidatorCompiler(validatorCompiler);
   await app.register(cookie);
 

@@ -68,7 +68,7 @@ export async function startServerProcess(env: NodeJS.ProcessEnv = {}): Promise<S
     cli: async (...args) => (await promisify(execFile)(process.execPath, [BIN, ...args], { env: fullEnv })).stdout,
     async stop() {
       if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
+        const exited = new Promise((r) => child.once('close', r));
         child.kill('SIGTERM');
         await exited;
       }

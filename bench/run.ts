@@ -1,0 +1,195 @@
+/**
+ * `npm run bench`: measures Gatehouse against a bare Fastify baseline in the same run and reports
+ * ratios (these machines are shared and noisy; only ratios within one run mean anything).
+ *
+ * The server under test and the baseline each run as their own process; load comes from autocannon
+ * in this process. Options (environment): BENCH_DURATION seconds per scenario (default 5),
+ * BENCH_CONNECTIONS (default 50), BENCH_ONLY=group[,group] to run some groups, BENCH_LARGE=0 to skip
+ * the large-store pass, BENCH_LOG_LEVEL for the server (default info, as `npm start`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { execSync } from 'node:child_process';
+import autocannon from 'autocannon';
+import { createRegistry, type Registry } from '../src/registry.js';
+import { loadConfig } from '../src/platform/config/config.js';
+import { newId, nowIso } from '../src/platform/ids.js';
+import { seedTenant, type Tenant } from '../test/helpers/context.js';
+import { freePort } from '../test/helpers/process.js';
+import type { BenchRequest, Scenario } from './scenario.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+const LARGE = process.env.BENCH_LARGE !== '0';
+
+interface Measured {
+  name: string;
+  group: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  mismatched: number;
+  total: number;
+}
+
+async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited: ${err}`);
+    try {
+      if ((await fetch(readyUrl)).ok) return child;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${args.join(' ')} not ready: ${err}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function measure(url: string, name: string, group: string, reqs: BenchRequest[], duration = DURATION): Promise<Measured> {
+  const expected = new Set(reqs.map((r) => r.expectStatus));
+  const opts = {
+    url,
+    connections: CONNECTIONS,
+    duration,
+    requests: reqs.map((r) => ({ method: r.method, path: r.path, headers: { ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers }, body: r.body })),
+  };
+  await autocannon({ ...opts, duration: 1 }); // warm-up: JIT, caches, connection pools
+  const result = await autocannon(opts);
+  const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+  let total = 0;
+  let mismatched = 0;
+  for (const [code, { count }] of Object.entries(stats)) {
+    total += count;
+    if (!expected.has(Number(code))) mismatched += count;
+  }
+  mismatched += result.errors + result.timeouts;
+  return { name, group, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, mismatched, total };
+}
+
+async function loadScenarios(): Promise<Scenario[]> {
+  const dir = join(ROOT, 'bench/scenarios');
+  const all: Scenario[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+    const mod = (await import(join(dir, file))) as { scenarios?: Scenario[] };
+    all.push(...(mod.scenarios ?? []));
+  }
+  const order = ['foundation', 'identity', 'oauth2', 'permissions'];
+  return all.filter((s) => !ONLY || ONLY.includes(s.group)).sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
+}
+
+/** Adds `n` keys to the store (rows with random lookup hashes), for the large-store pass. */
+async function seedKeys(registry: Registry, tenant: Tenant, n: number): Promise<void> {
+  const now = nowIso();
+  for (let done = 0; done < n; ) {
+    const batch = Array.from({ length: Math.min(500, n - done) }, (_, i) => ({
+      id: newId(),
+      kind: (i % 2 ? 'workspace' : 'project') as 'workspace' | 'project',
+      workspace_id: tenant.workspaceId,
+      project_id: i % 2 ? null : tenant.projectId,
+      name: `bulk-${done + i}`,
+      secret_hash: randomBytes(32).toString('hex'),
+      last_characters: 'abcd',
+      owner_id: tenant.userId,
+      scopes: null,
+      created_at: now,
+      updated_at: now,
+      expires_at: null,
+      last_used_at: null,
+      revoked_at: null,
+    }));
+    await registry.db.insertInto('api_keys').values(batch).execute();
+    done += batch.length;
+  }
+}
+
+const fmt = (n: number, d = 0) => n.toFixed(d).padStart(9);
+
+function report(title: string, base: Measured, rows: Measured[]): string {
+  const lines = [`\n${title}`, `${'scenario'.padEnd(52)}${'req/s'.padStart(9)}${'ratio'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}  check`];
+  for (const r of [base, ...rows]) {
+    const check = r.total === 0 ? 'NO RESPONSES' : r.mismatched ? `${r.mismatched}/${r.total} unexpected` : 'ok';
+    lines.push(`${`[${r.group}] ${r.name}`.padEnd(52).slice(0, 52)}${fmt(r.rps)}${fmt(r.rps / base.rps, 2)}${fmt(r.p50, 1)}${fmt(r.p99, 1)}  ${check}`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) execSync('npm run build', { cwd: ROOT, stdio: 'inherit' });
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  const env = { DATA_DIR: dataDir, HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', SECRETS_DEFAULT: randomBytes(24).toString('hex'), DATABASE_URL: `sqlite:${join(dataDir, 'bench.sqlite')}` };
+  const children: ChildProcess[] = [];
+  const registryConfig = { ...loadConfig({ ...process.env, ...env }) };
+  try {
+    const basePort = await freePort();
+    children.push(await startProcess([join(ROOT, 'bench/baseline.mjs')], { PORT: String(basePort) }, `http://127.0.0.1:${basePort}/hello`));
+    const baseUrl = `http://127.0.0.1:${basePort}`;
+    const port = await freePort();
+    children.push(await startProcess([join(ROOT, 'bin/gatehouse.js'), 'serve'], { ...env, PORT: String(port) }, `http://127.0.0.1:${port}/health/ready`));
+    const url = `http://127.0.0.1:${port}`;
+    const registry = await createRegistry(registryConfig);
+    const tenant = await seedTenant(registry, 'bench');
+    const scenarios = await loadScenarios();
+    console.log(`Gatehouse bench: ${scenarios.length} scenarios, ${CONNECTIONS} connections, ${DURATION}s each, Node ${process.version}, SQLite store, server LOG_LEVEL=${env.LOG_LEVEL}`);
+
+    const prepared: { s: Scenario; reqs: BenchRequest[] }[] = [];
+    for (const s of scenarios) {
+      try {
+        const r = await s.prepare({ url, registry, tenant });
+        prepared.push({ s, reqs: Array.isArray(r) ? r : [r] });
+      } catch (err) {
+        console.error(`prepare failed for ${s.name}: ${(err as Error).message}`);
+      }
+    }
+    const hello: BenchRequest[] = [{ method: 'GET', path: '/hello', expectStatus: 200 }];
+    const runPass = async (title: string) => {
+      const before = await measure(baseUrl, 'Fastify hello world (baseline)', 'baseline', hello);
+      const rows: Measured[] = [];
+      for (const { s, reqs } of prepared) rows.push(await measure(url, s.name, s.group, reqs));
+      const after = await measure(baseUrl, 'Fastify hello world (baseline)', 'baseline', hello);
+      // The baseline before and after, averaged, so drift during the run is shared by every ratio.
+      const base: Measured = { ...before, rps: (before.rps + after.rps) / 2, p50: (before.p50 + after.p50) / 2, p99: (before.p99 + after.p99) / 2, mismatched: before.mismatched + after.mismatched, total: before.total + after.total };
+      console.log(report(title, base, rows));
+      return { base, rows };
+    };
+
+    const small = await runPass('Small store');
+    const results: Record<string, unknown> = { small };
+    if (LARGE && prepared.some((p) => p.s.group === 'foundation')) {
+      await seedKeys(registry, tenant, 100_000);
+      const foundationOnly = prepared.filter((p) => p.s.group === 'foundation');
+      const keep = prepared.splice(0, prepared.length, ...foundationOnly);
+      const large = await runPass('With 100,000 API keys in the store (foundation scenarios)');
+      prepared.splice(0, prepared.length, ...keep);
+      const lines = ['\nLarge store vs small store (ratio of ratios; 1.00 = unchanged)'];
+      for (const row of large.rows) {
+        const smallRow = small.rows.find((r) => r.name === row.name)!;
+        lines.push(`${row.name.padEnd(52)}${fmt(row.rps / large.base.rps / (smallRow.rps / small.base.rps), 2)}`);
+      }
+      console.log(lines.join('\n'));
+      results.large = large;
+    }
+    await registry.close();
+    mkdirSync(join(ROOT, '.bench'), { recursive: true });
+    writeFileSync(join(ROOT, '.bench/results.json'), JSON.stringify(results, null, 2));
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,25 @@
+import { generateApiKey } from '../../src/keys/format.js';
+import type { Scenario } from '../scenario.js';
+
+function corrupt(key: string): string {
+  const last = key[key.length - 1];
+  return key.slice(0, -1) + (last === 'A' ? 'B' : 'A');
+}
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'GET /projects/{id} (workspace key)',
+    group: 'foundation',
+    prepare: async ({ tenant }) => ({ method: 'GET', path: `/projects/${tenant.projectId}`, headers: { authorization: `Bearer ${tenant.workspaceKey}` }, expectStatus: 200 }),
+  },
+  {
+    name: 'bad-checksum key (401)',
+    group: 'foundation',
+    prepare: async ({ tenant }) => ({ method: 'GET', path: `/projects/${tenant.projectId}`, headers: { authorization: `Bearer ${corrupt(tenant.workspaceKey)}` }, expectStatus: 401 }),
+  },
+  {
+    name: 'well-formed unknown key (401)',
+    group: 'foundation',
+    prepare: async ({ tenant }) => ({ method: 'GET', path: `/projects/${tenant.projectId}`, headers: { authorization: `Bearer ${generateApiKey('workspace')}` }, expectStatus: 401 }),
+  },
+];
