@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import fastifyStatic from '@fastify/static';
+import { readFile } from 'node:fs/promises';
 import type { Registry } from '../registry.js';
 import { notFound } from '../platform/errors/errors.js';
 
@@ -25,6 +25,15 @@ const PAGE_HEADERS: Record<string, string> = {
   'cache-control': 'no-cache',
 };
 
+const CONTENT_TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  woff2: 'font/woff2',
+  json: 'application/json; charset=utf-8',
+};
+
 interface Page {
   mtimeMs: number;
   raw: Buffer;
@@ -43,17 +52,19 @@ export async function consolePlugin(app: FastifyInstance, opts: { registry: Regi
   const base = opts.registry.config.baseDomain.toLowerCase();
   const apiHost = `api.console.${base}`;
 
-  await app.register(fastifyStatic, {
-    root: join(dir, 'assets'),
-    prefix: '/assets/',
-    preCompressed: true,
-    immutable: true,
-    maxAge: '365d',
-    index: false,
-    decorateReply: false,
-    wildcard: true,
-    // A build that is missing now may appear later (tests build it once); never fail startup.
-    serveDotFiles: false,
+  // Hashed build assets: the name changes with the content, so they are cached for a year. The
+  // brotli/gzip files written at build time are sent as they are; nothing is compressed per request.
+  app.get('/assets/*', { config: { asset: true } }, async (req, reply) => {
+    const name = (req.params as { '*': string })['*'];
+    const type = /^[A-Za-z0-9_.-]+$/.test(name) && !name.startsWith('.') ? CONTENT_TYPES[name.slice(name.lastIndexOf('.') + 1)] : undefined;
+    const file = type ? join(dir, 'assets', name) : '';
+    if (!type || !existsSync(file)) throw notFound(`No route GET ${req.url.split('?')[0]}.`);
+    const accept = String(req.headers['accept-encoding'] ?? '');
+    reply.header('cache-control', 'public, max-age=31536000, immutable').header('vary', 'accept-encoding').header('x-content-type-options', 'nosniff').type(type);
+    for (const [enc, ext] of [['br', '.br'], ['gzip', '.gz']] as const) {
+      if (new RegExp(`\\b${enc}\\b`).test(accept) && existsSync(file + ext)) return reply.header('content-encoding', enc).send(await readFile(file + ext));
+    }
+    return reply.send(await readFile(file));
   });
 
   let page: Page | null = null;
@@ -94,13 +105,13 @@ export async function consolePlugin(app: FastifyInstance, opts: { registry: Regi
   };
 
   // Unmatched GETs land here (find-my-way prefers every static and parametric route to a wildcard).
-  app.get('/*', async (req, reply) => {
+  app.get('/*', { config: { asset: true } }, async (req, reply) => {
     if (!isConsoleNavigation(req)) throw notFound(`No route ${req.method} ${req.url.split('?')[0]}.`);
     return servePage(req, reply);
   });
 
   // Small static files at the root of the build (favicon).
-  app.get('/favicon.svg', async (_req, reply) => {
+  app.get('/favicon.svg', { config: { asset: true } }, async (_req, reply) => {
     const file = join(dir, 'favicon.svg');
     if (!existsSync(file)) throw notFound();
     return reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(readFileSync(file));

@@ -1,0 +1,114 @@
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { api, setCsrfToken, setSignedOutHandler, type User } from './api';
+import { match, navigate, RouterProvider, useLocation } from './router';
+import { SessionContext } from './session';
+import { Shell } from './components/Shell';
+
+// Each screen is its own chunk: the sign-in page never downloads the settings screens.
+const SignIn = lazy(() => import('./pages/Auth').then((m) => ({ default: m.SignIn })));
+const SignUp = lazy(() => import('./pages/Auth').then((m) => ({ default: m.SignUp })));
+const InvitePage = lazy(() => import('./pages/Invite'));
+const Home = lazy(() => import('./pages/Home'));
+const Projects = lazy(() => import('./pages/Projects'));
+const WorkspaceSettings = lazy(() => import('./pages/WorkspaceSettings'));
+const ProjectPage = lazy(() => import('./pages/Project'));
+const Account = lazy(() => import('./pages/Account'));
+
+export function App() {
+  return (
+    <RouterProvider>
+      <Root />
+    </RouterProvider>
+  );
+}
+
+function Loading() {
+  return (
+    <div className="loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" />
+      <span>Loading…</span>
+    </div>
+  );
+}
+
+function Root() {
+  const { path, search } = useLocation();
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+
+  const signedIn = useCallback((u: User, csrf: string) => {
+    setCsrfToken(csrf);
+    setUser(u);
+  }, []);
+  const signedOut = useCallback(() => {
+    setCsrfToken('');
+    setUser(null);
+  }, []);
+
+  useEffect(() => {
+    setSignedOutHandler(signedOut);
+    api.session().then((s) => signedIn(s.user, s.csrf_token), signedOut);
+  }, [signedIn, signedOut]);
+
+  useEffect(() => {
+    if (user === undefined) return;
+    const isPublic = path === '/sign-in' || path === '/sign-up';
+    if (!user && !isPublic) {
+      const next = path + search;
+      const target = path.startsWith('/invite/') ? '/sign-up' : '/sign-in';
+      navigate(`${target}${next === '/' ? '' : `?next=${encodeURIComponent(next)}`}`, { replace: true });
+    } else if (user && isPublic) {
+      const next = new URLSearchParams(search).get('next');
+      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+    }
+  }, [user, path, search]);
+
+  if (user === undefined) return <Loading />;
+
+  let page: React.ReactNode = null;
+  let params: Record<string, string> | null;
+  if (!user) {
+    if (path === '/sign-in') page = <SignIn />;
+    else if (path === '/sign-up') page = <SignUp />;
+    else return <Loading />;
+    return (
+      <SessionContext.Provider value={{ user: null, signedIn, signedOut }}>
+        <Suspense fallback={<Loading />}>{page}</Suspense>
+      </SessionContext.Provider>
+    );
+  }
+
+  let ws: string | undefined;
+  if ((params = match('/invite/:token', path))) page = <InvitePage token={params.token} />;
+  else if (path === '/') page = <Home />;
+  else if (path === '/account') page = <Account />;
+  else if ((params = match('/w/:ws', path))) {
+    ws = params.ws;
+    page = <Projects ws={params.ws} />;
+  } else if ((params = match('/w/:ws/settings/:tab', path)) || (params = match('/w/:ws/settings', path))) {
+    ws = params.ws;
+    page = <WorkspaceSettings ws={params.ws} tab={params.tab ?? 'general'} />;
+  } else if ((params = match('/w/:ws/projects/:project/:tab', path)) || (params = match('/w/:ws/projects/:project', path))) {
+    ws = params.ws;
+    page = <ProjectPage ws={params.ws} projectId={params.project} tab={params.tab ?? 'general'} />;
+  } else if (path === '/sign-in' || path === '/sign-up') return <Loading />;
+  else page = <NotFound />;
+
+  return (
+    <SessionContext.Provider value={{ user, signedIn, signedOut }}>
+      <Shell ws={ws}>
+        <Suspense fallback={<Loading />}>{page}</Suspense>
+      </Shell>
+    </SessionContext.Provider>
+  );
+}
+
+function NotFound() {
+  return (
+    <section className="page">
+      <h1>Page not found</h1>
+      <p>
+        There is nothing at this address. <a href="/">Go to your workspaces</a>.
+      </p>
+    </section>
+  );
+}
