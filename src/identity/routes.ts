@@ -1,6 +1,9 @@
 import type { Registry } from '../registry.js';
 import type { RouteSpec } from '../platform/http/route-table.js';
+import { identityAdminRoutes } from './admin-routes.js';
+import { identityFrontendRoutes } from './frontend-routes.js';
 
-export function identityRoutes(_r: Registry): RouteSpec[] {
-  return [];
+/** Identity plane routes: the admin API (project key) and the public frontend API, registered apart. */
+export function identityRoutes(r: Registry): RouteSpec[] {
+  return [...identityAdminRoutes(r), ...identityFrontendRoutes(r)];
 }

@@ -220,7 +220,12 @@ export class SessionService {
     if (!isUuid(sessionId)) return null;
     const row = await this.d.db.selectFrom('sessions').select(['active', 'expires_at']).where('project_id', '=', project.id).where('id', '=', sessionId).executeTakeFirst();
     if (!row || row.active !== 1 || Date.parse(row.expires_at) <= Date.now()) return null;
-    const lifespan = parseDurationMs(project.services.identity.config?.session?.lifespan, DEFAULT_LIFESPAN_MS);
+    const cfg = project.services.identity.config?.session;
+    const lifespan = parseDurationMs(cfg?.lifespan, DEFAULT_LIFESPAN_MS);
+    // `session.earliest_possible_extend`: a session is only extended once its remaining lifetime
+    // has dropped below this window; earlier requests are accepted and change nothing (as Kratos).
+    const window = parseDurationMs(cfg?.earliest_possible_extend, lifespan);
+    if (Date.parse(row.expires_at) - Date.now() > window) return this.get(project.id, sessionId, { expandIdentity: true, expandDevices: true });
     const expires = new Date(Date.now() + lifespan).toISOString();
     await this.d.db.updateTable('sessions').set({ expires_at: expires, updated_at: nowIso() }).where('project_id', '=', project.id).where('id', '=', sessionId).execute();
     return this.get(project.id, sessionId, { expandIdentity: true, expandDevices: true });

@@ -1,0 +1,404 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import jsonpatch from 'fast-json-patch';
+import type { Registry } from '../registry.js';
+import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
+import { ErrorId, OryError, badRequest } from '../platform/errors/errors.js';
+import { MAX_PAGE_SIZE } from '../platform/http/pagination.js';
+import type { ResolvedProject } from '../tenancy/project-resolver.js';
+import type { CreateIdentityInput, ReplaceIdentityInput } from './identity-service.js';
+import type { Identity } from './models.js';
+import { identityNotFound, pageParams, setLinkHeader } from './http.js';
+
+const Opt = <T extends TSchema>(t: T) => Type.Optional(t);
+const State = Type.Union([Type.Literal('active'), Type.Literal('inactive')]);
+const Traits = Type.Object({}, { additionalProperties: true });
+const AnyJson = Type.Unknown();
+const CredentialType = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z_]+$' });
+
+// Only password credentials can be set or imported; any other credential type is refused (400)
+// rather than silently dropped.
+const PasswordCredentials = Type.Object(
+  {
+    password: Opt(
+      Type.Object(
+        {
+          config: Opt(
+            Type.Object(
+              {
+                password: Opt(Type.String({ maxLength: 4096 })),
+                hashed_password: Opt(Type.String({ maxLength: 1024 })),
+                use_password_migration_hook: Opt(Type.Boolean()),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const VerifiableAddressIn = Type.Object(
+  {
+    id: Opt(Type.String()),
+    value: Type.String({ maxLength: 1024 }),
+    via: Type.String({ maxLength: 32 }),
+    verified: Opt(Type.Boolean()),
+    status: Opt(Type.String({ maxLength: 16 })),
+    verified_at: Opt(Type.String({ maxLength: 64 })),
+    created_at: Opt(Type.String()),
+    updated_at: Opt(Type.String()),
+  },
+  { additionalProperties: false },
+);
+const RecoveryAddressIn = Type.Object(
+  { id: Opt(Type.String()), value: Type.String({ maxLength: 1024 }), via: Type.String({ maxLength: 32 }), created_at: Opt(Type.String()), updated_at: Opt(Type.String()) },
+  { additionalProperties: false },
+);
+
+const identityFields = {
+  schema_id: Type.String({ maxLength: 512 }),
+  traits: Traits,
+  state: Opt(State),
+  metadata_public: Opt(AnyJson),
+  metadata_admin: Opt(AnyJson),
+  external_id: Opt(Type.String({ maxLength: 256 })),
+  organization_id: Opt(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+  region: Opt(Type.String({ maxLength: 32 })),
+  credentials: Opt(PasswordCredentials),
+};
+
+const CreateIdentityBody = Type.Object(
+  { ...identityFields, schema_id: Opt(Type.String({ maxLength: 512 })), verifiable_addresses: Opt(Type.Array(VerifiableAddressIn, { maxItems: 100 })), recovery_addresses: Opt(Type.Array(RecoveryAddressIn, { maxItems: 100 })) },
+  { additionalProperties: false },
+);
+const UpdateIdentityBody = Type.Object({ ...identityFields, state: State }, { additionalProperties: false });
+
+const JsonPatchOp = Type.Object(
+  {
+    op: Type.Union(['add', 'remove', 'replace', 'move', 'copy', 'test'].map((o) => Type.Literal(o))),
+    path: Type.String({ maxLength: 1024 }),
+    from: Opt(Type.String({ maxLength: 1024 })),
+    value: Opt(AnyJson),
+  },
+  { additionalProperties: false },
+);
+
+const IdentityPatch = Type.Object({ create: Opt(CreateIdentityBody), patch_id: Opt(Type.String({ maxLength: 128 })) }, { additionalProperties: false });
+const BatchBody = Type.Object({ identities: Type.Array(IdentityPatch, { maxItems: 1000 }) }, { additionalProperties: false });
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 128 }) });
+const IncludeCredential = Opt(Type.Array(CredentialType, { maxItems: 20 }));
+const PageQuery = {
+  page_size: Opt(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
+  per_page: Opt(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
+  page: Opt(Type.Integer({ minimum: 0 })),
+  page_token: Opt(Type.String({ maxLength: 512 })),
+};
+
+/** Kratos limits plaintext-password imports per batch because each needs hashing. */
+const MAX_BATCH_PLAINTEXT = 200;
+/** Paths of an identity that JSON Patch may not touch. */
+const FROZEN = /^\/(id|credentials|state_changed_at|created_at|updated_at|schema_url)(\/|$)/;
+
+function toCreateInput(body: Record<string, any>): CreateIdentityInput {
+  return {
+    schema_id: body.schema_id,
+    traits: body.traits,
+    state: body.state,
+    metadata_public: body.metadata_public,
+    metadata_admin: body.metadata_admin,
+    external_id: body.external_id,
+    organization_id: body.organization_id,
+    credentials: body.credentials,
+    verifiable_addresses: body.verifiable_addresses,
+    recovery_addresses: body.recovery_addresses,
+  };
+}
+
+export function identityAdminRoutes(r: Registry): RouteSpec[] {
+  const { identities, sessions, courier } = r;
+
+  const include = (q: { include_credential?: string[] }) => q.include_credential ?? [];
+
+  async function mustGet(project: ResolvedProject, id: string, includeCredentials: string[] = []): Promise<Identity> {
+    identities.remember(project);
+    const identity = await identities.get(project.id, id, { includeCredentials });
+    if (!identity) throw identityNotFound();
+    return identity;
+  }
+
+  return [
+    // ------------------------------------------------------------------ identities
+    defineRoute({
+      method: 'POST', url: '/admin/identities', plane: 'project', credential: 'project', operation: 'createIdentity',
+      schema: { body: CreateIdentityBody },
+      handler: async (req, reply) => {
+        const identity = await identities.create(req.project!, toCreateInput(req.body));
+        return reply.status(201).header('location', `${req.url.split('?')[0]}/${identity.id}`).send(identity);
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/identities', plane: 'project', credential: 'project', operation: 'listIdentities',
+      schema: {
+        querystring: Type.Object({
+          ...PageQuery,
+          consistency: Opt(Type.String({ maxLength: 16 })),
+          ids: Opt(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 500 })),
+          credentials_identifier: Opt(Type.String({ maxLength: 1024 })),
+          preview_credentials_identifier_similar: Opt(Type.String({ maxLength: 1024 })),
+          include_credential: IncludeCredential,
+          organization_id: Opt(Type.String({ maxLength: 64 })),
+        }),
+      },
+      handler: async (req, reply) => {
+        const q = req.query;
+        const filters = [q.ids, q.credentials_identifier, q.preview_credentials_identifier_similar].filter((f) => f !== undefined).length;
+        if (filters > 1) throw badRequest('Only one of ids, credentials_identifier and preview_credentials_identifier_similar can be used.');
+        const { size, after } = pageParams(q);
+        identities.remember(req.project!);
+        const { identities: page, hasMore } = await identities.list(req.project!.id, {
+          pageSize: size,
+          after,
+          ids: q.ids,
+          credentialsIdentifier: q.credentials_identifier ?? q.preview_credentials_identifier_similar,
+          includeCredentials: q.include_credential,
+          organizationId: q.organization_id,
+        });
+        setLinkHeader(req, reply, size, hasMore ? page[page.length - 1].id : undefined);
+        return page;
+      },
+    }),
+    defineRoute({
+      method: 'PATCH', url: '/admin/identities', plane: 'project', credential: 'project', operation: 'batchPatchIdentities',
+      bodyLimit: 16 * 1024 * 1024,
+      schema: { body: BatchBody },
+      handler: async (req, reply) => {
+        const patches = req.body.identities;
+        const plaintext = patches.filter((p) => p.create?.credentials?.password?.config?.password).length;
+        if (plaintext > MAX_BATCH_PLAINTEXT) throw badRequest(`A batch may import at most ${MAX_BATCH_PLAINTEXT} identities with plaintext passwords.`);
+        const results: { action: 'create' | 'error'; identity?: string; patch_id?: string; error?: unknown }[] = [];
+        // Bounded parallelism: hashing dominates, and the store serializes writes anyway.
+        const queue = patches.map((p, i) => ({ p, i }));
+        const out = new Array<(typeof results)[number]>(patches.length);
+        const worker = async () => {
+          for (let next = queue.shift(); next; next = queue.shift()) {
+            const { p, i } = next;
+            const base = p.patch_id ? { patch_id: p.patch_id } : {};
+            if (!p.create) {
+              out[i] = { action: 'error', ...base, error: badRequest('The patch has nothing to create.').toBody(req.id).error };
+              continue;
+            }
+            try {
+              const identity = await identities.create(req.project!, toCreateInput(p.create));
+              out[i] = { action: 'create', identity: identity.id, ...base };
+            } catch (err) {
+              if (!(err instanceof OryError)) throw err;
+              out[i] = { action: 'error', ...base, error: err.toBody(req.id).error };
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(4, patches.length) }, worker));
+        results.push(...out);
+        const failures = results.filter((x) => x.action === 'error');
+        if (results.length > 0 && failures.length === results.length) {
+          // Every patch failed: answer with the first failure's status, as Ory does.
+          const first = failures[0].error as { code?: number; reason?: string };
+          if (first.code === 409) throw new OryError(409, 'The resource could not be created due to a conflict', first.reason, ErrorId.identityExists, { identities: results });
+          throw badRequest(first.reason ?? 'No identity could be created.', ErrorId.badRequest, { identities: results });
+        }
+        return reply.status(200).send({ identities: results });
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/identities/by/external/:externalID', plane: 'project', credential: 'project', operation: 'getIdentityByExternalID',
+      schema: { params: Type.Object({ externalID: Type.String({ maxLength: 256 }) }), querystring: Type.Object({ include_credential: IncludeCredential }) },
+      handler: async (req) => {
+        identities.remember(req.project!);
+        const identity = await identities.getByExternalId(req.project!.id, req.params.externalID, { includeCredentials: include(req.query) });
+        if (!identity) throw identityNotFound();
+        return identity;
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'getIdentity',
+      schema: { params: IdParams, querystring: Type.Object({ include_credential: IncludeCredential }) },
+      handler: async (req) => mustGet(req.project!, req.params.id, include(req.query)),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'updateIdentity',
+      schema: { params: IdParams, body: UpdateIdentityBody },
+      handler: async (req) => {
+        const b = req.body;
+        const input: ReplaceIdentityInput = {
+          schema_id: b.schema_id,
+          traits: b.traits,
+          state: b.state,
+          metadata_public: b.metadata_public,
+          metadata_admin: b.metadata_admin,
+          credentials: b.credentials,
+        };
+        const existing = await mustGet(req.project!, req.params.id);
+        // external_id and organization_id are kept unless the body sets them.
+        input.external_id = b.external_id !== undefined ? b.external_id : existing.external_id ?? null;
+        input.organization_id = b.organization_id !== undefined ? b.organization_id : existing.organization_id;
+        input.verifiable_addresses = existing.verifiable_addresses;
+        return identities.replace(req.project!, req.params.id, input);
+      },
+    }),
+    defineRoute({
+      method: 'PATCH', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'patchIdentity',
+      schema: { params: IdParams, body: Type.Array(JsonPatchOp, { maxItems: 1000 }) },
+      handler: async (req) => {
+        const existing = await mustGet(req.project!, req.params.id);
+        for (const op of req.body) {
+          if (FROZEN.test(op.path) || (op.from !== undefined && (op.op === 'move') && FROZEN.test(op.from))) {
+            throw badRequest(`The JSON Patch may not change ${op.path}: id, credentials and state_changed_at are immutable here.`);
+          }
+        }
+        const { credentials: _c, ...doc } = existing;
+        let patched: Record<string, any>;
+        try {
+          patched = jsonpatch.applyPatch(doc, req.body as jsonpatch.Operation[], true, false).newDocument as Record<string, any>;
+        } catch (err) {
+          throw badRequest(`The JSON Patch could not be applied: ${String((err as Error)?.message ?? err).split('\n')[0].slice(0, 200)}`);
+        }
+        if (patched.state !== 'active' && patched.state !== 'inactive') throw badRequest('state must be "active" or "inactive".');
+        if (typeof patched.schema_id !== 'string') throw badRequest('schema_id must be a string.');
+        if (patched.external_id !== undefined && patched.external_id !== null && typeof patched.external_id !== 'string') throw badRequest('external_id must be a string.');
+        if (patched.organization_id !== undefined && patched.organization_id !== null && typeof patched.organization_id !== 'string') throw badRequest('organization_id must be a string.');
+        const verifiable = Array.isArray(patched.verifiable_addresses) ? patched.verifiable_addresses.filter((a: any) => a && typeof a.value === 'string' && typeof a.via === 'string') : undefined;
+        return identities.replace(req.project!, req.params.id, {
+          schema_id: patched.schema_id,
+          traits: patched.traits,
+          state: patched.state,
+          metadata_public: patched.metadata_public,
+          metadata_admin: patched.metadata_admin,
+          external_id: patched.external_id ?? null,
+          organization_id: patched.organization_id ?? null,
+          verifiable_addresses: verifiable,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'deleteIdentity',
+      schema: { params: IdParams },
+      handler: async (req, reply) => {
+        if (!(await identities.delete(req.project!.id, req.params.id))) throw identityNotFound();
+        return reply.status(204).send();
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/identities/:id/credentials/:type', plane: 'project', credential: 'project', operation: 'deleteIdentityCredentials',
+      schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }), type: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ identifier: Opt(Type.String({ maxLength: 1024 })) }) },
+      handler: async (req, reply) => {
+        const type = req.params.type;
+        await mustGet(req.project!, req.params.id);
+        if (type === 'code' || type === 'passkey') throw badRequest(`You cannot remove ${type} credentials through this API.`);
+        await identities.deleteCredential(req.project!.id, req.params.id, type);
+        return reply.status(204).send();
+      },
+    }),
+
+    // ------------------------------------------------------------------ sessions
+    defineRoute({
+      method: 'GET', url: '/admin/sessions', plane: 'project', credential: 'project', operation: 'listSessions',
+      schema: {
+        querystring: Type.Object({
+          page_size: PageQuery.page_size, page_token: PageQuery.page_token,
+          active: Opt(Type.Boolean()),
+          expand: Opt(Type.Array(Type.Union([Type.Literal('identity'), Type.Literal('devices')]), { maxItems: 2 })),
+        }),
+      },
+      handler: async (req, reply) => {
+        const { size, after } = pageParams(req.query);
+        const expand = new Set(req.query.expand ?? []);
+        identities.remember(req.project!);
+        const { sessions: page, hasMore } = await sessions.list(req.project!.id, {
+          pageSize: size, after, active: req.query.active, expandIdentity: expand.has('identity'), expandDevices: expand.has('devices'),
+        });
+        setLinkHeader(req, reply, size, hasMore ? page[page.length - 1].id : undefined);
+        return page;
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/sessions/:id', plane: 'project', credential: 'project', operation: 'getSession',
+      schema: { params: IdParams, querystring: Type.Object({ expand: Opt(Type.Array(Type.Union([Type.Literal('identity'), Type.Literal('devices')]), { maxItems: 2 })) }) },
+      handler: async (req) => {
+        const expand = new Set(req.query.expand ?? []);
+        identities.remember(req.project!);
+        const session = await sessions.get(req.project!.id, req.params.id, { expandIdentity: expand.has('identity'), expandDevices: expand.has('devices') });
+        if (!session) throw identityNotFound();
+        return session;
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/sessions/:id', plane: 'project', credential: 'project', operation: 'disableSession',
+      schema: { params: IdParams },
+      handler: async (req, reply) => {
+        if (!(await sessions.revoke(req.project!.id, req.params.id))) throw identityNotFound();
+        return reply.status(204).send();
+      },
+    }),
+    defineRoute({
+      method: 'PATCH', url: '/admin/sessions/:id/extend', plane: 'project', credential: 'project', operation: 'extendSession',
+      schema: { params: IdParams },
+      handler: async (req, reply) => {
+        const session = await sessions.extend(req.project!, req.params.id);
+        if (!session) throw identityNotFound();
+        return reply.status(204).send();
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/identities/:id/sessions', plane: 'project', credential: 'project', operation: 'listIdentitySessions',
+      schema: { params: IdParams, querystring: Type.Object({ ...PageQuery, active: Opt(Type.Boolean()) }) },
+      handler: async (req, reply) => {
+        await mustGet(req.project!, req.params.id);
+        const { size, after } = pageParams(req.query);
+        const { sessions: page, hasMore } = await sessions.list(req.project!.id, {
+          pageSize: size, after, identityId: req.params.id, active: req.query.active, expandIdentity: true, expandDevices: true,
+        });
+        setLinkHeader(req, reply, size, hasMore ? page[page.length - 1].id : undefined);
+        return page;
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/identities/:id/sessions', plane: 'project', credential: 'project', operation: 'deleteIdentitySessions',
+      schema: { params: IdParams },
+      handler: async (req, reply) => {
+        await mustGet(req.project!, req.params.id);
+        await sessions.deleteAllOfIdentity(req.project!.id, req.params.id);
+        return reply.status(204).send();
+      },
+    }),
+
+    // ------------------------------------------------------------------ courier
+    defineRoute({
+      method: 'GET', url: '/admin/courier/messages', plane: 'project', credential: 'project', operation: 'listCourierMessages',
+      schema: {
+        querystring: Type.Object({
+          page_size: PageQuery.page_size, page_token: PageQuery.page_token,
+          status: Opt(Type.Union(['queued', 'sent', 'processing', 'abandoned'].map((s) => Type.Literal(s)))),
+          recipient: Opt(Type.String({ maxLength: 1024 })),
+        }),
+      },
+      handler: async (req, reply) => {
+        const { size, after } = pageParams(req.query);
+        const { messages, hasMore } = await courier.list(req.project!.id, { pageSize: size, before: after, status: req.query.status, recipient: req.query.recipient });
+        setLinkHeader(req, reply, size, hasMore ? messages[messages.length - 1].id : undefined);
+        return messages;
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/courier/messages/:id', plane: 'project', credential: 'project', operation: 'getCourierMessage',
+      schema: { params: IdParams },
+      handler: async (req) => {
+        const message = await courier.get(req.project!.id, req.params.id);
+        if (!message) throw identityNotFound();
+        return message;
+      },
+    }),
+  ];
+}
