@@ -1,6 +1,351 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { JWK } from 'jose';
+import type jsonPatch from 'fast-json-patch';
 import type { Registry } from '../registry.js';
-import type { RouteSpec } from '../platform/http/route-table.js';
+import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
+import { notFound } from '../platform/errors/errors.js';
+import { bearerToken } from '../platform/http/bearer.js';
+import { ClientBody, LifespansBody } from './clients.js';
+import { ID_TOKEN_SET } from './jwks.js';
+import { OAuth2Error, invalidRequest, invalidToken } from './errors.js';
+import { authenticateClient, readClientCredentials, tokenEndpoint } from './token-endpoint.js';
+import { DuplicateParam, issuerFor, param, splitSpaces } from './util.js';
+import type { TokenSession } from './tokens.js';
 
-export function oauth2Routes(_r: Registry): RouteSpec[] {
-  return [];
+const ClientId = Type.String({ minLength: 1, maxLength: 255 });
+const SetName = Type.String({ minLength: 1, maxLength: 256 });
+const Kid = Type.String({ minLength: 1, maxLength: 256 });
+const LoginChallenge = Type.Object({ login_challenge: Type.String({ minLength: 1, maxLength: 512 }) });
+const ConsentChallenge = Type.Object({ consent_challenge: Type.String({ minLength: 1, maxLength: 512 }) });
+const StrList = Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 100 });
+
+const AcceptLoginBody = Type.Object(
+  {
+    subject: Type.String({ minLength: 1, maxLength: 1024 }),
+    acr: Type.Optional(Type.String({ maxLength: 1024 })),
+    amr: Type.Optional(StrList),
+    context: Type.Optional(Type.Unknown()),
+    extend_session_lifespan: Type.Optional(Type.Boolean()),
+    force_subject_identifier: Type.Optional(Type.String({ maxLength: 1024 })),
+    identity_provider_session_id: Type.Optional(Type.String({ maxLength: 1024 })),
+    remember: Type.Optional(Type.Boolean()),
+    remember_for: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+const AcceptConsentBody = Type.Object(
+  {
+    context: Type.Optional(Type.Unknown()),
+    grant_access_token_audience: Type.Optional(StrList),
+    grant_scope: Type.Optional(StrList),
+    handled_at: Type.Optional(Type.String({ maxLength: 64 })),
+    remember: Type.Optional(Type.Boolean()),
+    remember_for: Type.Optional(Type.Integer({ minimum: 0 })),
+    session: Type.Optional(Type.Object({ access_token: Type.Optional(Type.Unknown()), id_token: Type.Optional(Type.Unknown()) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+const RejectBody = Type.Object(
+  {
+    error: Type.Optional(Type.String({ maxLength: 256 })),
+    error_debug: Type.Optional(Type.String({ maxLength: 2048 })),
+    error_description: Type.Optional(Type.String({ maxLength: 2048 })),
+    error_hint: Type.Optional(Type.String({ maxLength: 2048 })),
+    status_code: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+
+const JsonPatchBody = Type.Array(
+  Type.Object(
+    {
+      op: Type.Union(['add', 'remove', 'replace', 'move', 'copy', 'test'].map((o) => Type.Literal(o))),
+      path: Type.String({ maxLength: 1024 }),
+      from: Type.Optional(Type.String({ maxLength: 1024 })),
+      value: Type.Optional(Type.Unknown()),
+    },
+    { additionalProperties: false },
+  ),
+  { maxItems: 100 },
+);
+
+const JwkBody = Type.Object({ kid: Type.Optional(Type.String({ maxLength: 256 })), alg: Type.String({ maxLength: 32 }), use: Type.String({ maxLength: 8 }), kty: Type.String({ maxLength: 16 }) }, { additionalProperties: true });
+const CreateJwkSetBody = Type.Object({ alg: Type.String({ maxLength: 32 }), use: Type.String({ maxLength: 8 }), kid: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false });
+
+const DEFAULT_PAGE = 250;
+const MAX_PAGE = 500;
+
+/** Hydra's keyset pagination `Link` header (first, and next when there is one), relative to the called path. */
+function setLinkHeader(req: FastifyRequest, reply: FastifyReply, size: number, next: string | undefined): void {
+  const url = new URL(req.url, 'http://x');
+  // On a project host the browser-visible path has no `/p/{slug}` prefix (it was added by the rewrite).
+  const onProjectHost = (req.headers.host ?? '').toLowerCase().startsWith(`${req.project!.slug}.projects.`);
+  const path = onProjectHost ? url.pathname.replace(/^\/p\/[^/]+/, '') : url.pathname;
+  const link = (token: string | undefined, rel: string) => {
+    const params = new URLSearchParams();
+    for (const [k, v] of url.searchParams) if (k !== 'page_size' && k !== 'page_token') params.append(k, v);
+    params.set('page_size', String(size));
+    if (token) params.set('page_token', token);
+    return `<${path}?${params.toString()}>; rel="${rel}"`;
+  };
+  reply.header('link', [link(undefined, 'first'), ...(next ? [link(next, 'next')] : [])].join(','));
+}
+
+/** RFC 6749 responses must not be cached. */
+const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+
+export function oauth2Routes(r: Registry): RouteSpec[] {
+  const o = r.oauth2;
+  const issuer = (req: FastifyRequest) => issuerFor(req, r.config.baseDomain);
+  const admin = { plane: 'project', credential: 'project' } as const;
+  const open = { plane: 'project', credential: 'none' } as const;
+
+  return [
+    // ---- clients ----
+    defineRoute({
+      method: 'POST', url: '/admin/clients', ...admin, operation: 'createOAuth2Client',
+      schema: { body: ClientBody },
+      handler: async (req, reply) => reply.code(201).send(await o.clients.create(req.project!.id, req.body)),
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/clients', ...admin, operation: 'listOAuth2Clients',
+      schema: {
+        querystring: Type.Object({
+          page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
+          page_token: Type.Optional(Type.String({ maxLength: 512 })),
+          client_name: Type.Optional(Type.String({ maxLength: 2048 })),
+          owner: Type.Optional(Type.String({ maxLength: 2048 })),
+        }),
+      },
+      handler: async (req, reply) => {
+        const size = req.query.page_size ?? DEFAULT_PAGE;
+        const page = await o.clients.list(req.project!.id, { pageSize: size, pageToken: req.query.page_token || undefined, clientName: req.query.client_name, owner: req.query.owner });
+        setLinkHeader(req, reply, size, page.nextPageToken);
+        return page.clients;
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/clients/:id', ...admin, operation: 'getOAuth2Client',
+      schema: { params: Type.Object({ id: ClientId }) },
+      handler: async (req) => o.clients.mustGet(req.project!.id, req.params.id),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/admin/clients/:id', ...admin, operation: 'setOAuth2Client',
+      schema: { params: Type.Object({ id: ClientId }), body: ClientBody },
+      handler: async (req) => o.clients.replace(req.project!.id, req.params.id, req.body),
+    }),
+    defineRoute({
+      method: 'PATCH', url: '/admin/clients/:id', ...admin, operation: 'patchOAuth2Client',
+      schema: { params: Type.Object({ id: ClientId }), body: JsonPatchBody },
+      handler: async (req) => o.clients.patch(req.project!.id, req.params.id, req.body as jsonPatch.Operation[]),
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/clients/:id', ...admin, operation: 'deleteOAuth2Client',
+      schema: { params: Type.Object({ id: ClientId }) },
+      handler: async (req, reply) => {
+        if (!(await o.clients.delete(req.project!.id, req.params.id))) throw notFound('The OAuth 2.0 client does not exist.');
+        return reply.code(204).send();
+      },
+    }),
+    defineRoute({
+      method: 'PUT', url: '/admin/clients/:id/lifespans', ...admin, operation: 'setOAuth2ClientLifespans',
+      schema: { params: Type.Object({ id: ClientId }), body: LifespansBody },
+      handler: async (req) => o.clients.setLifespans(req.project!.id, req.params.id, req.body),
+    }),
+    defineRoute({
+      method: 'POST', url: '/admin/clients/:id/secrets/rotate', ...admin, operation: 'rotateOAuth2ClientSecret',
+      schema: { params: Type.Object({ id: ClientId }) },
+      handler: async (req) => o.clients.rotateSecret(req.project!.id, req.params.id),
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/clients/:id/secrets/rotate', ...admin, operation: 'deleteRotatedOAuth2ClientSecrets',
+      schema: { params: Type.Object({ id: ClientId }) },
+      handler: async (req) => o.clients.deleteRotatedSecrets(req.project!.id, req.params.id),
+    }),
+
+    // ---- tokens (admin) ----
+    defineRoute({
+      method: 'POST', url: '/admin/oauth2/introspect', ...admin, operation: 'introspectOAuth2Token',
+      schema: { body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 8192 }), scope: Type.Optional(Type.String({ maxLength: 4096 })) }) },
+      handler: async (req, reply) => {
+        noStore(reply);
+        return o.tokens.introspect(req.project!.id, req.body.token, splitSpaces(req.body.scope));
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/oauth2/tokens', ...admin, operation: 'deleteOAuth2Token',
+      schema: { querystring: Type.Object({ client_id: ClientId }) },
+      handler: async (req, reply) => {
+        await o.tokens.deleteForClient(req.project!.id, req.query.client_id);
+        return reply.code(204).send();
+      },
+    }),
+
+    // ---- login and consent (admin) ----
+    defineRoute({
+      method: 'GET', url: '/admin/oauth2/auth/requests/login', ...admin, operation: 'getOAuth2LoginRequest',
+      schema: { querystring: LoginChallenge },
+      handler: async (req, reply) => o.flows.getLoginRequest(req.project!.id, req.query.login_challenge, reply),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/admin/oauth2/auth/requests/login/accept', ...admin, operation: 'acceptOAuth2LoginRequest',
+      schema: { querystring: LoginChallenge, body: AcceptLoginBody },
+      handler: async (req) => o.flows.acceptLogin(req.project!.id, req.query.login_challenge, req.body),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/admin/oauth2/auth/requests/login/reject', ...admin, operation: 'rejectOAuth2LoginRequest',
+      schema: { querystring: LoginChallenge, body: RejectBody },
+      handler: async (req) => o.flows.rejectLogin(req.project!.id, req.query.login_challenge, req.body),
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/oauth2/auth/requests/consent', ...admin, operation: 'getOAuth2ConsentRequest',
+      schema: { querystring: ConsentChallenge },
+      handler: async (req, reply) => o.flows.getConsentRequest(req.project!.id, req.query.consent_challenge, reply),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/admin/oauth2/auth/requests/consent/accept', ...admin, operation: 'acceptOAuth2ConsentRequest',
+      schema: { querystring: ConsentChallenge, body: AcceptConsentBody },
+      handler: async (req) => o.flows.acceptConsent(req.project!.id, req.query.consent_challenge, req.body as never),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/admin/oauth2/auth/requests/consent/reject', ...admin, operation: 'rejectOAuth2ConsentRequest',
+      schema: { querystring: ConsentChallenge, body: RejectBody },
+      handler: async (req) => o.flows.rejectConsent(req.project!.id, req.query.consent_challenge, req.body),
+    }),
+
+    // ---- JSON Web Keys (admin) ----
+    defineRoute({
+      method: 'POST', url: '/admin/keys/:set', ...admin, operation: 'createJsonWebKeySet',
+      schema: { params: Type.Object({ set: SetName }), body: CreateJwkSetBody },
+      handler: async (req, reply) => reply.code(201).send(await o.jwks.generate(req.project!.id, req.params.set, req.body)),
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/keys/:set', ...admin, operation: 'getJsonWebKeySet',
+      schema: { params: Type.Object({ set: SetName }) },
+      handler: async (req) => o.jwks.getSet(req.project!.id, req.params.set),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/admin/keys/:set', ...admin, operation: 'setJsonWebKeySet',
+      schema: { params: Type.Object({ set: SetName }), body: Type.Object({ keys: Type.Array(JwkBody, { maxItems: 50 }) }, { additionalProperties: false }) },
+      handler: async (req) => o.jwks.replaceSet(req.project!.id, req.params.set, req.body.keys as JWK[]),
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/keys/:set', ...admin, operation: 'deleteJsonWebKeySet',
+      schema: { params: Type.Object({ set: SetName }) },
+      handler: async (req, reply) => {
+        await o.jwks.deleteSet(req.project!.id, req.params.set);
+        return reply.code(204).send();
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/keys/:set/:kid', ...admin, operation: 'getJsonWebKey',
+      schema: { params: Type.Object({ set: SetName, kid: Kid }) },
+      handler: async (req) => o.jwks.getKey(req.project!.id, req.params.set, req.params.kid),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/admin/keys/:set/:kid', ...admin, operation: 'setJsonWebKey',
+      schema: { params: Type.Object({ set: SetName, kid: Kid }), body: JwkBody },
+      handler: async (req) => o.jwks.putKey(req.project!.id, req.params.set, req.params.kid, req.body as JWK),
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/keys/:set/:kid', ...admin, operation: 'deleteJsonWebKey',
+      schema: { params: Type.Object({ set: SetName, kid: Kid }) },
+      handler: async (req, reply) => {
+        await o.jwks.deleteKey(req.project!.id, req.params.set, req.params.kid);
+        return reply.code(204).send();
+      },
+    }),
+
+    // ---- public OAuth2 / OIDC endpoints: the client or the browser authenticates itself ----
+    defineRoute({
+      method: 'POST', url: '/oauth2/token', ...open, operation: 'oauth2TokenExchange',
+      handler: async (req, reply) => {
+        noStore(reply);
+        return tokenEndpoint(o, req, issuer(req));
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/oauth2/revoke', ...open, operation: 'revokeOAuth2Token',
+      handler: async (req, reply) => {
+        const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
+        try {
+          const creds = readClientCredentials(req, body);
+          const token = param(body, 'token');
+          if (!token) throw invalidRequest('The token parameter is missing.');
+          const client = await authenticateClient(o, req.project!.id, creds);
+          await o.tokens.revoke(req.project!.id, client.client_id, token);
+        } catch (err) {
+          if (err instanceof DuplicateParam) throw invalidRequest(err.message);
+          throw err;
+        }
+        return reply.code(200).send();
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/oauth2/auth', ...open, operation: 'oAuth2Authorize',
+      handler: async (req, reply) => o.flows.authorize(req, reply, issuer(req)),
+    }),
+    ...(['GET', 'POST'] as const).map((method) =>
+      defineRoute({
+        method, url: '/userinfo', ...open, operation: 'getOidcUserInfo',
+        handler: async (req, reply) => {
+          const token = bearerToken(req);
+          if (!token) throw invalidToken('No bearer token was sent.');
+          const row = await o.tokens.active(req.project!.id, token);
+          if (!row || row.kind !== 'access_token') throw invalidToken('');
+          if (!row.scope.split(' ').includes('openid')) {
+            throw new OAuth2Error('insufficient_scope', 'The access token was not granted the "openid" scope.', 403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="openid"' });
+          }
+          const session = JSON.parse(row.session) as TokenSession;
+          noStore(reply);
+          return { ...session.id_token, sub: row.subject };
+        },
+      }),
+    ),
+    defineRoute({
+      method: 'GET', url: '/.well-known/openid-configuration', ...open, operation: 'discoverOidcConfiguration',
+      handler: async (req) => {
+        const iss = issuer(req);
+        const idKey = await o.jwks.signingKey(req.project!.id, ID_TOKEN_SET);
+        return {
+          issuer: iss,
+          authorization_endpoint: `${iss}/oauth2/auth`,
+          token_endpoint: `${iss}/oauth2/token`,
+          jwks_uri: `${iss}/.well-known/jwks.json`,
+          userinfo_endpoint: `${iss}/userinfo`,
+          revocation_endpoint: `${iss}/oauth2/revoke`,
+          subject_types_supported: ['public'],
+          response_types_supported: ['code'],
+          response_modes_supported: ['query'],
+          grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+          scopes_supported: ['offline_access', 'offline', 'openid'],
+          claims_supported: ['sub'],
+          token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'none'],
+          code_challenge_methods_supported: ['S256'],
+          id_token_signing_alg_values_supported: [idKey.alg],
+          id_token_signed_response_alg: [idKey.alg],
+          userinfo_signing_alg_values_supported: ['none'],
+          userinfo_signed_response_alg: ['none'],
+          request_parameter_supported: false,
+          request_uri_parameter_supported: false,
+          require_request_uri_registration: false,
+          claims_parameter_supported: false,
+          backchannel_logout_supported: false,
+          backchannel_logout_session_supported: false,
+          frontchannel_logout_supported: false,
+          frontchannel_logout_session_supported: false,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/.well-known/jwks.json', ...open, operation: 'discoverJsonWebKeys',
+      handler: async (req, reply) => {
+        reply.header('cache-control', 'public, max-age=60');
+        return { keys: await o.jwks.publicKeys(req.project!.id) };
+      },
+    }),
+  ];
 }

@@ -1,3 +1,104 @@
 // Tables of the oauth2 domain, merged into the typed Database (src/platform/db/schema.ts).
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface OAuth2Tables {}
+// Portable storage: ISO text timestamps, JSON as text, booleans as 0/1, every row carries project_id.
+
+/** An OAuth2 client. `data` holds the Hydra client metadata (never the secret). */
+export interface OAuth2ClientsTable {
+  /** Internal, time-ordered id: the keyset for pagination. */
+  pk: string;
+  project_id: string;
+  /** The public `client_id` (generated UUID or given on create); unique per project. */
+  id: string;
+  client_name: string;
+  owner: string;
+  /** `h1$<hmac>` for generated secrets, an argon2id PHC string for given ones; null for public clients. */
+  secret_hash: string | null;
+  /** JSON array of hashes of rotated secrets that still authenticate until deleted. */
+  rotated_secret_hashes: string;
+  /** JSON text of the client metadata (wire shape, without client_secret). */
+  data: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Issued access and refresh tokens. Only the HMAC of a token is stored, whatever its format. */
+export interface OAuth2TokensTable {
+  id: string;
+  project_id: string;
+  hash: string;
+  kind: 'access_token' | 'refresh_token';
+  /** The grant chain (a code exchange or a client_credentials call and the refreshes that follow it). */
+  request_id: string;
+  client_id: string;
+  subject: string;
+  /** Space-separated granted scopes. */
+  scope: string;
+  /** JSON array of granted audiences. */
+  audience: string;
+  /** JSON: { access_token: {...ext}, id_token: {...claims}, auth_time, acr, amr, nonce? }. */
+  session: string;
+  issuer: string;
+  grant_type: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  /** Refresh tokens: when it was exchanged (a second use revokes the chain). */
+  used_at: string | null;
+}
+
+/** One authorization-code flow: login challenge, consent challenge and the code. */
+export interface OAuth2FlowsTable {
+  id: string;
+  project_id: string;
+  client_id: string;
+  state: 'login_requested' | 'login_accepted' | 'login_rejected' | 'consent_requested' | 'consent_accepted' | 'consent_rejected' | 'code_issued' | 'code_used' | 'done';
+  login_challenge_hash: string;
+  login_verifier_hash: string | null;
+  consent_challenge_hash: string | null;
+  consent_verifier_hash: string | null;
+  code_hash: string | null;
+  /** HMAC of the browser-binding cookie value set on /oauth2/auth. */
+  csrf_hash: string;
+  /** JSON: the validated authorization request. */
+  request: string;
+  subject: string | null;
+  /** JSON: the accepted login (acr, amr, context, remember...). */
+  login: string | null;
+  /** JSON: the accepted consent (grant_scope, grant_access_token_audience, session). */
+  consent: string | null;
+  /** JSON: the RFC 6749 error a reject recorded. */
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+  expires_at: string;
+}
+
+/** Signing and user-managed JSON Web Keys, per project and set. */
+export interface OAuth2JwksTable {
+  id: string;
+  project_id: string;
+  set_name: string;
+  kid: string;
+  alg: string;
+  use: string;
+  /** JSON public JWK (null for symmetric keys). */
+  public_jwk: string | null;
+  /** The private (or symmetric) JWK, encrypted as a compact JWE under a key derived from the server secret. */
+  private_jwk: string | null;
+  created_at: string;
+}
+
+/** Fixed windows of token-endpoint failures per client; two windows make a sliding estimate. */
+export interface OAuth2RateLimitsTable {
+  project_id: string;
+  bucket: string;
+  window_no: number;
+  hits: number;
+}
+
+export interface OAuth2Tables {
+  oauth2_clients: OAuth2ClientsTable;
+  oauth2_tokens: OAuth2TokensTable;
+  oauth2_flows: OAuth2FlowsTable;
+  oauth2_jwks: OAuth2JwksTable;
+  oauth2_rate_limits: OAuth2RateLimitsTable;
+}

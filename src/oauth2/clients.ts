@@ -1,0 +1,370 @@
+import { Type, type Static, type TOptional } from '@sinclair/typebox';
+import jsonPatch from 'fast-json-patch';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import type { Kysely } from 'kysely';
+import type { Database } from '../platform/db/schema.js';
+import type { OAuth2ClientsTable } from './tables.js';
+import { newId, nowIso } from '../platform/ids.js';
+import { isUniqueViolation } from '../platform/db/database.js';
+import { badRequest, conflict, notFound } from '../platform/errors/errors.js';
+import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
+import { parseDuration, randomToken, safeEqual, tokenHash } from './util.js';
+
+const Str = Type.String({ maxLength: 2048 });
+const StrList = Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 100 });
+const Lifespan = Type.Union([Type.String({ maxLength: 64 }), Type.Null()]);
+
+export const LIFESPAN_FIELDS = [
+  'authorization_code_grant_access_token_lifespan',
+  'authorization_code_grant_id_token_lifespan',
+  'authorization_code_grant_refresh_token_lifespan',
+  'client_credentials_grant_access_token_lifespan',
+  'device_authorization_grant_access_token_lifespan',
+  'device_authorization_grant_id_token_lifespan',
+  'device_authorization_grant_refresh_token_lifespan',
+  'implicit_grant_access_token_lifespan',
+  'implicit_grant_id_token_lifespan',
+  'jwt_bearer_grant_access_token_lifespan',
+  'refresh_token_grant_access_token_lifespan',
+  'refresh_token_grant_id_token_lifespan',
+  'refresh_token_grant_refresh_token_lifespan',
+] as const;
+
+const lifespanProps = Object.fromEntries(LIFESPAN_FIELDS.map((f) => [f, Type.Optional(Lifespan)])) as Record<(typeof LIFESPAN_FIELDS)[number], TOptional<typeof Lifespan>>;
+
+export const LifespansBody = Type.Object(lifespanProps, { additionalProperties: false });
+
+/** The OAuth2Client model of @ory/client (every field, so a fetched client can be PUT back). */
+export const ClientBody = Type.Object(
+  {
+    access_token_strategy: Type.Optional(Str),
+    allowed_cors_origins: Type.Optional(Type.Union([StrList, Type.Null()])),
+    audience: Type.Optional(Type.Union([StrList, Type.Null()])),
+    backchannel_logout_session_required: Type.Optional(Type.Boolean()),
+    backchannel_logout_uri: Type.Optional(Str),
+    client_id: Type.Optional(Type.String({ maxLength: 255 })),
+    client_name: Type.Optional(Str),
+    client_secret: Type.Optional(Type.String({ maxLength: 512 })),
+    client_secret_expires_at: Type.Optional(Type.Integer()),
+    client_uri: Type.Optional(Str),
+    contacts: Type.Optional(Type.Union([StrList, Type.Null()])),
+    created_at: Type.Optional(Str),
+    frontchannel_logout_session_required: Type.Optional(Type.Boolean()),
+    frontchannel_logout_uri: Type.Optional(Str),
+    grant_types: Type.Optional(Type.Union([StrList, Type.Null()])),
+    jwks: Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()])),
+    jwks_uri: Type.Optional(Str),
+    logo_uri: Type.Optional(Str),
+    metadata: Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()])),
+    owner: Type.Optional(Str),
+    policy_uri: Type.Optional(Str),
+    post_logout_redirect_uris: Type.Optional(Type.Union([StrList, Type.Null()])),
+    redirect_uris: Type.Optional(Type.Union([StrList, Type.Null()])),
+    registration_access_token: Type.Optional(Str),
+    registration_client_uri: Type.Optional(Str),
+    request_object_signing_alg: Type.Optional(Str),
+    request_uris: Type.Optional(Type.Union([StrList, Type.Null()])),
+    response_types: Type.Optional(Type.Union([StrList, Type.Null()])),
+    scope: Type.Optional(Str),
+    sector_identifier_uri: Type.Optional(Str),
+    skip_consent: Type.Optional(Type.Boolean()),
+    skip_logout_consent: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+    subject_type: Type.Optional(Str),
+    token_endpoint_auth_method: Type.Optional(Str),
+    token_endpoint_auth_signing_alg: Type.Optional(Str),
+    tos_uri: Type.Optional(Str),
+    updated_at: Type.Optional(Str),
+    userinfo_signed_response_alg: Type.Optional(Str),
+    ...lifespanProps,
+  },
+  { additionalProperties: false },
+);
+export type ClientInput = Static<typeof ClientBody>;
+
+/** A stored client as the rest of the domain uses it. */
+export interface OAuth2Client {
+  client_id: string;
+  client_name: string;
+  redirect_uris: string[];
+  grant_types: string[];
+  response_types: string[];
+  scope: string;
+  audience: string[];
+  owner: string;
+  token_endpoint_auth_method: string;
+  access_token_strategy?: string;
+  skip_consent: boolean;
+  metadata: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+  [field: string]: unknown;
+}
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:device_code'];
+const RESPONSE_TYPES = ['code', 'token', 'id_token', 'code id_token', 'code token', 'id_token token', 'code id_token token', 'none'];
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
+const MIN_SECRET = 6;
+const CLIENT_ID = /^[A-Za-z0-9._~:@!$&'()*+,;=-]{1,255}$/;
+
+/** Normalizes and validates client metadata the way Hydra does (defaults, allowed values). */
+function normalize(input: ClientInput): Record<string, unknown> {
+  const list = (v: string[] | null | undefined) => [...new Set(v ?? [])];
+  const grantTypes = list(input.grant_types);
+  for (const g of grantTypes) if (!GRANT_TYPES.includes(g)) throw badRequest(`grant_types contains an unsupported value "${g}".`, 'invalid_client_metadata');
+  const responseTypes = list(input.response_types);
+  for (const r of responseTypes) if (!RESPONSE_TYPES.includes(r)) throw badRequest(`response_types contains an unsupported value "${r}".`, 'invalid_client_metadata');
+  const authMethod = input.token_endpoint_auth_method || 'client_secret_basic';
+  if (!AUTH_METHODS.includes(authMethod)) throw badRequest(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}.`, 'invalid_client_metadata');
+  if (input.access_token_strategy && !['opaque', 'jwt'].includes(input.access_token_strategy)) throw badRequest('access_token_strategy must be "opaque" or "jwt".', 'invalid_client_metadata');
+  if (input.subject_type && input.subject_type !== 'public') throw badRequest('subject_type must be "public".', 'invalid_client_metadata');
+  const redirectUris = list(input.redirect_uris);
+  for (const uri of redirectUris) {
+    let u: URL;
+    try {
+      u = new URL(uri);
+    } catch {
+      throw badRequest(`redirect_uris contains an invalid URL "${uri}".`, 'invalid_redirect_uri');
+    }
+    if (u.hash) throw badRequest('redirect_uris must not contain a fragment.', 'invalid_redirect_uri');
+  }
+  for (const f of LIFESPAN_FIELDS) {
+    const v = input[f];
+    if (v !== undefined && v !== null && v !== '' && parseDuration(v) === null) throw badRequest(`${f} must be a duration such as "1h" or "30m".`, 'invalid_client_metadata');
+  }
+  const out: Record<string, unknown> = {
+    client_name: input.client_name ?? '',
+    redirect_uris: redirectUris,
+    grant_types: grantTypes.length ? grantTypes : ['authorization_code'],
+    response_types: responseTypes.length ? responseTypes : ['code'],
+    scope: input.scope ?? 'offline_access offline openid',
+    audience: list(input.audience),
+    owner: input.owner ?? '',
+    policy_uri: input.policy_uri ?? '',
+    allowed_cors_origins: list(input.allowed_cors_origins),
+    tos_uri: input.tos_uri ?? '',
+    client_uri: input.client_uri ?? '',
+    logo_uri: input.logo_uri ?? '',
+    contacts: input.contacts ?? null,
+    client_secret_expires_at: 0,
+    subject_type: 'public',
+    jwks: input.jwks ?? {},
+    token_endpoint_auth_method: authMethod,
+    userinfo_signed_response_alg: input.userinfo_signed_response_alg || 'none',
+    metadata: input.metadata ?? {},
+    skip_consent: input.skip_consent ?? false,
+    skip_logout_consent: input.skip_logout_consent ?? null,
+    post_logout_redirect_uris: list(input.post_logout_redirect_uris),
+    frontchannel_logout_uri: input.frontchannel_logout_uri ?? '',
+    frontchannel_logout_session_required: input.frontchannel_logout_session_required ?? false,
+    backchannel_logout_uri: input.backchannel_logout_uri ?? '',
+    backchannel_logout_session_required: input.backchannel_logout_session_required ?? false,
+  };
+  if (input.jwks_uri) out.jwks_uri = input.jwks_uri;
+  if (input.request_uris) out.request_uris = list(input.request_uris);
+  if (input.access_token_strategy) out.access_token_strategy = input.access_token_strategy;
+  for (const f of LIFESPAN_FIELDS) out[f] = input[f] || null;
+  return out;
+}
+
+function rowToClient(row: OAuth2ClientsTable): OAuth2Client {
+  return { client_id: row.id, ...(JSON.parse(row.data) as Record<string, unknown>), created_at: row.created_at, updated_at: row.updated_at } as OAuth2Client;
+}
+
+export interface ClientPage {
+  clients: OAuth2Client[];
+  nextPageToken?: string;
+}
+
+type Deps = { db: Kysely<Database>; secret: string };
+
+/**
+ * OAuth2 clients of a project (Hydra's /admin/clients). Every query is scoped by project id.
+ * Secrets: a generated secret is stored as an HMAC (it has 256 bits of entropy); a secret given by
+ * the caller is stored as an argon2id hash. Neither is ever returned except once on create/rotate.
+ */
+export class ClientService {
+  constructor(private readonly d: Deps) {}
+
+  private hmacSecret(projectId: string, clientId: string, secret: string): string {
+    return 'h1$' + tokenHash(this.d.secret, 'oauth2-client-secret', `${projectId}\0${clientId}\0${secret}`);
+  }
+
+  async get(projectId: string, clientId: string): Promise<OAuth2Client | null> {
+    const row = await this.row(projectId, clientId);
+    return row ? rowToClient(row) : null;
+  }
+
+  async mustGet(projectId: string, clientId: string): Promise<OAuth2Client> {
+    const c = await this.get(projectId, clientId);
+    if (!c) throw notFound('The OAuth 2.0 client does not exist.');
+    return c;
+  }
+
+  private row(projectId: string, clientId: string): Promise<OAuth2ClientsTable | undefined> {
+    if (clientId.length > 255) return Promise.resolve(undefined);
+    return this.d.db.selectFrom('oauth2_clients').selectAll().where('project_id', '=', projectId).where('id', '=', clientId).executeTakeFirst();
+  }
+
+  /** Creates a client; returns it with `client_secret` (generated unless given) for this one response. */
+  async create(projectId: string, input: ClientInput): Promise<OAuth2Client> {
+    const data = normalize(input);
+    const clientId = input.client_id || newId();
+    if (!CLIENT_ID.test(clientId)) throw badRequest('client_id contains characters that are not allowed.', 'invalid_client_metadata');
+    const isPublic = data.token_endpoint_auth_method === 'none';
+    let secret: string | undefined;
+    let secretHash: string | null = null;
+    if (!isPublic) {
+      if (input.client_secret !== undefined && input.client_secret !== '') {
+        if (input.client_secret.length < MIN_SECRET) throw badRequest(`client_secret must be at least ${MIN_SECRET} characters long.`, 'invalid_client_metadata');
+        secret = input.client_secret;
+        secretHash = await argon2Hash(secret);
+      } else {
+        secret = randomToken();
+        secretHash = this.hmacSecret(projectId, clientId, secret);
+      }
+    }
+    const now = nowIso();
+    try {
+      await this.d.db
+        .insertInto('oauth2_clients')
+        .values({ pk: newId(), project_id: projectId, id: clientId, client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, rotated_secret_hashes: '[]', data: JSON.stringify(data), created_at: now, updated_at: now })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('An OAuth 2.0 client with this client_id already exists.');
+      throw err;
+    }
+    const client = { client_id: clientId, ...data, created_at: now, updated_at: now } as OAuth2Client;
+    return secret ? { ...client, client_secret: secret } : client;
+  }
+
+  /** Hydra-style list: keyset pages in creation order, optional client_name and owner filters. */
+  async list(projectId: string, opts: { pageSize: number; pageToken?: string; clientName?: string; owner?: string }): Promise<ClientPage> {
+    const after = decodePageToken(opts.pageToken);
+    let q = this.d.db.selectFrom('oauth2_clients').selectAll().where('project_id', '=', projectId);
+    if (after) q = q.where('pk', '>', after);
+    if (opts.clientName) q = q.where('client_name', '=', opts.clientName);
+    if (opts.owner) q = q.where('owner', '=', opts.owner);
+    const rows = await q.orderBy('pk', 'asc').limit(opts.pageSize + 1).execute();
+    const page = rows.slice(0, opts.pageSize);
+    return { clients: page.map(rowToClient), nextPageToken: rows.length > opts.pageSize ? encodePageToken(page[page.length - 1].pk) : undefined };
+  }
+
+  /** Replaces a client's metadata (PUT). A given client_secret replaces the secret; none keeps it. */
+  async replace(projectId: string, clientId: string, input: ClientInput): Promise<OAuth2Client> {
+    const row = await this.row(projectId, clientId);
+    if (!row) throw notFound('The OAuth 2.0 client does not exist.');
+    if (input.client_id !== undefined && input.client_id !== clientId) throw badRequest('client_id cannot be changed.', 'invalid_client_metadata');
+    return this.write(row, normalize(input), input.client_secret);
+  }
+
+  /** Applies an RFC 6902 JSON Patch to the client's wire form, then validates it as a PUT would. */
+  async patch(projectId: string, clientId: string, ops: jsonPatch.Operation[]): Promise<OAuth2Client> {
+    const row = await this.row(projectId, clientId);
+    if (!row) throw notFound('The OAuth 2.0 client does not exist.');
+    const doc = rowToClient(row) as Record<string, unknown>;
+    let patched: Record<string, unknown>;
+    try {
+      patched = jsonPatch.applyPatch(structuredClone(doc), ops, true, false).newDocument;
+    } catch (err) {
+      throw badRequest(`The patch could not be applied: ${String((err as Error).message ?? 'invalid operation').split('\n')[0]}`);
+    }
+    if (patched.client_id !== clientId) throw badRequest('client_id cannot be changed.', 'invalid_client_metadata');
+    const { created_at: _c, updated_at: _u, client_id: _i, client_secret, ...rest } = patched;
+    const input = rest as ClientInput;
+    if (client_secret !== undefined && typeof client_secret !== 'string') throw badRequest('client_secret must be a string.');
+    return this.write(row, normalize(input), client_secret as string | undefined);
+  }
+
+  private async write(row: OAuth2ClientsTable, data: Record<string, unknown>, newSecret: string | undefined): Promise<OAuth2Client> {
+    let secretHash = row.secret_hash;
+    if (data.token_endpoint_auth_method === 'none') secretHash = null;
+    else if (newSecret) {
+      if (newSecret.length < MIN_SECRET) throw badRequest(`client_secret must be at least ${MIN_SECRET} characters long.`, 'invalid_client_metadata');
+      secretHash = await argon2Hash(newSecret);
+    } else if (!secretHash) {
+      throw badRequest('A confidential client needs a client_secret.', 'invalid_client_metadata');
+    }
+    const now = nowIso();
+    await this.d.db
+      .updateTable('oauth2_clients')
+      .set({ data: JSON.stringify(data), client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, updated_at: now })
+      .where('project_id', '=', row.project_id).where('id', '=', row.id)
+      .execute();
+    return { client_id: row.id, ...data, created_at: row.created_at, updated_at: now } as OAuth2Client;
+  }
+
+  /** Sets per-grant token lifespans (unset fields clear the override). */
+  async setLifespans(projectId: string, clientId: string, lifespans: Static<typeof LifespansBody>): Promise<OAuth2Client> {
+    const row = await this.row(projectId, clientId);
+    if (!row) throw notFound('The OAuth 2.0 client does not exist.');
+    const current = rowToClient(row);
+    const { client_id: _i, created_at: _c, updated_at: _u, ...rest } = current;
+    const next: Record<string, unknown> = { ...rest };
+    for (const f of LIFESPAN_FIELDS) {
+      const v = lifespans[f];
+      if (v !== undefined && v !== null && v !== '' && parseDuration(v) === null) throw badRequest(`${f} must be a duration such as "1h" or "30m".`, 'invalid_client_metadata');
+      next[f] = v || null;
+    }
+    return this.write(row, next, undefined);
+  }
+
+  /** Generates a new secret; the old one keeps working until the rotated secrets are deleted. */
+  async rotateSecret(projectId: string, clientId: string): Promise<OAuth2Client> {
+    const row = await this.row(projectId, clientId);
+    if (!row) throw notFound('The OAuth 2.0 client does not exist.');
+    if (!row.secret_hash) throw badRequest('A public client has no secret to rotate.', 'invalid_client_metadata');
+    const secret = randomToken();
+    const rotated = [row.secret_hash, ...(JSON.parse(row.rotated_secret_hashes) as string[])].slice(0, 5);
+    const now = nowIso();
+    await this.d.db
+      .updateTable('oauth2_clients')
+      .set({ secret_hash: this.hmacSecret(projectId, clientId, secret), rotated_secret_hashes: JSON.stringify(rotated), updated_at: now })
+      .where('project_id', '=', projectId).where('id', '=', clientId)
+      .execute();
+    return { ...rowToClient(row), updated_at: now, client_secret: secret };
+  }
+
+  async deleteRotatedSecrets(projectId: string, clientId: string): Promise<OAuth2Client> {
+    const row = await this.row(projectId, clientId);
+    if (!row) throw notFound('The OAuth 2.0 client does not exist.');
+    await this.d.db.updateTable('oauth2_clients').set({ rotated_secret_hashes: '[]' }).where('project_id', '=', projectId).where('id', '=', clientId).execute();
+    return rowToClient(row);
+  }
+
+  /** Deletes a client with its tokens and flows. False when it did not exist. */
+  async delete(projectId: string, clientId: string): Promise<boolean> {
+    if (clientId.length > 255) return false;
+    return this.d.db.transaction().execute(async (trx) => {
+      const r = await trx.deleteFrom('oauth2_clients').where('project_id', '=', projectId).where('id', '=', clientId).executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) return false;
+      await trx.deleteFrom('oauth2_tokens').where('project_id', '=', projectId).where('client_id', '=', clientId).execute();
+      await trx.deleteFrom('oauth2_flows').where('project_id', '=', projectId).where('client_id', '=', clientId).execute();
+      return true;
+    });
+  }
+
+  /**
+   * Checks a client's secret in constant time per candidate hash. Returns the client, or null for an
+   * unknown client, a public client or a wrong secret (the caller answers invalid_client for all).
+   */
+  async authenticate(projectId: string, clientId: string, secret: string): Promise<OAuth2Client | null> {
+    const row = await this.row(projectId, clientId);
+    const hmac = this.hmacSecret(projectId, clientId, secret);
+    if (!row || !row.secret_hash) {
+      safeEqual(hmac, hmac);
+      return null;
+    }
+    for (const stored of [row.secret_hash, ...(JSON.parse(row.rotated_secret_hashes) as string[])]) {
+      if (stored.startsWith('h1$')) {
+        if (safeEqual(stored, hmac)) return rowToClient(row);
+      } else if (secret.length <= 512) {
+        try {
+          if (await argon2Verify(stored, secret)) return rowToClient(row);
+        } catch {
+          // A malformed stored hash never authenticates.
+        }
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,373 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../platform/db/schema.js';
+import type { OAuth2FlowsTable } from './tables.js';
+import type { ResolvedProject } from '../tenancy/project-resolver.js';
+import type { ClientService, OAuth2Client } from './clients.js';
+import { newId, nowIso } from '../platform/ids.js';
+import { OryError, ErrorId, notFound } from '../platform/errors/errors.js';
+import { OAuth2Error, invalidRequest } from './errors.js';
+import { authCodeLifespanMs } from './tokens.js';
+import { DuplicateParam, audienceParam, configDuration, epoch, param, randomToken, safeEqual, splitSpaces, tokenHash } from './util.js';
+import { scopesAllowed } from './token-endpoint.js';
+
+/** The validated authorization request a flow carries from /oauth2/auth to the code exchange. */
+export interface AuthRequest {
+  response_type: string;
+  redirect_uri: string;
+  redirect_uri_given: boolean;
+  scope: string[];
+  audience: string[];
+  state: string;
+  nonce?: string;
+  code_challenge?: string;
+  code_challenge_method?: string;
+  prompt?: string;
+  max_age?: string;
+  login_hint?: string;
+  ui_locales?: string[];
+  acr_values?: string[];
+  display?: string;
+  request_url: string;
+}
+
+interface LoginResult {
+  acr?: string;
+  amr?: string[];
+  context?: unknown;
+  remember?: boolean;
+  remember_for?: number;
+  authenticated_at: number;
+  identity_provider_session_id?: string;
+}
+
+/** The identity plane's session lookup, when it exists (src/identity, built separately). */
+export interface SessionLookup {
+  byToken(project: ResolvedProject, token: string): Promise<unknown>;
+}
+
+type Deps = { db: Kysely<Database>; secret: string; clients: ClientService; sessions?: () => SessionLookup | undefined };
+
+const SESSION_COOKIE = 'ory_kratos_session';
+const csrfCookieName = (flowId: string) => `ory_oauth2_csrf_${flowId.replace(/-/g, '').slice(-16)}`;
+
+function withParams(base: string, params: Record<string, string | undefined>): string {
+  const u = new URL(base);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v);
+  return u.toString();
+}
+
+/** The client as login and consent UIs see it: no secret, ever. */
+const publicClient = (c: OAuth2Client | null): Record<string, unknown> => {
+  if (!c) return {};
+  const { client_secret: _s, ...rest } = c as OAuth2Client & { client_secret?: string };
+  return rest;
+};
+
+/**
+ * The authorization-code flow with Hydra's login and consent challenges. A flow row moves through
+ * login_requested → login_accepted → consent_requested → consent_accepted → code_issued → code_used;
+ * each step is a conditional update on the expected state, so a challenge, verifier or code works once.
+ * Challenges, verifiers, codes and the browser-binding CSRF cookie are stored only as HMACs.
+ */
+export class FlowService {
+  constructor(private readonly d: Deps) {}
+
+  private h(purpose: string, v: string): string {
+    return tokenHash(this.d.secret, `oauth2-flow-${purpose}`, v);
+  }
+
+  private async flowBy(projectId: string, column: 'login_challenge_hash' | 'login_verifier_hash' | 'consent_challenge_hash' | 'consent_verifier_hash' | 'code_hash', purpose: string, value: string): Promise<OAuth2FlowsTable | undefined> {
+    if (!value || value.length > 512) return undefined;
+    return this.d.db.selectFrom('oauth2_flows').selectAll().where('project_id', '=', projectId).where(column, '=', this.h(purpose, value)).executeTakeFirst();
+  }
+
+  byCode(projectId: string, code: string): Promise<OAuth2FlowsTable | undefined> {
+    return this.flowBy(projectId, 'code_hash', 'code', code);
+  }
+
+  async markCodeUsed(projectId: string, flowId: string): Promise<boolean> {
+    const r = await this.d.db.updateTable('oauth2_flows').set({ state: 'code_used', updated_at: nowIso() }).where('project_id', '=', projectId).where('id', '=', flowId).where('state', '=', 'code_issued').executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  private async transition(flow: OAuth2FlowsTable, from: OAuth2FlowsTable['state'], set: Partial<OAuth2FlowsTable>): Promise<void> {
+    const r = await this.d.db.updateTable('oauth2_flows').set({ ...set, updated_at: nowIso() }).where('project_id', '=', flow.project_id).where('id', '=', flow.id).where('state', '=', from).executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) throw new OryError(409, 'The request was already handled', 'This challenge has already been used.', ErrorId.conflict);
+  }
+
+  /** GET /oauth2/auth: starts a flow, or continues one with a login or consent verifier. */
+  async authorize(req: FastifyRequest, reply: FastifyReply, issuer: string): Promise<FastifyReply> {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    try {
+      const loginVerifier = param(q, 'login_verifier');
+      if (loginVerifier !== undefined) return await this.afterLogin(req, reply, issuer, loginVerifier);
+      const consentVerifier = param(q, 'consent_verifier');
+      if (consentVerifier !== undefined) return await this.afterConsent(req, reply, consentVerifier);
+      return await this.start(req, reply, issuer, q);
+    } catch (err) {
+      if (err instanceof DuplicateParam) throw invalidRequest(err.message);
+      throw err;
+    }
+  }
+
+  private async start(req: FastifyRequest, reply: FastifyReply, issuer: string, q: Record<string, unknown>): Promise<FastifyReply> {
+    const project = req.project!;
+    const config = project.services.oauth2.config ?? {};
+    const clientId = param(q, 'client_id');
+    if (!clientId) throw invalidRequest('The client_id parameter is missing.');
+    const client = await this.d.clients.get(project.id, clientId);
+    if (!client) throw new OAuth2Error('invalid_client', 'The requested OAuth 2.0 Client does not exist.', 401);
+    const given = param(q, 'redirect_uri');
+    let redirectUri: string;
+    if (given !== undefined) {
+      if (!client.redirect_uris.includes(given)) throw invalidRequest("The 'redirect_uri' parameter does not match any of the OAuth 2.0 Client's pre-registered redirect urls.");
+      redirectUri = given;
+    } else if (client.redirect_uris.length === 1) {
+      redirectUri = client.redirect_uris[0];
+    } else {
+      throw invalidRequest("The 'redirect_uri' parameter is required when the client has not exactly one registered redirect url.");
+    }
+    // From here on the redirect URI is trusted: errors go back to the client (RFC 6749 §4.1.2.1).
+    const state = param(q, 'state');
+    const fail = (error: string, description: string) => reply.code(302).header('location', withParams(redirectUri, { error, error_description: description, state })).send();
+
+    const responseType = param(q, 'response_type');
+    if (!responseType) return fail('invalid_request', 'The response_type parameter is missing.');
+    if (responseType !== 'code' || !client.response_types.includes('code')) return fail('unsupported_response_type', `The response_type "${responseType.slice(0, 50)}" is not supported for this client.`);
+    if (!client.grant_types.includes('authorization_code')) return fail('unauthorized_client', 'The client is not allowed to use the authorization code grant.');
+    if (!state || state.length < 8) return fail('invalid_state', 'The state is missing or does not have enough characters and is therefore considered too weak.');
+    const scopes = splitSpaces(param(q, 'scope'));
+    const badScope = scopesAllowed(client, scopes);
+    if (badScope !== null) return fail('invalid_scope', `The OAuth 2.0 Client is not allowed to request scope "${badScope.slice(0, 100)}".`);
+    const audience = audienceParam(q);
+    const badAud = audience.find((a) => !client.audience.includes(a));
+    if (badAud) return fail('invalid_request', `Requested audience "${badAud.slice(0, 100)}" has not been whitelisted by the OAuth 2.0 Client.`);
+    const challenge = param(q, 'code_challenge');
+    const method = param(q, 'code_challenge_method') ?? (challenge ? 'plain' : undefined);
+    if (challenge !== undefined) {
+      if (method !== 'S256') return fail('invalid_request', 'The code_challenge_method must be S256.');
+      if (!/^[A-Za-z0-9_-]{43,128}$/.test(challenge)) return fail('invalid_request', 'The code_challenge is malformed.');
+    } else if (client.token_endpoint_auth_method === 'none' && config?.oauth2?.pkce?.enforced_for_public_clients !== false) {
+      return fail('invalid_request', 'Clients must include a code_challenge when performing the authorize code flow, but it is missing.');
+    } else if (config?.oauth2?.pkce?.enforced === true) {
+      return fail('invalid_request', 'Clients must include a code_challenge when performing the authorize code flow, but it is missing.');
+    }
+    const prompt = param(q, 'prompt');
+
+    const rawQuery = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
+    const request: AuthRequest = {
+      response_type: responseType, redirect_uri: redirectUri, redirect_uri_given: given !== undefined, scope: scopes, audience, state,
+      nonce: param(q, 'nonce'), code_challenge: challenge, code_challenge_method: challenge ? method : undefined, prompt,
+      max_age: param(q, 'max_age'), login_hint: param(q, 'login_hint'), ui_locales: splitSpaces(param(q, 'ui_locales')),
+      acr_values: splitSpaces(param(q, 'acr_values')), display: param(q, 'display'),
+      request_url: `${issuer}/oauth2/auth?${rawQuery}`,
+    };
+    const loginChallenge = randomToken();
+    const csrf = randomToken();
+    const now = new Date();
+    const ttlMs = configDuration(config?.ttl?.login_consent_request, 30 * 60_000);
+    const flow: OAuth2FlowsTable = {
+      id: newId(), project_id: project.id, client_id: client.client_id, state: 'login_requested',
+      login_challenge_hash: this.h('login-challenge', loginChallenge), login_verifier_hash: null, consent_challenge_hash: null,
+      consent_verifier_hash: null, code_hash: null, csrf_hash: this.h('csrf', csrf), request: JSON.stringify(request),
+      subject: null, login: null, consent: null, error: null, created_at: now.toISOString(), updated_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + ttlMs).toISOString(),
+    };
+    await this.d.db.insertInto('oauth2_flows').values(flow).execute();
+    reply.setCookie(csrfCookieName(flow.id), csrf, { path: '/', httpOnly: true, sameSite: 'lax', secure: issuer.startsWith('https:'), maxAge: Math.floor(ttlMs / 1000) });
+
+    // With no custom login UI, a session of the project's own identity plane logs the user in (Ory Network).
+    const loginUrl = typeof config?.urls?.login === 'string' && config.urls.login ? config.urls.login : '';
+    if (!loginUrl && prompt !== 'login') {
+      const session = await this.projectSession(req);
+      if (session) {
+        const login: LoginResult = { authenticated_at: session.authenticatedAt, amr: session.amr, identity_provider_session_id: session.id };
+        await this.transition(flow, 'login_requested', { state: 'login_accepted', subject: session.subject, login: JSON.stringify(login) });
+        return this.toConsent({ ...flow, state: 'login_accepted', subject: session.subject, login: JSON.stringify(login) }, client, reply, issuer, config);
+      }
+    }
+    if (prompt === 'none') return fail('login_required', 'Prompt "none" was requested, but no existing login session was found.');
+    return reply.code(302).header('location', withParams(loginUrl || `${issuer}/ui/login`, { login_challenge: loginChallenge })).send();
+  }
+
+  /** The identity plane's session behind the browser's cookie, if that plane is wired. */
+  private async projectSession(req: FastifyRequest): Promise<{ subject: string; id?: string; authenticatedAt: number; amr?: string[] } | null> {
+    const sessions = this.d.sessions?.();
+    const token = req.cookies?.[SESSION_COOKIE];
+    if (!sessions || !token || token.length > 2048) return null;
+    try {
+      const s = (await sessions.byToken(req.project!, token)) as Record<string, any> | null;
+      if (!s || s.active === false) return null;
+      const subject = s.identity?.id ?? s.identity_id;
+      if (typeof subject !== 'string' || !subject) return null;
+      const at = Date.parse(s.authenticated_at ?? '');
+      const amr = Array.isArray(s.authentication_methods) ? s.authentication_methods.map((m: { method?: string }) => m?.method).filter((m: unknown): m is string => typeof m === 'string') : undefined;
+      return { subject, id: typeof s.id === 'string' ? s.id : undefined, authenticatedAt: Number.isNaN(at) ? epoch(new Date()) : Math.floor(at / 1000), amr };
+    } catch {
+      return null;
+    }
+  }
+
+  private checkCsrf(req: FastifyRequest, flow: OAuth2FlowsTable): void {
+    const cookie = req.cookies?.[csrfCookieName(flow.id)];
+    if (!cookie || !safeEqual(this.h('csrf', cookie), flow.csrf_hash)) {
+      throw new OAuth2Error('request_forbidden', 'The request is not allowed: the CSRF cookie of this authorization flow is missing or does not match. Make sure the browser keeps cookies across the flow.', 403);
+    }
+  }
+
+  private redirectError(reply: FastifyReply, flow: OAuth2FlowsTable): FastifyReply {
+    const request = JSON.parse(flow.request) as AuthRequest;
+    const e = JSON.parse(flow.error ?? '{}') as { error?: string; error_description?: string };
+    return reply.code(302).header('location', withParams(request.redirect_uri, { error: e.error || 'access_denied', error_description: e.error_description || 'The resource owner denied the request', state: request.state })).send();
+  }
+
+  private async afterLogin(req: FastifyRequest, reply: FastifyReply, issuer: string, verifier: string): Promise<FastifyReply> {
+    const project = req.project!;
+    const flow = await this.flowBy(project.id, 'login_verifier_hash', 'login-verifier', verifier);
+    if (!flow) throw new OAuth2Error('invalid_request', 'The login verifier is unknown, was already used, or belongs to another project.', 400);
+    this.checkCsrf(req, flow);
+    if (flow.state === 'login_rejected') {
+      await this.transition(flow, 'login_rejected', { state: 'done' });
+      return this.redirectError(reply, flow);
+    }
+    if (flow.state !== 'login_accepted') throw new OAuth2Error('invalid_request', 'The login verifier has already been used.', 400);
+    if (Date.parse(flow.expires_at) <= Date.now()) throw new OAuth2Error('invalid_request', 'The authorization request has expired.', 400);
+    const client = await this.d.clients.get(project.id, flow.client_id);
+    if (!client) throw new OAuth2Error('invalid_client', 'The OAuth 2.0 Client no longer exists.', 401);
+    return this.toConsent(flow, client, reply, issuer, project.services.oauth2.config ?? {});
+  }
+
+  private async toConsent(flow: OAuth2FlowsTable, client: OAuth2Client, reply: FastifyReply, issuer: string, config: Record<string, any>): Promise<FastifyReply> {
+    const request = JSON.parse(flow.request) as AuthRequest;
+    if (client.skip_consent) {
+      const consent = { grant_scope: request.scope, grant_access_token_audience: request.audience, session: { access_token: {}, id_token: {} } };
+      await this.transition(flow, 'login_accepted', { state: 'consent_accepted', consent: JSON.stringify(consent) });
+      return this.issueCode({ ...flow, state: 'consent_accepted' }, reply, config);
+    }
+    const challenge = randomToken();
+    await this.transition(flow, 'login_accepted', { state: 'consent_requested', consent_challenge_hash: this.h('consent-challenge', challenge) });
+    const consentUrl = typeof config?.urls?.consent === 'string' && config.urls.consent ? config.urls.consent : `${issuer}/ui/consent`;
+    return reply.code(302).header('location', withParams(consentUrl, { consent_challenge: challenge })).send();
+  }
+
+  private async afterConsent(req: FastifyRequest, reply: FastifyReply, verifier: string): Promise<FastifyReply> {
+    const project = req.project!;
+    const flow = await this.flowBy(project.id, 'consent_verifier_hash', 'consent-verifier', verifier);
+    if (!flow) throw new OAuth2Error('invalid_request', 'The consent verifier is unknown, was already used, or belongs to another project.', 400);
+    this.checkCsrf(req, flow);
+    if (flow.state === 'consent_rejected') {
+      await this.transition(flow, 'consent_rejected', { state: 'done' });
+      return this.redirectError(reply, flow);
+    }
+    if (flow.state !== 'consent_accepted') throw new OAuth2Error('invalid_request', 'The consent verifier has already been used.', 400);
+    if (Date.parse(flow.expires_at) <= Date.now()) throw new OAuth2Error('invalid_request', 'The authorization request has expired.', 400);
+    return this.issueCode(flow, reply, project.services.oauth2.config ?? {});
+  }
+
+  private async issueCode(flow: OAuth2FlowsTable, reply: FastifyReply, config: Record<string, any>): Promise<FastifyReply> {
+    const request = JSON.parse(flow.request) as AuthRequest;
+    const consent = JSON.parse(flow.consent ?? '{}') as { grant_scope?: string[] };
+    const code = randomToken('ory_ac_');
+    await this.transition(flow, 'consent_accepted', { state: 'code_issued', code_hash: this.h('code', code), expires_at: new Date(Date.now() + authCodeLifespanMs(config)).toISOString() });
+    return reply.code(302).header('location', withParams(request.redirect_uri, { code, scope: (consent.grant_scope ?? []).join(' '), state: request.state })).send();
+  }
+
+  // ---- admin API: login and consent requests ----
+
+  private async live(projectId: string, column: 'login_challenge_hash' | 'consent_challenge_hash', purpose: string, challenge: string): Promise<OAuth2FlowsTable> {
+    const flow = await this.flowBy(projectId, column, purpose, challenge);
+    if (!flow || Date.parse(flow.expires_at) <= Date.now()) throw notFound('The challenge is unknown or has expired.');
+    return flow;
+  }
+
+  private oidcContext(r: AuthRequest): Record<string, unknown> {
+    const ctx: Record<string, unknown> = {};
+    if (r.acr_values?.length) ctx.acr_values = r.acr_values;
+    if (r.display) ctx.display = r.display;
+    if (r.login_hint) ctx.login_hint = r.login_hint;
+    if (r.ui_locales?.length) ctx.ui_locales = r.ui_locales;
+    return ctx;
+  }
+
+  /** OAuth2LoginRequest; 410 with redirect_to when the challenge was already handled. */
+  async getLoginRequest(projectId: string, challenge: string, reply: FastifyReply): Promise<unknown> {
+    const flow = await this.live(projectId, 'login_challenge_hash', 'login-challenge', challenge);
+    const request = JSON.parse(flow.request) as AuthRequest;
+    if (flow.state !== 'login_requested') return reply.code(410).send({ redirect_to: request.request_url });
+    const client = await this.d.clients.get(projectId, flow.client_id);
+    return {
+      challenge, client: publicClient(client), request_url: request.request_url, requested_scope: request.scope,
+      requested_access_token_audience: request.audience, skip: false, subject: '', oidc_context: this.oidcContext(request), session_id: flow.id,
+    };
+  }
+
+  async acceptLogin(projectId: string, challenge: string, body: { subject: string; acr?: string; amr?: string[]; context?: unknown; remember?: boolean; remember_for?: number; identity_provider_session_id?: string; force_subject_identifier?: string }): Promise<{ redirect_to: string }> {
+    const flow = await this.live(projectId, 'login_challenge_hash', 'login-challenge', challenge);
+    const verifier = randomToken();
+    const login: LoginResult = { acr: body.acr, amr: body.amr, context: body.context, remember: body.remember, remember_for: body.remember_for, authenticated_at: epoch(new Date()), identity_provider_session_id: body.identity_provider_session_id };
+    await this.transition(flow, 'login_requested', { state: 'login_accepted', subject: body.subject, login: JSON.stringify(login), login_verifier_hash: this.h('login-verifier', verifier) });
+    return { redirect_to: withParams((JSON.parse(flow.request) as AuthRequest).request_url, { login_verifier: verifier }) };
+  }
+
+  async rejectLogin(projectId: string, challenge: string, body: RejectBody): Promise<{ redirect_to: string }> {
+    const flow = await this.live(projectId, 'login_challenge_hash', 'login-challenge', challenge);
+    const verifier = randomToken();
+    await this.transition(flow, 'login_requested', { state: 'login_rejected', error: JSON.stringify(rejection(body)), login_verifier_hash: this.h('login-verifier', verifier) });
+    return { redirect_to: withParams((JSON.parse(flow.request) as AuthRequest).request_url, { login_verifier: verifier }) };
+  }
+
+  async getConsentRequest(projectId: string, challenge: string, reply: FastifyReply): Promise<unknown> {
+    const flow = await this.live(projectId, 'consent_challenge_hash', 'consent-challenge', challenge);
+    const request = JSON.parse(flow.request) as AuthRequest;
+    if (flow.state !== 'consent_requested') return reply.code(410).send({ redirect_to: request.request_url });
+    const login = JSON.parse(flow.login ?? '{}') as LoginResult;
+    const client = await this.d.clients.get(projectId, flow.client_id);
+    const out: Record<string, unknown> = {
+      challenge, consent_request_id: flow.id, client: publicClient(client), request_url: request.request_url, requested_scope: request.scope,
+      requested_access_token_audience: request.audience, skip: false, subject: flow.subject ?? '', login_session_id: flow.id,
+      oidc_context: this.oidcContext(request), context: login.context ?? {},
+    };
+    if (login.acr) out.acr = login.acr;
+    if (login.amr) out.amr = login.amr;
+    return out;
+  }
+
+  async acceptConsent(projectId: string, challenge: string, body: { grant_scope?: string[]; grant_access_token_audience?: string[]; session?: { access_token?: unknown; id_token?: unknown }; remember?: boolean; remember_for?: number; context?: unknown }): Promise<{ redirect_to: string }> {
+    const flow = await this.live(projectId, 'consent_challenge_hash', 'consent-challenge', challenge);
+    const client = await this.d.clients.get(projectId, flow.client_id);
+    if (!client) throw notFound('The OAuth 2.0 client of this request no longer exists.');
+    const scopes = [...new Set(body.grant_scope ?? [])];
+    const bad = scopesAllowed(client, scopes);
+    if (bad !== null) throw new OryError(400, 'The request was malformed or contained invalid parameters', `The client may not be granted the scope "${bad.slice(0, 100)}".`, 'invalid_scope');
+    const audience = [...new Set(body.grant_access_token_audience ?? [])];
+    const badAud = audience.find((a) => !client.audience.includes(a));
+    if (badAud) throw new OryError(400, 'The request was malformed or contained invalid parameters', `The client may not be granted the audience "${badAud.slice(0, 100)}".`, ErrorId.badRequest);
+    const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+    const session = { access_token: isObject(body.session?.access_token) ? body.session.access_token : {}, id_token: isObject(body.session?.id_token) ? body.session.id_token : {} };
+    const verifier = randomToken();
+    await this.transition(flow, 'consent_requested', { state: 'consent_accepted', consent: JSON.stringify({ grant_scope: scopes, grant_access_token_audience: audience, session, remember: body.remember }), consent_verifier_hash: this.h('consent-verifier', verifier) });
+    return { redirect_to: withParams((JSON.parse(flow.request) as AuthRequest).request_url, { consent_verifier: verifier }) };
+  }
+
+  async rejectConsent(projectId: string, challenge: string, body: RejectBody): Promise<{ redirect_to: string }> {
+    const flow = await this.live(projectId, 'consent_challenge_hash', 'consent-challenge', challenge);
+    const verifier = randomToken();
+    await this.transition(flow, 'consent_requested', { state: 'consent_rejected', error: JSON.stringify(rejection(body)), consent_verifier_hash: this.h('consent-verifier', verifier) });
+    return { redirect_to: withParams((JSON.parse(flow.request) as AuthRequest).request_url, { consent_verifier: verifier }) };
+  }
+}
+
+export interface RejectBody {
+  error?: string;
+  error_description?: string;
+  error_hint?: string;
+  error_debug?: string;
+  status_code?: number;
+}
+
+function rejection(body: RejectBody): { error: string; error_description: string } {
+  const error = body.error && /^[\x20-\x7e]{1,100}$/.test(body.error) ? body.error : 'access_denied';
+  const description = [body.error_description || 'The resource owner denied the request', body.error_hint].filter(Boolean).join(' ').slice(0, 1000);
+  return { error, error_description: description };
+}

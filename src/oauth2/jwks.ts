@@ -1,0 +1,200 @@
+import { createHmac, createPublicKey, type KeyObject } from 'node:crypto';
+import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, generateSecret, importJWK, type JWK } from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { Kysely } from 'kysely';
+import type { Database } from '../platform/db/schema.js';
+import type { OAuth2JwksTable } from './tables.js';
+import { newId, nowIso } from '../platform/ids.js';
+import { isUniqueViolation } from '../platform/db/database.js';
+import { badRequest, conflict, notFound } from '../platform/errors/errors.js';
+
+/** The sets Hydra signs with, published at /.well-known/jwks.json. */
+export const ID_TOKEN_SET = 'hydra.openid.id-token';
+export const ACCESS_TOKEN_SET = 'hydra.jwt.access-token';
+export const PUBLISHED_SETS = [ID_TOKEN_SET, ACCESS_TOKEN_SET];
+
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const SYMMETRIC = ['HS256', 'HS384', 'HS512'];
+export const SUPPORTED_ALGS = [...ASYMMETRIC, ...SYMMETRIC];
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  key: KeyObject | Uint8Array;
+}
+
+type Deps = { db: Kysely<Database>; secret: string };
+
+/**
+ * JSON Web Key sets per project (Hydra's /admin/keys API) and the project's signing keys.
+ * Private and symmetric keys are stored only as compact JWEs (dir + A256GCM, via jose) under a key
+ * derived from the server secret; public endpoints only ever see public keys. Signing keys are
+ * generated on first need (RS256) and cached briefly per node.
+ */
+export class JwkService {
+  private readonly encKey: Uint8Array;
+  private readonly signing = new LRUCache<string, SigningKey>({ max: 10_000, ttl: 10_000 });
+
+  constructor(private readonly d: Deps) {
+    this.encKey = createHmac('sha256', d.secret).update('gatehouse/oauth2/jwk-encryption').digest();
+  }
+
+  /** Newest signing key of a set, generating an RS256 key when the set has none. */
+  async signingKey(projectId: string, set: string): Promise<SigningKey> {
+    const cacheKey = `${projectId}/${set}`;
+    const hit = this.signing.get(cacheKey);
+    if (hit) return hit;
+    let row = await this.newestPrivate(projectId, set);
+    if (!row) {
+      try {
+        await this.generate(projectId, set, { alg: 'RS256', use: 'sig', kid: newId() });
+      } catch (err) {
+        if (!(err instanceof Error && err.name === 'OryError')) throw err;
+      }
+      row = await this.newestPrivate(projectId, set);
+      if (!row) throw new Error('signing key generation failed');
+    }
+    const jwk = await this.decrypt(row.private_jwk!);
+    const key = (await importJWK(jwk, row.alg)) as KeyObject | Uint8Array;
+    const out: SigningKey = { kid: row.kid, alg: row.alg, key };
+    this.signing.set(cacheKey, out);
+    return out;
+  }
+
+  /** Public keys of a project's published sets (generated if missing), for /.well-known/jwks.json. */
+  async publicKeys(projectId: string): Promise<JWK[]> {
+    for (const set of PUBLISHED_SETS) await this.signingKey(projectId, set);
+    const rows = await this.d.db.selectFrom('oauth2_jwks').selectAll().where('project_id', '=', projectId).where('set_name', 'in', PUBLISHED_SETS).orderBy('id', 'desc').execute();
+    return rows.filter((r) => r.public_jwk).map((r) => JSON.parse(r.public_jwk!) as JWK);
+  }
+
+  /** Keys of a set with their private parts (admin API, as Hydra). 404 when the set is empty. */
+  async getSet(projectId: string, set: string): Promise<{ keys: JWK[] }> {
+    const rows = await this.d.db.selectFrom('oauth2_jwks').selectAll().where('project_id', '=', projectId).where('set_name', '=', set).orderBy('id', 'desc').execute();
+    if (rows.length === 0) throw notFound('The JSON Web Key Set does not exist.');
+    return { keys: await Promise.all(rows.map((r) => this.toJwk(r))) };
+  }
+
+  async getKey(projectId: string, set: string, kid: string): Promise<{ keys: JWK[] }> {
+    const row = await this.d.db.selectFrom('oauth2_jwks').selectAll().where('project_id', '=', projectId).where('set_name', '=', set).where('kid', '=', kid).executeTakeFirst();
+    if (!row) throw notFound('The JSON Web Key does not exist.');
+    return { keys: [await this.toJwk(row)] };
+  }
+
+  /** Generates a key and adds it to the set (creating the set). Returns the generated key. */
+  async generate(projectId: string, set: string, spec: { alg: string; use: string; kid?: string }): Promise<{ keys: JWK[] }> {
+    if (!SUPPORTED_ALGS.includes(spec.alg)) throw badRequest(`alg must be one of ${SUPPORTED_ALGS.join(', ')}.`);
+    if (spec.use !== 'sig' && spec.use !== 'enc') throw badRequest('use must be "sig" or "enc".');
+    const kid = spec.kid || newId();
+    let priv: JWK;
+    if (SYMMETRIC.includes(spec.alg)) {
+      priv = await exportJWK(await generateSecret(spec.alg, { extractable: true }));
+    } else {
+      const pair = await generateKeyPair(spec.alg, { extractable: true, ...(spec.alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+      priv = await exportJWK(pair.privateKey);
+    }
+    const jwk = { ...priv, kid, alg: spec.alg, use: spec.use };
+    await this.insert(projectId, set, jwk);
+    this.invalidate(projectId, set);
+    return { keys: [jwk] };
+  }
+
+  /** Replaces a whole set with the given keys. */
+  async replaceSet(projectId: string, set: string, keys: JWK[]): Promise<{ keys: JWK[] }> {
+    const prepared = await Promise.all(keys.map((k) => this.prepare(k)));
+    const kids = new Set(prepared.map((p) => p.row.kid));
+    if (kids.size !== prepared.length) throw badRequest('Every key of a set needs a distinct kid.');
+    await this.d.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('oauth2_jwks').where('project_id', '=', projectId).where('set_name', '=', set).execute();
+      for (const p of prepared) await trx.insertInto('oauth2_jwks').values({ ...p.row, id: newId(), project_id: projectId, set_name: set, created_at: nowIso() }).execute();
+    });
+    this.invalidate(projectId, set);
+    return { keys: prepared.map((p) => p.jwk) };
+  }
+
+  /** Creates or replaces one key of a set. */
+  async putKey(projectId: string, set: string, kid: string, key: JWK): Promise<JWK> {
+    if (key.kid !== undefined && key.kid !== kid) throw badRequest('The kid of the key must match the kid of the URL.');
+    const p = await this.prepare({ ...key, kid });
+    await this.d.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('oauth2_jwks').where('project_id', '=', projectId).where('set_name', '=', set).where('kid', '=', kid).execute();
+      await trx.insertInto('oauth2_jwks').values({ ...p.row, id: newId(), project_id: projectId, set_name: set, created_at: nowIso() }).execute();
+    });
+    this.invalidate(projectId, set);
+    return p.jwk;
+  }
+
+  async deleteSet(projectId: string, set: string): Promise<void> {
+    const r = await this.d.db.deleteFrom('oauth2_jwks').where('project_id', '=', projectId).where('set_name', '=', set).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw notFound('The JSON Web Key Set does not exist.');
+    this.invalidate(projectId, set);
+  }
+
+  async deleteKey(projectId: string, set: string, kid: string): Promise<void> {
+    const r = await this.d.db.deleteFrom('oauth2_jwks').where('project_id', '=', projectId).where('set_name', '=', set).where('kid', '=', kid).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw notFound('The JSON Web Key does not exist.');
+    this.invalidate(projectId, set);
+  }
+
+  private invalidate(projectId: string, set: string): void {
+    this.signing.delete(`${projectId}/${set}`);
+  }
+
+  private async newestPrivate(projectId: string, set: string): Promise<OAuth2JwksTable | undefined> {
+    return this.d.db
+      .selectFrom('oauth2_jwks').selectAll()
+      .where('project_id', '=', projectId).where('set_name', '=', set).where('use', '=', 'sig').where('private_jwk', 'is not', null)
+      .where('alg', 'in', SUPPORTED_ALGS)
+      .orderBy('id', 'desc').limit(1).executeTakeFirst();
+  }
+
+  private async insert(projectId: string, set: string, jwk: JWK): Promise<void> {
+    const p = await this.prepare(jwk);
+    try {
+      await this.d.db.insertInto('oauth2_jwks').values({ ...p.row, id: newId(), project_id: projectId, set_name: set, created_at: nowIso() }).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('A key with this kid already exists in the set.');
+      throw err;
+    }
+  }
+
+  /** Validates a JWK (jose must import it) and splits it into its stored public and encrypted parts. */
+  private async prepare(input: JWK): Promise<{ row: Pick<OAuth2JwksTable, 'kid' | 'alg' | 'use' | 'public_jwk' | 'private_jwk'>; jwk: JWK }> {
+    if (!input || typeof input !== 'object') throw badRequest('A JSON Web Key must be an object.');
+    const { kid, alg, use } = input;
+    if (typeof kid !== 'string' || kid.length < 1 || kid.length > 256) throw badRequest('A JSON Web Key needs a kid.');
+    if (typeof alg !== 'string' || !SUPPORTED_ALGS.includes(alg)) throw badRequest(`alg must be one of ${SUPPORTED_ALGS.join(', ')}.`);
+    if (use !== 'sig' && use !== 'enc') throw badRequest('use must be "sig" or "enc".');
+    let imported: KeyObject | Uint8Array;
+    try {
+      imported = (await importJWK({ ...input, ext: true }, alg)) as KeyObject | Uint8Array;
+    } catch {
+      throw badRequest('The JSON Web Key is not valid for its alg.');
+    }
+    const isPrivate = imported instanceof Uint8Array || imported.type !== 'public';
+    let publicJwk: JWK | null = null;
+    if (!(imported instanceof Uint8Array)) {
+      const pub = imported.type === 'public' ? imported : createPublicKey(imported);
+      publicJwk = { ...(await exportJWK(pub)), kid, alg, use };
+    }
+    const jwk = isPrivate ? { ...(imported instanceof Uint8Array ? await exportJWK(imported) : await exportJWK(imported)), kid, alg, use } : publicJwk!;
+    return {
+      row: { kid, alg, use, public_jwk: publicJwk ? JSON.stringify(publicJwk) : null, private_jwk: isPrivate ? await this.encrypt(jwk) : null },
+      jwk,
+    };
+  }
+
+  private async toJwk(row: OAuth2JwksTable): Promise<JWK> {
+    if (row.private_jwk) return this.decrypt(row.private_jwk);
+    return JSON.parse(row.public_jwk!) as JWK;
+  }
+
+  private async encrypt(jwk: JWK): Promise<string> {
+    return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(jwk))).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(this.encKey);
+  }
+
+  private async decrypt(jwe: string): Promise<JWK> {
+    const { plaintext } = await compactDecrypt(jwe, this.encKey);
+    return JSON.parse(new TextDecoder().decode(plaintext)) as JWK;
+  }
+}

@@ -1,0 +1,77 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+
+/** HMAC-SHA256 (base64url) of a high-entropy token, keyed with the server secret and a purpose label. */
+export function tokenHash(secret: string, purpose: string, value: string): string {
+  return createHmac('sha256', secret).update(purpose).update('\0').update(value).digest('base64url');
+}
+
+/** A random token with a recognisable prefix (`ory_at_`, `ory_rt_`, `ory_ac_`...): 256 bits of CSPRNG output. */
+export const randomToken = (prefix = ''): string => prefix + randomBytes(32).toString('base64url');
+
+/** Constant-time comparison of two strings (false when lengths differ). */
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
+
+/** Parses a Go duration ("1h", "30m", "1h30m", "3600s") to milliseconds, or null when malformed. */
+export function parseDuration(s: unknown): number | null {
+  if (typeof s !== 'string' || s.length > 64 || !DURATION.test(s)) return null;
+  let total = 0;
+  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2]];
+  return Number.isFinite(total) ? Math.round(total) : null;
+}
+
+/** A duration from project config, falling back to `fallbackMs` when missing or malformed. */
+export const configDuration = (s: unknown, fallbackMs: number): number => {
+  const ms = parseDuration(s);
+  return ms !== null && ms > 0 ? ms : fallbackMs;
+};
+
+/** Reads one form/query parameter; a parameter given twice is refused (RFC 6749 §3.1). */
+export function param(source: unknown, name: string): string | undefined {
+  if (!source || typeof source !== 'object') return undefined;
+  const v = (source as Record<string, unknown>)[name];
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v)) throw new DuplicateParam(name);
+  if (typeof v !== 'string') return typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+  return v;
+}
+
+export class DuplicateParam extends Error {
+  constructor(readonly param: string) {
+    super(`The parameter "${param}" was given more than once.`);
+  }
+}
+
+/** Space-separated list (scope) to a de-duplicated array. */
+export const splitSpaces = (s: string | undefined): string[] => [...new Set((s ?? '').split(/[ ]+/).filter(Boolean))];
+
+/** `audience` may be given repeatedly or space-separated (Hydra accepts both). */
+export function audienceParam(source: unknown): string[] {
+  if (!source || typeof source !== 'object') return [];
+  const v = (source as Record<string, unknown>).audience;
+  const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return [...new Set(list.filter((x): x is string => typeof x === 'string').flatMap((x) => x.split(/[ ]+/)).filter(Boolean))];
+}
+
+/**
+ * The issuer of a project: `urls.self.issuer` when configured, otherwise the base URL the request
+ * reached the project at (`https://{slug}.projects.{BASE_DOMAIN}` or `{proto}://{host}/p/{slug}`).
+ */
+export function issuerFor(req: FastifyRequest, baseDomain: string): string {
+  const project = req.project!;
+  const configured = project.services.oauth2.config?.urls?.self?.issuer;
+  if (typeof configured === 'string' && /^https?:\/\//.test(configured)) return configured.replace(/\/+$/, '');
+  const host = (req.headers.host ?? '').toLowerCase();
+  if (host.split(':')[0] === `${project.slug}.projects.${baseDomain}`) return `https://${project.slug}.projects.${baseDomain}`;
+  const safeHost = /^[a-z0-9.\-:[\]]+$/.test(host) ? host : '127.0.0.1';
+  return `${req.protocol}://${safeHost}/p/${project.slug}`;
+}
+
+export const epoch = (iso: string | Date): number => Math.floor((typeof iso === 'string' ? Date.parse(iso) : iso.getTime()) / 1000);
