@@ -115,48 +115,60 @@ function registerRoute(app: FastifyInstance, registry: Registry, spec: RouteSpec
     config: { fromTable: true },
     // Credentials are checked before the body is even parsed: an unauthenticated caller learns
     // nothing about what the route would accept.
-    onRequest: async (req) => authenticate(registry, spec, req),
+    onRequest: async (req, reply) => {
+      const refusal = await authenticate(registry, spec, req);
+      if (refusal) return sendError(refusal, req, reply);
+    },
     handler: spec.handler as never,
   });
 }
 
-async function authenticate(registry: Registry, spec: RouteSpec, req: FastifyRequest): Promise<void> {
+// Refusals are built once: the hot rejection path allocates no Error and captures no stack.
+const NO_PROJECT = notFound('No project is reachable at this address.');
+const NO_KEY = unauthorized();
+const NO_MANAGEMENT_CREDENTIAL = unauthorized('The request could not be authorized: a workspace API key or a console session is required.');
+const NO_CONSOLE_SESSION = unauthorized('A console session is required.');
+
+/**
+ * Resolves the project (project plane) and the principal the route's credential demands. Returns the
+ * refusal to send, or null when the request may proceed. A workspace key on a project route, a key of
+ * another project, an expired, revoked, unknown or malformed key: all the same 401.
+ */
+async function authenticate(registry: Registry, spec: RouteSpec, req: FastifyRequest): Promise<OryError | null> {
   if (spec.plane === 'project') {
-    const slug = (req.params as { slug?: string }).slug ?? '';
-    const project = await registry.projects.bySlug(slug);
-    if (!project) throw notFound('No project is reachable at this address.');
+    const project = await registry.projects.bySlug((req.params as { slug?: string }).slug ?? '');
+    if (!project) return NO_PROJECT;
     req.project = project;
   }
   switch (spec.credential) {
     case 'none':
-      return;
+      return null;
     case 'project': {
       const token = bearerToken(req);
-      if (!token) throw unauthorized();
+      if (!token) return NO_KEY;
       const result = await registry.keys.verify(token);
-      // A workspace key, another project's key, an expired or revoked key: all the same 401.
-      if (!result.ok || result.key.kind !== 'project' || result.key.projectId !== req.project!.id) throw unauthorized();
+      if (!result.ok || result.key.kind !== 'project' || result.key.projectId !== req.project!.id) return NO_KEY;
       req.principal = { kind: 'project-key', keyId: result.key.id, projectId: req.project!.id, workspaceId: result.key.workspaceId, ownerId: result.key.ownerId };
-      return;
+      return null;
     }
     case 'management': {
       const token = bearerToken(req);
       if (token) {
         const result = await registry.keys.verify(token);
-        if (!result.ok || result.key.kind !== 'workspace') throw unauthorized();
+        if (!result.ok || result.key.kind !== 'workspace') return NO_KEY;
         req.principal = { kind: 'workspace-key', keyId: result.key.id, workspaceId: result.key.workspaceId, ownerId: result.key.ownerId };
-        return;
+        return null;
       }
       const user = await registry.consoleSessions.authenticate(req);
-      if (!user) throw unauthorized('The request could not be authorized: a workspace API key or a console session is required.');
+      if (!user) return NO_MANAGEMENT_CREDENTIAL;
       req.principal = user;
-      return;
+      return null;
     }
     case 'console': {
       const user = await registry.consoleSessions.authenticate(req);
-      if (!user) throw unauthorized('A console session is required.');
+      if (!user) return NO_CONSOLE_SESSION;
       req.principal = user;
-      return;
+      return null;
     }
   }
 }

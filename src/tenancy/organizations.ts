@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../platform/db/database.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
 import type { ProjectService } from './projects.js';
+import type { Notifier } from '../platform/db/notifier.js';
 import { toOrganization } from './models.js';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -19,7 +20,12 @@ function normalizeDomains(domains: string[]): string[] {
 
 /** B2B SSO organizations of a project. A domain belongs to at most one organization per project. */
 export class OrganizationService {
-  constructor(private readonly o: { db: Kysely<Database>; projects: ProjectService }) {}
+  constructor(private readonly o: { db: Kysely<Database>; projects: ProjectService; notifier: Notifier }) {}
+
+  /** Organizations are part of the project model: tell every node's caches. */
+  private changed(project: { id: string; slug: string }) {
+    return this.o.notifier.publish({ type: 'project', id: project.id, slug: project.slug });
+  }
 
   async list(principal: Principal | undefined, projectId: string, q: { page_size?: number; page_token?: string; domain?: string }) {
     await this.o.projects.authorize(principal, projectId, 'read');
@@ -50,7 +56,7 @@ export class OrganizationService {
   }
 
   async create(principal: Principal | undefined, projectId: string, body: { label?: string; domains?: string[]; session_lifespan?: string }) {
-    await this.o.projects.authorize(principal, projectId, 'manage');
+    const project = await this.o.projects.authorize(principal, projectId, 'manage');
     const label = body.label?.trim();
     if (!label) throw badRequest('label is required.');
     const domains = normalizeDomains(body.domains ?? []);
@@ -60,12 +66,13 @@ export class OrganizationService {
       await trx.insertInto('organizations').values(row).execute();
       await this.insertDomains(trx, projectId, row.id, domains);
     });
+    await this.changed(project);
     return toOrganization(row, [...domains].sort());
   }
 
   async update(principal: Principal | undefined, projectId: string, orgId: string, body: { label?: string; domains?: string[]; session_lifespan?: string }) {
-    await this.o.projects.authorize(principal, projectId, 'manage');
-    return this.o.db.transaction().execute(async (trx) => {
+    const project = await this.o.projects.authorize(principal, projectId, 'manage');
+    const updated = await this.o.db.transaction().execute(async (trx) => {
       const current = await this.load(trx, projectId, orgId);
       const label = body.label === undefined ? current.label : body.label.trim();
       if (!label) throw badRequest('label must not be empty.');
@@ -81,16 +88,19 @@ export class OrganizationService {
       await this.insertDomains(trx, projectId, orgId, domains);
       return toOrganization(row, [...domains].sort());
     });
+    await this.changed(project);
+    return updated;
   }
 
   async delete(principal: Principal | undefined, projectId: string, orgId: string): Promise<void> {
-    await this.o.projects.authorize(principal, projectId, 'manage');
+    const project = await this.o.projects.authorize(principal, projectId, 'manage');
     if (!isUuid(orgId)) throw notFound();
     await this.o.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('organization_domains').where('project_id', '=', projectId).where('organization_id', '=', orgId).execute();
       const res = await trx.deleteFrom('organizations').where('id', '=', orgId).where('project_id', '=', projectId).executeTakeFirst();
       if (Number(res.numDeletedRows) === 0) throw notFound();
     });
+    await this.changed(project);
   }
 
   private async load(db: Kysely<Database> | Transaction<Database>, projectId: string, orgId: string) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
 import jsonPatch from 'fast-json-patch';
 import type { Database, ProjectsTable } from '../platform/db/schema.js';
@@ -42,7 +43,21 @@ function newSlug(name: string): string {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class ProjectService {
-  constructor(private readonly o: { db: Kysely<Database>; notifier: Notifier; keys: KeyService; baseDomain: string }) {}
+  /**
+   * Serialized `GET /projects/{id}` answers, the Management API's hottest read. Every change to a
+   * project or its organizations publishes an invalidation (this node at once, others through the
+   * notifier); the one-second TTL bounds staleness should a message be lost.
+   */
+  private readonly views = new LRUCache<string, { workspaceId: string; json: string }>({ max: 5000, ttl: 1000 });
+
+  constructor(private readonly o: { db: Kysely<Database>; notifier: Notifier; keys: KeyService; baseDomain: string }) {
+    o.notifier.subscribe((m) => {
+      if (m.type === 'project') {
+        if (m.id) this.views.delete(m.id);
+        else this.views.clear();
+      }
+    });
+  }
 
   /** Loads a live project and checks `principal` may do `need` in its workspace; 404 otherwise. */
   async authorize(principal: Principal | undefined, projectId: string, need: Need): Promise<ProjectsTable> {
@@ -112,6 +127,20 @@ export class ProjectService {
   async get(principal: Principal | undefined, projectId: string) {
     const row = await this.authorize(principal, projectId, 'read');
     return toProject(row, await this.organizationsOf(row.id));
+  }
+
+  /** `get`, already serialized as JSON; served from the view cache when possible. */
+  async getJson(principal: Principal | undefined, projectId: string): Promise<string> {
+    let view = this.views.get(projectId);
+    if (!view) {
+      if (!isUuid(projectId)) throw notFound();
+      const row = await this.o.db.selectFrom('projects').selectAll().where('id', '=', projectId).where('state', '!=', 'deleted').executeTakeFirst();
+      if (!row) throw notFound();
+      view = { workspaceId: row.workspace_id, json: JSON.stringify(toProject(row, await this.organizationsOf(row.id))) };
+      this.views.set(projectId, view);
+    }
+    await requireWorkspace(this.o.db, principal, view.workspaceId, 'read');
+    return view.json;
   }
 
   /** Replaces name, CORS and services config (PUT). */

@@ -120,7 +120,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'GET', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'getProject',
       schema: { params: ProjectParams },
-      handler: async (req) => projects.get(req.principal, req.params.project_id),
+      handler: async (req, reply) => reply.type('application/json; charset=utf-8').send(await projects.getJson(req.principal, req.params.project_id)),
     }),
     defineRoute({
       method: 'PUT', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'setProject',

@@ -22,6 +22,6 @@ export class TenancyService {
     this.workspaces = new WorkspaceService(o.db);
     this.projects = new ProjectService({ db: o.db, notifier: o.notifier, keys: o.keys, baseDomain: o.config.baseDomain });
     this.members = new MemberService({ db: o.db, secret: o.config.secret, users: this.users });
-    this.organizations = new OrganizationService({ db: o.db, projects: this.projects });
+    this.organizations = new OrganizationService({ db: o.db, projects: this.projects, notifier: o.notifier });
   }
 }
