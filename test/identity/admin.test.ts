@@ -93,11 +93,11 @@ describe(`identity admin API (${dialectName()})`, () => {
       expect(next[1]).toMatch(new RegExp(`^/p/${fresh.projectSlug}/admin/identities\\?page_size=2&page_token=`));
       url = next[1].replace(`/p/${fresh.projectSlug}`, '');
     }
-    expect(seen).toEqual(ids);
+    expect(seen).toEqual([...ids].sort());
     const byIdent = await call('GET', '/admin/identities?credentials_identifier=LIST3@example.com', undefined, fresh);
     expect(byIdent.json().map((i: { id: string }) => i.id)).toEqual([ids[3]]);
     const byIds = await call('GET', `/admin/identities?ids=${ids[1]}&ids=${ids[4]}`, undefined, fresh);
-    expect(byIds.json().map((i: { id: string }) => i.id)).toEqual([ids[1], ids[4]]);
+    expect(byIds.json().map((i: { id: string }) => i.id).sort()).toEqual([ids[1], ids[4]].sort());
     expect((await call('GET', '/admin/identities?page_size=0', undefined, fresh)).statusCode).toBe(400);
     expect((await call('GET', '/admin/identities?page_token=garbage!', undefined, fresh)).statusCode).toBe(400);
     // The other project's list does not contain these.
@@ -170,7 +170,7 @@ describe(`identity admin API (${dialectName()})`, () => {
 
     const list = await call('GET', `/admin/identities/${identity.id}/sessions`);
     expect(list.statusCode).toBe(200);
-    expect(list.json().map((s: { id: string }) => s.id)).toEqual([a.session.id, b.session.id]);
+    expect(list.json().map((s: { id: string }) => s.id).sort()).toEqual([a.session.id, b.session.id].sort());
     expect(list.body).not.toContain(a.token);
     expect((await call('GET', `/admin/identities/${identity.id}/sessions`, undefined, other)).statusCode).toBe(404);
 
