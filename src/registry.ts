@@ -15,6 +15,7 @@ import { SchemaService } from './identity/schemas.js';
 import { IdentityService } from './identity/identity-service.js';
 import { SessionService } from './identity/session-service.js';
 import { CourierService } from './identity/courier.js';
+import { SelfService } from './selfservice/service.js';
 import { OAuth2Service } from './oauth2/service.js';
 
 /**
@@ -35,6 +36,7 @@ export interface Registry {
   sessions: SessionService;
   courier: CourierService;
   schemas: SchemaService;
+  selfservice: SelfService;
   oauth2: OAuth2Service;
   close(): Promise<void>;
 }
@@ -63,6 +65,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     sessions: new SessionService({ db: store.db, secret: config.secret, identities }),
     courier: new CourierService(store.db),
     schemas,
+    selfservice: undefined as unknown as SelfService, // set below: it reads the identity services
     oauth2: new OAuth2Service({ db: store.db, secret: config.secret, sessions: () => registry.sessions }),
     async close() {
       await keys.close();
@@ -70,5 +73,6 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
       await store.close();
     },
   };
+  registry.selfservice = new SelfService(registry);
   return registry;
 }

@@ -1,6 +1,157 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../registry.js';
-import type { RouteSpec } from '../platform/http/route-table.js';
+import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
+import { OryError } from '../platform/errors/errors.js';
+import type { Outcome, RequestInfo } from './context.js';
+import type { FlowKind } from './flow-store.js';
+import type { SelfService } from './service.js';
 
-export function selfServiceRoutes(_r: Registry): RouteSpec[] {
-  return [];
+// Ory Kratos's public self-service API (FrontendApi of @ory/client). Every route is on the project
+// plane with credential `none`: the end user is identified by a session token or cookie, if at all.
+
+const KINDS: FlowKind[] = ['registration', 'login', 'settings', 'recovery', 'verification'];
+const OP_NAME: Record<FlowKind, string> = { registration: 'Registration', login: 'Login', settings: 'Settings', recovery: 'Recovery', verification: 'Verification' };
+
+const Text = (max = 2048) => Type.Optional(Type.String({ maxLength: max }));
+const CreateQuery = Type.Object(
+  {
+    return_to: Text(),
+    refresh: Type.Optional(Type.Boolean()),
+    aal: Text(16),
+    identity_schema: Text(256),
+    organization: Text(128),
+    via: Text(128),
+    login_challenge: Text(),
+    return_session_token_exchange_code: Type.Optional(Type.Boolean()),
+    after_verification_return_to: Text(),
+    skip_settings: Text(16),
+  },
+  { additionalProperties: true },
+);
+const IdQuery = Type.Object({ id: Text(128) }, { additionalProperties: true });
+const FlowQuery = Type.Object({ flow: Text(128), token: Text(1024) }, { additionalProperties: true });
+const LogoutQuery = Type.Object({ token: Text(1024), return_to: Text() }, { additionalProperties: true });
+
+/** The request facts a flow needs, read once. */
+export function requestInfo(req: FastifyRequest): RequestInfo {
+  const project = req.project!;
+  const prefix = `/p/${project.slug}`;
+  const original = req.originalUrl ?? req.url;
+  const onAlias = original === prefix || original.startsWith(`${prefix}/`) || original.startsWith(`${prefix}?`);
+  const host = typeof req.headers.host === 'string' && /^[A-Za-z0-9.\-:[\]]{1,300}$/.test(req.headers.host) ? req.headers.host : 'localhost';
+  const origin = `${req.protocol}://${host}`;
+  const baseUrl = onAlias ? `${origin}${prefix}` : origin;
+  const accept = String(req.headers.accept ?? '');
+  const contentType = String(req.headers['content-type'] ?? '');
+  const jsonBody = contentType.includes('application/json');
+  const header = req.headers['x-session-token'];
+  let sessionToken = typeof header === 'string' && header.length > 0 && header.length <= 1024 ? header : null;
+  const auth = req.headers.authorization;
+  if (!sessionToken && typeof auth === 'string' && /^bearer /i.test(auth)) {
+    const t = auth.slice(7).trim();
+    // API keys are never session tokens; anything else in a bearer header may be one (Kratos accepts it).
+    if (t && !t.startsWith('ory_') && t.length <= 1024) sessionToken = t;
+  }
+  return {
+    project,
+    baseUrl,
+    requestUrl: `${origin}${original}`,
+    wantsJson: accept.includes('application/json') || jsonBody,
+    jsonBody,
+    cookies: (req.cookies ?? {}) as Record<string, string | undefined>,
+    sessionToken,
+    ip: req.ip,
+    userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
+    secure: req.protocol === 'https',
+    cookiePath: onAlias ? prefix : '/',
+  };
+}
+
+/** Writes an Outcome: cookies (HttpOnly, scoped to the project), then a redirect, an error or a JSON body. */
+export function send(req: FastifyRequest, reply: FastifyReply, ri: RequestInfo, out: Outcome): FastifyReply {
+  for (const c of out.cookies ?? []) {
+    const opts = { path: ri.cookiePath, httpOnly: true, secure: ri.secure || c.sameSite === 'None', sameSite: c.sameSite.toLowerCase() as 'lax' | 'strict' | 'none' };
+    if (c.maxAge === 0) reply.clearCookie(c.name, opts);
+    else reply.setCookie(c.name, c.value, c.maxAge === undefined ? opts : { ...opts, maxAge: c.maxAge });
+  }
+  reply.header('cache-control', 'private, no-cache, no-store, must-revalidate');
+  if (out.redirect) return reply.redirect(out.redirect, out.status);
+  if (out.error) {
+    if (out.error.headers) reply.headers(out.error.headers);
+    return reply.status(out.error.code).type('application/json; charset=utf-8').send(out.error.toBody(req.id));
+  }
+  if (out.status === 204 || out.body === undefined) return reply.status(out.status).send();
+  return reply.status(out.status).type('application/json; charset=utf-8').send(out.body);
+}
+
+/**
+ * Runs a flow step. Errors of browser requests that want HTML go to the project's error UI when one is
+ * configured (Kratos's behaviour); everything else is answered in Ory's JSON error shape.
+ */
+async function run(svc: SelfService, req: FastifyRequest, reply: FastifyReply, browser: boolean, step: (ri: RequestInfo) => Promise<Outcome>): Promise<FastifyReply> {
+  const ri = requestInfo(req);
+  try {
+    return send(req, reply, ri, await step(ri));
+  } catch (err) {
+    if (browser && !ri.wantsJson && err instanceof OryError) {
+      const out = await svc.browserError(ri, err, req.id);
+      if (out) return send(req, reply, ri, out);
+    }
+    throw err;
+  }
+}
+
+export function selfServiceRoutes(r: Registry): RouteSpec[] {
+  const svc = () => r.selfservice;
+  const routes: RouteSpec[] = [];
+  for (const kind of KINDS) {
+    const op = OP_NAME[kind];
+    routes.push(
+      defineRoute({
+        method: 'GET', url: `/self-service/${kind}/api`, plane: 'project', credential: 'none', operation: `createNative${op}Flow`,
+        schema: { querystring: CreateQuery },
+        handler: (req, reply) => run(svc(), req, reply, false, (ri) => svc().create(ri, kind, 'api', req.query)),
+      }),
+      defineRoute({
+        method: 'GET', url: `/self-service/${kind}/browser`, plane: 'project', credential: 'none', operation: `createBrowser${op}Flow`,
+        schema: { querystring: CreateQuery },
+        handler: (req, reply) => run(svc(), req, reply, true, (ri) => svc().create(ri, kind, 'browser', req.query)),
+      }),
+      defineRoute({
+        method: 'GET', url: `/self-service/${kind}/flows`, plane: 'project', credential: 'none', operation: `get${op}Flow`,
+        schema: { querystring: IdQuery },
+        handler: (req, reply) => run(svc(), req, reply, false, (ri) => svc().get(ri, kind, req.query.id)),
+      }),
+      defineRoute({
+        method: 'POST', url: `/self-service/${kind}`, plane: 'project', credential: 'none', operation: `update${op}Flow`,
+        schema: { querystring: FlowQuery },
+        bodyLimit: 64 * 1024,
+        handler: (req, reply) => run(svc(), req, reply, !String(req.headers['content-type'] ?? '').includes('json'), (ri) => svc().submit(ri, kind, req.query.flow, req.body)),
+      }),
+    );
+  }
+  routes.push(
+    defineRoute({
+      method: 'GET', url: '/self-service/logout/browser', plane: 'project', credential: 'none', operation: 'createBrowserLogoutFlow',
+      schema: { querystring: Type.Object({ return_to: Text() }, { additionalProperties: true }) },
+      handler: (req, reply) => run(svc(), req, reply, false, (ri) => svc().createLogout(ri, req.query.return_to)),
+    }),
+    defineRoute({
+      method: 'GET', url: '/self-service/logout', plane: 'project', credential: 'none', operation: 'updateLogoutFlow',
+      schema: { querystring: LogoutQuery },
+      handler: (req, reply) => run(svc(), req, reply, true, (ri) => svc().logout(ri, req.query.token, req.query.return_to)),
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/self-service/logout/api', plane: 'project', credential: 'none', operation: 'performNativeLogout',
+      bodyLimit: 8 * 1024,
+      handler: (req, reply) => run(svc(), req, reply, false, (ri) => svc().nativeLogout(ri, req.body)),
+    }),
+    defineRoute({
+      method: 'GET', url: '/self-service/errors', plane: 'project', credential: 'none', operation: 'getFlowError',
+      schema: { querystring: IdQuery },
+      handler: (req, reply) => run(svc(), req, reply, false, (ri) => svc().getError(ri, req.query.id)),
+    }),
+  );
+  return routes;
 }

@@ -1,0 +1,91 @@
+import type { ResolvedProject } from '../tenancy/project-resolver.js';
+import { durationMs as parseDurationMs } from './duration.js';
+
+/**
+ * The parts of a project's identity config (Kratos-style `services.identity.config`) the self-service
+ * flows read, with Kratos's defaults. Read per request from the resolved project, so a config change
+ * takes effect on the next request. Malformed values fall back to the default, never throw.
+ */
+export interface FlowConfig {
+  passwordEnabled: boolean;
+  codeEnabled: boolean;
+  minPasswordLength: number;
+  registrationEnabled: boolean;
+  recoveryEnabled: boolean;
+  verificationEnabled: boolean;
+  lifespanMs: Record<'login' | 'registration' | 'settings' | 'recovery' | 'verification', number>;
+  privilegedSessionMaxAgeMs: number;
+  sessionLifespanMs: number;
+  cookiePersistent: boolean;
+  cookieSameSite: 'Lax' | 'Strict' | 'None';
+  defaultReturnUrl: string;
+  allowedReturnUrls: string[];
+  uiUrl: Record<'login' | 'registration' | 'settings' | 'recovery' | 'verification' | 'error', string | null>;
+  afterReturnUrl: Record<'login' | 'registration' | 'settings' | 'recovery' | 'verification' | 'logout', string | null>;
+  /** Brute-force protection of password logins. */
+  bruteForce: { windowMs: number; maxPerIdentifier: number; maxPerAddress: number };
+  /** Wrong codes accepted per code before it is burnt. */
+  maxCodeAttempts: number;
+}
+
+const obj = (v: unknown): Record<string, any> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, any>) : {});
+const bool = (v: unknown, d: boolean) => (typeof v === 'boolean' ? v : d);
+const int = (v: unknown, d: number, min = 0, max = 1_000_000) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : d);
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 && v.length <= 2048 ? v : null);
+
+export function flowConfig(project: ResolvedProject): FlowConfig {
+  const c = obj(project.services.identity.config);
+  const ss = obj(c.selfservice);
+  const methods = obj(ss.methods);
+  const password = obj(methods.password);
+  const code = obj(methods.code);
+  const flows = obj(ss.flows);
+  const f = (k: string) => obj(flows[k]);
+  const session = obj(c.session);
+  const bf = obj(obj(c.security).brute_force);
+  const lifespan = (k: string) => parseDurationMs(f(k).lifespan, 3_600_000);
+  const after = (k: string) => str(obj(f(k).after).default_browser_return_url);
+  return {
+    passwordEnabled: bool(password.enabled, true),
+    codeEnabled: bool(code.enabled, true),
+    minPasswordLength: int(obj(password.config).min_password_length, 8, 1, 1024),
+    registrationEnabled: bool(f('registration').enabled, true),
+    recoveryEnabled: bool(f('recovery').enabled, true),
+    verificationEnabled: bool(f('verification').enabled, true),
+    lifespanMs: {
+      login: lifespan('login'),
+      registration: lifespan('registration'),
+      settings: lifespan('settings'),
+      recovery: lifespan('recovery'),
+      verification: lifespan('verification'),
+    },
+    privilegedSessionMaxAgeMs: parseDurationMs(f('settings').privileged_session_max_age, 15 * 60_000),
+    sessionLifespanMs: parseDurationMs(session.lifespan, 72 * 3_600_000),
+    cookiePersistent: bool(obj(session.cookie).persistent, true),
+    cookieSameSite: ['Lax', 'Strict', 'None'].includes(obj(session.cookie).same_site) ? obj(session.cookie).same_site : 'Lax',
+    defaultReturnUrl: str(ss.default_browser_return_url) ?? '/',
+    allowedReturnUrls: Array.isArray(ss.allowed_return_urls) ? ss.allowed_return_urls.filter((u: unknown): u is string => typeof u === 'string') : [],
+    uiUrl: {
+      login: str(f('login').ui_url),
+      registration: str(f('registration').ui_url),
+      settings: str(f('settings').ui_url),
+      recovery: str(f('recovery').ui_url),
+      verification: str(f('verification').ui_url),
+      error: str(f('error').ui_url),
+    },
+    afterReturnUrl: {
+      login: after('login'),
+      registration: after('registration'),
+      settings: after('settings'),
+      recovery: after('recovery'),
+      verification: after('verification'),
+      logout: after('logout'),
+    },
+    bruteForce: {
+      windowMs: parseDurationMs(bf.window, 5 * 60_000) || 5 * 60_000,
+      maxPerIdentifier: int(bf.max_failures_per_identifier, 10, 1),
+      maxPerAddress: int(bf.max_failures_per_address, 100, 1),
+    },
+    maxCodeAttempts: int(obj(code.config).max_attempts, 5, 1, 100),
+  };
+}

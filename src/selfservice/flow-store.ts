@@ -1,0 +1,162 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database } from '../platform/db/schema.js';
+import type { SelfServiceFlowsTable } from './tables.js';
+import type { UiContainer } from './ui.js';
+import { isUuid } from '../platform/ids.js';
+
+export type FlowKind = SelfServiceFlowsTable['kind'];
+export type FlowType = SelfServiceFlowsTable['type'];
+
+/** A flow as the services handle it: row fields with `ui` and `extra` parsed. */
+export interface Flow {
+  id: string;
+  projectId: string;
+  kind: FlowKind;
+  type: FlowType;
+  state: string;
+  identityId: string | null;
+  sessionId: string | null;
+  schemaId: string | null;
+  requestUrl: string;
+  returnTo: string | null;
+  active: string | null;
+  ui: UiContainer;
+  extra: Record<string, any>;
+  csrfBinding: string | null;
+  codeHash: string | null;
+  codeAddress: string | null;
+  codeAttempts: number;
+  issuedAt: string;
+  expiresAt: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function rowToFlow(r: Selectable<SelfServiceFlowsTable>): Flow {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    kind: r.kind,
+    type: r.type,
+    state: r.state,
+    identityId: r.identity_id,
+    sessionId: r.session_id,
+    schemaId: r.schema_id,
+    requestUrl: r.request_url,
+    returnTo: r.return_to,
+    active: r.active,
+    ui: JSON.parse(r.ui),
+    extra: JSON.parse(r.extra),
+    csrfBinding: r.csrf_binding,
+    codeHash: r.code_hash,
+    codeAddress: r.code_address,
+    codeAttempts: Number(r.code_attempts),
+    issuedAt: r.issued_at,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function flowToRow(f: Flow): Selectable<SelfServiceFlowsTable> {
+  return {
+    id: f.id,
+    project_id: f.projectId,
+    kind: f.kind,
+    type: f.type,
+    state: f.state,
+    identity_id: f.identityId,
+    session_id: f.sessionId,
+    schema_id: f.schemaId,
+    request_url: f.requestUrl,
+    return_to: f.returnTo,
+    active: f.active,
+    ui: JSON.stringify(f.ui),
+    extra: JSON.stringify(f.extra),
+    csrf_binding: f.csrfBinding,
+    code_hash: f.codeHash,
+    code_address: f.codeAddress,
+    code_attempts: f.codeAttempts,
+    issued_at: f.issuedAt,
+    expires_at: f.expiresAt,
+    created_at: f.createdAt,
+    updated_at: f.updatedAt,
+  };
+}
+
+/** Persistence of flows. Every query is scoped by the project; another project's flow does not exist. */
+export class FlowStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(f: Flow): Promise<void> {
+    await this.db.insertInto('selfservice_flows').values(flowToRow(f)).execute();
+  }
+
+  /** The flow of `kind` with `id` in the project, or null (also for ids that are not UUIDs). */
+  async get(projectId: string, kind: FlowKind, id: string): Promise<Flow | null> {
+    if (!isUuid(id)) return null;
+    const row = await this.db.selectFrom('selfservice_flows').selectAll().where('project_id', '=', projectId).where('id', '=', id.toLowerCase()).where('kind', '=', kind).executeTakeFirst();
+    return row ? rowToFlow(row) : null;
+  }
+
+  /** Writes the mutable fields of a flow back. */
+  async update(f: Flow, updatedAt: string): Promise<void> {
+    f.updatedAt = updatedAt;
+    const { id: _id, project_id: _p, kind: _k, created_at: _c, ...rest } = flowToRow(f);
+    await this.db.updateTable('selfservice_flows').set(rest).where('project_id', '=', f.projectId).where('id', '=', f.id).execute();
+  }
+
+  /**
+   * Moves a flow from `fromState` to `toState` atomically: true only for the one caller that wins, so a
+   * flow completes once even under concurrent (replayed) submissions.
+   */
+  async transition(f: Flow, fromState: string, toState: string, updatedAt: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('selfservice_flows')
+      .set({ state: toState, updated_at: updatedAt })
+      .where('project_id', '=', f.projectId)
+      .where('id', '=', f.id)
+      .where('state', '=', fromState)
+      .executeTakeFirst();
+    const won = Number(res.numUpdatedRows) === 1;
+    if (won) {
+      f.state = toState;
+      f.updatedAt = updatedAt;
+    }
+    return won;
+  }
+
+  /** Consumes the outstanding code if it still equals `codeHash`: true for exactly one caller. */
+  async consumeCode(f: Flow, codeHash: string, updatedAt: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('selfservice_flows')
+      .set({ code_hash: null, updated_at: updatedAt })
+      .where('project_id', '=', f.projectId)
+      .where('id', '=', f.id)
+      .where('code_hash', '=', codeHash)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Counts a wrong code; burns the code once `max` attempts are used. Returns the attempts so far. */
+  async countCodeAttempt(f: Flow, max: number, updatedAt: string): Promise<number> {
+    await this.db
+      .updateTable('selfservice_flows')
+      .set((eb) => ({ code_attempts: eb('code_attempts', '+', 1), updated_at: updatedAt }))
+      .where('project_id', '=', f.projectId)
+      .where('id', '=', f.id)
+      .execute();
+    const row = await this.db.selectFrom('selfservice_flows').select(['code_attempts']).where('project_id', '=', f.projectId).where('id', '=', f.id).executeTakeFirst();
+    const attempts = Number(row?.code_attempts ?? max);
+    if (attempts >= max) {
+      await this.db.updateTable('selfservice_flows').set({ code_hash: null }).where('project_id', '=', f.projectId).where('id', '=', f.id).execute();
+    }
+    f.codeAttempts = attempts;
+    return attempts;
+  }
+
+  /** Deletes flows of the project that expired before `before` (housekeeping). */
+  async deleteExpired(projectId: string, before: string): Promise<void> {
+    await this.db.deleteFrom('selfservice_flows').where('project_id', '=', projectId).where('expires_at', '<', before).execute();
+  }
+}

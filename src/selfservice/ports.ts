@@ -1,0 +1,63 @@
+import type { ResolvedProject } from '../tenancy/project-resolver.js';
+
+// What the self-service flows need from the identity core (src/identity), stated structurally so this
+// domain depends on behaviour, not on files: the registry's `identities`, `sessions`, `courier` and
+// `schemas` satisfy these.
+
+/** The wire identity (`Identity` of @ory/client), as far as the flows read it. */
+export interface WireIdentity {
+  id: string;
+  schema_id: string;
+  state?: string;
+  traits: Record<string, unknown>;
+  verifiable_addresses?: { value: string; via: string; verified?: boolean }[];
+  recovery_addresses?: { value: string; via: string }[];
+}
+
+/** The wire session (`Session` of @ory/client), as far as the flows read it. */
+export interface WireSession {
+  id: string;
+  active?: boolean;
+  expires_at: string;
+  authenticated_at: string;
+  identity?: WireIdentity;
+}
+
+export interface IdentityPort {
+  create(project: ResolvedProject, input: { schema_id?: string; traits: Record<string, unknown>; state?: 'active' | 'inactive'; credentials?: { password?: { config?: { password?: string } } } }): Promise<WireIdentity>;
+  get(projectId: string, id: string): Promise<WireIdentity | null>;
+  findByPasswordIdentifier(projectId: string, identifier: string): Promise<WireIdentity | null>;
+  verifyPassword(projectId: string, identityId: string, password: string): Promise<boolean>;
+  setPassword(project: ResolvedProject, identityId: string, password: string): Promise<void>;
+  updateTraits(project: ResolvedProject, identityId: string, traits: Record<string, unknown>): Promise<WireIdentity>;
+  findByAddress(projectId: string, kind: 'verifiable' | 'recovery', value: string): Promise<WireIdentity | null>;
+  markAddressVerified(projectId: string, identityId: string, value: string): Promise<void>;
+}
+
+export interface SessionMethod {
+  method: string;
+  aal: 'aal1' | 'aal2';
+  completed_at: string;
+}
+
+export interface SessionPort {
+  issue(project: ResolvedProject, identityId: string, opts: { methods: SessionMethod[]; devices: { ip_address?: string; user_agent?: string }[] }): Promise<{ session: WireSession; token: string }>;
+  byToken(project: ResolvedProject, token: string): Promise<WireSession | null | { session: WireSession }>;
+  revoke(projectId: string, sessionId: string): Promise<unknown>;
+  revokeByToken(project: ResolvedProject, token: string): Promise<unknown>;
+  revokeAllOfIdentity(projectId: string, identityId: string, exceptSessionId?: string): Promise<unknown>;
+}
+
+export interface CourierPort {
+  queue(projectId: string, message: { recipient: string; template_type: string; subject: string; body: string }): Promise<unknown>;
+}
+
+export type TraitsValidation =
+  | { ok: true; extensions: { passwordIdentifiers: string[]; verifiable: { via: string; value: string }[]; recovery: { via: string; value: string }[] } }
+  | { ok: false; message: string; path: string };
+
+export interface SchemaPort {
+  defaultSchemaId(identityConfig: Record<string, any>): string;
+  get(identityConfig: Record<string, any>, id: string): { id: string; schema: Record<string, unknown>; hash: string } | null;
+  validateTraits(schema: { id: string; schema: Record<string, unknown>; hash: string }, traits: unknown): TraitsValidation;
+}
