@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import type { LightMyRequestResponse } from 'fastify';
+import { bearer, createTestContext, dialectName, seedTenant, type Tenant, type TestContext } from '../helpers/context.js';
+import { Jar, basic, oauth, pkce } from './helpers.js';
+
+const REDIRECT = 'https://app.example.com/callback';
+
+describe(`oauth2 authorization code flow (${dialectName()})`, () => {
+  let ctx: TestContext;
+  let t: Tenant;
+  let api: ReturnType<typeof oauth>;
+  let web: { client_id: string; client_secret: string };
+  let spa: { client_id: string };
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    t = await seedTenant(ctx.registry, 'flow');
+    api = oauth(ctx.app, t);
+    // Custom login and consent UIs, as a project configures them.
+    const patch = await ctx.app.inject({
+      method: 'PATCH', url: `/projects/${t.projectId}`, headers: bearer(t.workspaceKey),
+      payload: [
+        { op: 'replace', path: '/services/oauth2/config/urls/login', value: 'https://login.example.com/login' },
+        { op: 'replace', path: '/services/oauth2/config/urls/consent', value: 'https://login.example.com/consent' },
+      ],
+    });
+    expect(patch.statusCode).toBe(200);
+    web = await api.createClient({ grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [REDIRECT], scope: 'openid offline_access profile' });
+    spa = await api.createClient({ grant_types: ['authorization_code'], redirect_uris: [REDIRECT], scope: 'openid', token_endpoint_auth_method: 'none' });
+  });
+  afterAll(() => ctx.close());
+
+  const get = (jar: Jar, url: string) => ctx.app.inject({ method: 'GET', url: url.replace(/^https?:\/\/[^/]+/, ''), headers: { cookie: jar.header() } });
+  const location = (res: LightMyRequestResponse) => new URL(String(res.headers.location));
+  const authUrl = (params: Record<string, string>) => `${api.base}/oauth2/auth?${new URLSearchParams(params)}`;
+
+  /** Runs /oauth2/auth up to the login challenge. */
+  async function startFlow(jar: Jar, params: Record<string, string>) {
+    const res = await get(jar, authUrl(params));
+    expect(res.statusCode, res.body).toBe(302);
+    jar.store(res.headers['set-cookie']);
+    const loc = location(res);
+    expect(loc.origin + loc.pathname).toBe('https://login.example.com/login');
+    return loc.searchParams.get('login_challenge')!;
+  }
+
+  it('runs login, consent, code exchange with PKCE, ID token, userinfo and refresh', async () => {
+    const jar = new Jar();
+    const { verifier, challenge } = pkce();
+    const loginChallenge = await startFlow(jar, { client_id: web.client_id, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid offline_access', state: 'state-123456', nonce: 'nonce-abc', code_challenge: challenge, code_challenge_method: 'S256' });
+
+    const loginReq = await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${loginChallenge}`);
+    expect(loginReq.statusCode).toBe(200);
+    expect(loginReq.json()).toMatchObject({ challenge: loginChallenge, skip: false, requested_scope: ['openid', 'offline_access'], client: { client_id: web.client_id } });
+    expect(loginReq.json().client).not.toHaveProperty('client_secret');
+    const accepted = await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${loginChallenge}`, { subject: 'user-42', amr: ['pwd'] });
+    expect(accepted.statusCode).toBe(200);
+    // A second accept, and the login request after it, say it was handled.
+    expect((await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${loginChallenge}`, { subject: 'x' })).statusCode).toBe(409);
+    expect((await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${loginChallenge}`)).statusCode).toBe(410);
+
+    const toConsent = await get(jar, accepted.json().redirect_to);
+    expect(toConsent.statusCode).toBe(302);
+    const consentChallenge = location(toConsent).searchParams.get('consent_challenge')!;
+    expect(location(toConsent).origin).toBe('https://login.example.com');
+    const consentReq = await api.admin('GET', `/admin/oauth2/auth/requests/consent?consent_challenge=${consentChallenge}`);
+    expect(consentReq.json()).toMatchObject({ challenge: consentChallenge, subject: 'user-42', requested_scope: ['openid', 'offline_access'], amr: ['pwd'] });
+    const consent = await api.admin('PUT', `/admin/oauth2/auth/requests/consent/accept?consent_challenge=${consentChallenge}`, {
+      grant_scope: ['openid', 'offline_access'], session: { id_token: { email: 'u@example.com' }, access_token: { role: 'admin' } },
+    });
+    expect(consent.statusCode).toBe(200);
+
+    const back = await get(jar, consent.json().redirect_to);
+    expect(back.statusCode).toBe(302);
+    const cb = location(back);
+    expect(cb.origin + cb.pathname).toBe(REDIRECT);
+    expect(cb.searchParams.get('state')).toBe('state-123456');
+    const code = cb.searchParams.get('code')!;
+    expect(code).toBeTruthy();
+
+    // Wrong verifier first: refused, and the code stays unusable only once consumed.
+    const wrong = await api.token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: pkce().verifier }, basic(web.client_id, web.client_secret));
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().error).toBe('invalid_grant');
+    const tok = await api.token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }, basic(web.client_id, web.client_secret));
+    expect(tok.statusCode, tok.body).toBe(200);
+    const tokens = tok.json();
+    expect(tokens).toMatchObject({ token_type: 'bearer', scope: 'openid offline_access' });
+    expect(tokens.refresh_token).toMatch(/^ory_rt_/);
+
+    const jwks = createLocalJWKSet((await ctx.app.inject({ method: 'GET', url: `${api.base}/.well-known/jwks.json` })).json());
+    const issuer = (await ctx.app.inject({ method: 'GET', url: `${api.base}/.well-known/openid-configuration` })).json().issuer;
+    const { payload } = await jwtVerify(tokens.id_token, jwks, { issuer, audience: web.client_id });
+    expect(payload).toMatchObject({ sub: 'user-42', nonce: 'nonce-abc', email: 'u@example.com', amr: ['pwd'] });
+    expect(payload.at_hash).toBeTruthy();
+
+    const intro = (await api.introspect(tokens.access_token)).json();
+    expect(intro).toMatchObject({ active: true, sub: 'user-42', client_id: web.client_id, ext: { role: 'admin' } });
+    const info = await ctx.app.inject({ method: 'GET', url: `${api.base}/userinfo`, headers: bearer(tokens.access_token) });
+    expect(info.statusCode).toBe(200);
+    expect(info.json()).toEqual({ sub: 'user-42', email: 'u@example.com' });
+    expect((await ctx.app.inject({ method: 'GET', url: `${api.base}/userinfo` })).statusCode).toBe(401);
+    expect((await ctx.app.inject({ method: 'GET', url: `${api.base}/userinfo`, headers: bearer('nope') })).statusCode).toBe(401);
+
+    // Code replay: refused, and the tokens issued from it are revoked.
+    const replay = await api.token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }, basic(web.client_id, web.client_secret));
+    expect(replay.json().error).toBe('invalid_grant');
+    expect((await api.introspect(tokens.access_token)).json().active).toBe(false);
+  });
+
+  it('refreshes with rotation and revokes the chain when a refresh token is reused', async () => {
+    const { tokens } = await fullFlow(['openid', 'offline_access']);
+    const r1 = await api.token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, basic(web.client_id, web.client_secret));
+    expect(r1.statusCode, r1.body).toBe(200);
+    const fresh = r1.json();
+    expect(fresh.refresh_token).not.toBe(tokens.refresh_token);
+    expect(fresh.id_token).toBeTruthy();
+    expect((await api.introspect(tokens.access_token)).json().active).toBe(false);
+    expect((await api.introspect(fresh.access_token)).json()).toMatchObject({ active: true, sub: 'user-7' });
+    expect((await api.introspect(fresh.refresh_token)).json()).toMatchObject({ active: true, token_use: 'refresh_token' });
+    const reuse = await api.token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, basic(web.client_id, web.client_secret));
+    expect(reuse.statusCode).toBe(400);
+    expect(reuse.json().error).toBe('invalid_grant');
+    expect((await api.introspect(fresh.access_token)).json().active).toBe(false);
+    expect((await api.introspect(fresh.refresh_token)).json().active).toBe(false);
+  });
+
+  it('issues no refresh token without offline scope, and a public client uses PKCE without a secret', async () => {
+    const jar = new Jar();
+    const { verifier, challenge } = pkce();
+    const lc = await startFlow(jar, { client_id: spa.client_id, response_type: 'code', scope: 'openid', state: 'spa-state-1', code_challenge: challenge, code_challenge_method: 'S256' });
+    const a = await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc}`, { subject: 'spa-user' });
+    const cc = location(await get(jar, a.json().redirect_to)).searchParams.get('consent_challenge')!;
+    const c = await api.admin('PUT', `/admin/oauth2/auth/requests/consent/accept?consent_challenge=${cc}`, { grant_scope: ['openid'] });
+    const code = location(await get(jar, c.json().redirect_to)).searchParams.get('code')!;
+    const noVerifier = await api.token({ grant_type: 'authorization_code', code, client_id: spa.client_id });
+    expect(noVerifier.json().error).toBe('invalid_grant');
+    // A failed exchange does not burn the code; the right verifier still works.
+    const tok = await api.token({ grant_type: 'authorization_code', code, client_id: spa.client_id, code_verifier: verifier });
+    expect(tok.statusCode, tok.body).toBe(200);
+    expect(tok.json()).not.toHaveProperty('refresh_token');
+    expect(tok.json().id_token).toBeTruthy();
+  });
+
+  it('sends authorization errors back to the client, and refuses unsafe redirects without redirecting', async () => {
+    const jar = new Jar();
+    const unknownClient = await get(jar, authUrl({ client_id: 'nope', response_type: 'code', state: 'abcdefghij' }));
+    expect(unknownClient.statusCode).toBe(401);
+    expect(unknownClient.json().error).toBe('invalid_client');
+    const badRedirect = await get(jar, authUrl({ client_id: web.client_id, response_type: 'code', redirect_uri: 'https://evil.example.com/cb', state: 'abcdefghij' }));
+    expect(badRedirect.statusCode).toBe(400);
+    expect(badRedirect.headers.location).toBeUndefined();
+    const cases: [Record<string, string>, string][] = [
+      [{ response_type: 'token' }, 'unsupported_response_type'],
+      [{ scope: 'openid admin' }, 'invalid_scope'],
+      [{ state: 'short' }, 'invalid_state'],
+      [{ code_challenge: pkce().challenge, code_challenge_method: 'plain' }, 'invalid_request'],
+    ];
+    for (const [override, error] of cases) {
+      const res = await get(jar, authUrl({ client_id: web.client_id, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid', state: 'state-abcdef', ...override }));
+      expect(res.statusCode).toBe(302);
+      const loc = location(res);
+      expect(loc.origin + loc.pathname).toBe(REDIRECT);
+      expect(loc.searchParams.get('error'), JSON.stringify(override)).toBe(error);
+    }
+    const noPkce = await get(jar, authUrl({ client_id: spa.client_id, response_type: 'code', scope: 'openid', state: 'state-abcdef' }));
+    expect(location(noPkce).searchParams.get('error')).toBe('invalid_request');
+  });
+
+  it('redirects a rejected login or consent back with access_denied', async () => {
+    const jar = new Jar();
+    const lc = await startFlow(jar, { client_id: web.client_id, response_type: 'code', scope: 'openid', state: 'reject-state' });
+    const rej = await api.admin('PUT', `/admin/oauth2/auth/requests/login/reject?login_challenge=${lc}`, { error: 'access_denied', error_description: 'nope' });
+    expect(rej.statusCode).toBe(200);
+    const back = location(await get(jar, rej.json().redirect_to));
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    expect(back.searchParams.get('state')).toBe('reject-state');
+
+    const jar2 = new Jar();
+    const lc2 = await startFlow(jar2, { client_id: web.client_id, response_type: 'code', scope: 'openid', state: 'reject-state2' });
+    const a = await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc2}`, { subject: 'u' });
+    const cc = location(await get(jar2, a.json().redirect_to)).searchParams.get('consent_challenge')!;
+    const rc = await api.admin('PUT', `/admin/oauth2/auth/requests/consent/reject?consent_challenge=${cc}`, {});
+    const back2 = location(await get(jar2, rc.json().redirect_to));
+    expect(back2.searchParams.get('error')).toBe('access_denied');
+  });
+
+  it('binds the flow to the browser that started it (CSRF cookie)', async () => {
+    const jar = new Jar();
+    const lc = await startFlow(jar, { client_id: web.client_id, response_type: 'code', scope: 'openid', state: 'csrf-state' });
+    const a = await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc}`, { subject: 'u' });
+    const stranger = await get(new Jar(), a.json().redirect_to);
+    expect(stranger.statusCode).toBe(403);
+    expect(stranger.json().error).toBe('request_forbidden');
+    expect((await get(jar, a.json().redirect_to)).statusCode).toBe(302);
+    expect((await api.admin('GET', '/admin/oauth2/auth/requests/login?login_challenge=unknown')).statusCode).toBe(404);
+    expect((await api.admin('GET', '/admin/oauth2/auth/requests/consent?consent_challenge=unknown')).statusCode).toBe(404);
+    expect((await api.admin('PUT', '/admin/oauth2/auth/requests/login/accept?login_challenge=unknown', { subject: 'x' })).statusCode).toBe(404);
+    expect((await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc}`, {})).statusCode).toBe(400);
+  });
+
+  it('accepts the login from a session of the project identity plane when no login UI is configured', async () => {
+    const t2 = await seedTenant(ctx.registry, 'sso');
+    const api2 = oauth(ctx.app, t2);
+    const project = (await ctx.registry.projects.bySlug(t2.projectSlug))!;
+    const identity = await ctx.registry.identities.create(project, { traits: { email: `sso-${Date.now()}@example.com` } });
+    const { token } = await ctx.registry.sessions.issue(project, identity.id, { methods: [{ method: 'password', aal: 'aal1', completed_at: new Date().toISOString() }] });
+    const c = await api2.createClient({ grant_types: ['authorization_code'], redirect_uris: [REDIRECT], scope: 'openid', skip_consent: true });
+    const jar = new Jar();
+    jar.set('ory_kratos_session', token);
+    const { verifier, challenge } = pkce();
+    const res = await ctx.app.inject({ method: 'GET', url: `${api2.base}/oauth2/auth?${new URLSearchParams({ client_id: c.client_id, response_type: 'code', scope: 'openid', state: 'session-state', code_challenge: challenge, code_challenge_method: 'S256' })}`, headers: { cookie: jar.header() } });
+    expect(res.statusCode).toBe(302);
+    const loc = location(res);
+    expect(loc.origin + loc.pathname).toBe(REDIRECT);
+    const code = loc.searchParams.get('code')!;
+    const tok = await api2.token({ grant_type: 'authorization_code', code, code_verifier: verifier }, basic(c.client_id, c.client_secret));
+    expect(tok.statusCode, tok.body).toBe(200);
+    expect((await api2.introspect(tok.json().access_token)).json().sub).toBe(identity.id);
+    // Without a session the browser goes to the project's login UI.
+    const anon = await ctx.app.inject({ method: 'GET', url: `${api2.base}/oauth2/auth?${new URLSearchParams({ client_id: c.client_id, response_type: 'code', scope: 'openid', state: 'session-state', code_challenge: challenge, code_challenge_method: 'S256' })}` });
+    expect(location(anon).pathname).toBe(`/p/${t2.projectSlug}/ui/login`);
+  });
+
+  async function fullFlow(scopes: string[]) {
+    const jar = new Jar();
+    const { verifier, challenge } = pkce();
+    const lc = await startFlow(jar, { client_id: web.client_id, response_type: 'code', redirect_uri: REDIRECT, scope: scopes.join(' '), state: 'state-full-1', code_challenge: challenge, code_challenge_method: 'S256' });
+    const a = await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc}`, { subject: 'user-7' });
+    const cc = location(await get(jar, a.json().redirect_to)).searchParams.get('consent_challenge')!;
+    const c = await api.admin('PUT', `/admin/oauth2/auth/requests/consent/accept?consent_challenge=${cc}`, { grant_scope: scopes });
+    const code = location(await get(jar, c.json().redirect_to)).searchParams.get('code')!;
+    const tok = await api.token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }, basic(web.client_id, web.client_secret));
+    expect(tok.statusCode, tok.body).toBe(200);
+    return { tokens: tok.json() };
+  }
+});
