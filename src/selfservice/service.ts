@@ -228,7 +228,10 @@ export class SelfService {
   // ---------------------------------------------------------------- login
 
   private async submitLogin(ri: RequestInfo, cfg: FlowConfig, flow: Flow, body: Body): Promise<Outcome> {
-    if (flow.state === 'passed_challenge') return this.fail(ri, cfg, flow, null, text.loginRetrySuccess());
+    if (flow.state === 'passed_challenge') {
+      clearMessages(flow.ui);
+      return this.fail(ri, cfg, flow, null, text.loginRetrySuccess());
+    }
     clearMessages(flow.ui);
     const method = field(body, 'method', 64);
     if (method !== 'password' || !cfg.passwordEnabled) return this.fail(ri, cfg, flow, null, text.loginNoStrategy());
@@ -277,7 +280,10 @@ export class SelfService {
 
   private async submitRegistration(ri: RequestInfo, cfg: FlowConfig, flow: Flow, body: Body): Promise<Outcome> {
     if (!cfg.registrationEnabled) throw flowDisabled('Registration');
-    if (flow.state === 'passed_challenge') return this.fail(ri, cfg, flow, null, text.registrationRetrySuccess());
+    if (flow.state === 'passed_challenge') {
+      clearMessages(flow.ui);
+      return this.fail(ri, cfg, flow, null, text.registrationRetrySuccess());
+    }
     clearMessages(flow.ui);
     const method = field(body, 'method', 64);
     if (method !== 'password' || !cfg.passwordEnabled) return this.fail(ri, cfg, flow, null, text.registrationNoStrategy());
@@ -408,7 +414,10 @@ export class SelfService {
 
   private async submitRecovery(ri: RequestInfo, cfg: FlowConfig, flow: Flow, body: Body): Promise<Outcome> {
     if (!cfg.recoveryEnabled || !cfg.codeEnabled) throw flowDisabled('Recovery');
-    if (flow.state === 'passed_challenge') return this.fail(ri, cfg, flow, null, text.recoveryRetrySuccess());
+    if (flow.state === 'passed_challenge') {
+      clearMessages(flow.ui);
+      return this.fail(ri, cfg, flow, null, text.recoveryRetrySuccess());
+    }
     clearMessages(flow.ui);
     if (field(body, 'method', 64) !== 'code') return this.fail(ri, cfg, flow, null, text.recoveryNoStrategy());
     const email = field(body, 'email', 320)?.trim();
@@ -457,7 +466,10 @@ export class SelfService {
 
   private async submitVerification(ri: RequestInfo, cfg: FlowConfig, flow: Flow, body: Body): Promise<Outcome> {
     if (!cfg.verificationEnabled || !cfg.codeEnabled) throw flowDisabled('Verification');
-    if (flow.state === 'passed_challenge') return this.fail(ri, cfg, flow, null, text.verificationRetrySuccess());
+    if (flow.state === 'passed_challenge') {
+      clearMessages(flow.ui);
+      return this.fail(ri, cfg, flow, null, text.verificationRetrySuccess());
+    }
     clearMessages(flow.ui);
     if (field(body, 'method', 64) !== 'code') return this.fail(ri, cfg, flow, null, text.verificationNoStrategy());
     const email = field(body, 'email', 320)?.trim();
@@ -727,8 +739,11 @@ export class SelfService {
     return { status: 200, body: this.wire(flow, ri, this.csrfSecretFor(ri, flow)) };
   }
 
+  /** The flow as stored now (another request may have moved it on), messages cleared for a new answer. */
   private async reload(flow: Flow): Promise<Flow> {
-    return (await this.store.get(flow.projectId, flow.kind, flow.id)) ?? flow;
+    const fresh = (await this.store.get(flow.projectId, flow.kind, flow.id)) ?? flow;
+    clearMessages(fresh.ui);
+    return fresh;
   }
 
   /** Login or registration completed: a token for API flows, a cookie for browser flows. */
