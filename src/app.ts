@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import './platform/http/fastify-augment.js';
 import type { Registry } from './registry.js';
-import { OryError, ErrorId, notFound, unauthorized } from './platform/errors/errors.js';
+import { OryError, ErrorId, badRequest, notFound, unauthorized } from './platform/errors/errors.js';
 import { mountedUrl, type RouteSpec } from './platform/http/route-table.js';
 import { validatorCompiler } from './platform/http/validation.js';
 import { bearerToken } from './platform/http/bearer.js';
@@ -72,8 +72,17 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
   app.setValidatorCompiler(validatorCompiler);
   await app.register(cookie);
 
+  // NUL is never valid in any Gatehouse text, and PostgreSQL refuses it in text columns: it is refused
+  // at the door, in paths, query strings and every body type, so no handler ever sees one.
+  const NUL_REFUSED = badRequest('Requests must not contain NUL characters.');
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if ((body as string).includes('\\u0000')) return done(NUL_REFUSED, undefined);
+    defaultJson(req, body as string, done);
+  });
   // Form bodies (OAuth2 token endpoint, browser self-service flows) and plain text (OPL).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    if ((body as string).includes('%00') || (body as string).includes('\0')) return done(NUL_REFUSED, undefined);
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of new URLSearchParams(body as string)) {
       const prev = out[k];
@@ -81,8 +90,14 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
     }
     done(null, out);
   });
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
+    if ((body as string).includes('\0')) return done(NUL_REFUSED, undefined);
+    done(null, body);
+  });
 
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.includes('%00')) return sendError(NUL_REFUSED, req, reply);
+  });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

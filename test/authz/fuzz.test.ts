@@ -28,6 +28,8 @@ const HOSTILE_BODIES: { type: string; body: string }[] = [
   { type: 'application/x-www-form-urlencoded', body: '%%%&&&===' },
   { type: 'text/plain', body: 'class X implements Namespace { permits = { view: (ctx: Context) => this.related.' },
   { type: 'application/xml', body: '<x/>' },
+  { type: 'application/json', body: JSON.stringify({ name: 'a\u0000b', traits: { email: 'x\u0000@example.com' }, namespace: 'n\u0000', client_name: '\u0000' }) },
+  { type: 'text/plain', body: 'class A implements Namespace {}\u0000' },
   { type: 'application/json; charset=utf-16', body: '{}' },
 ];
 
