@@ -58,7 +58,9 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
     rewriteUrl(req) {
       const url = req.url ?? '/';
       const m = projectHost.exec(req.headers.host ?? '');
-      return m ? `/p/${m[1].toLowerCase()}${url === '/' ? '' : url}` : url;
+      // Health checks answer on every host, so a load balancer can probe any of them.
+      if (!m || url.startsWith('/health/')) return url;
+      return `/p/${m[1].toLowerCase()}${url === '/' ? '' : url}`;
     },
   });
 
