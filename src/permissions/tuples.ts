@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import type { RelationTuplesTable } from './tables.js';
 import { badRequest } from '../platform/errors/errors.js';
@@ -181,6 +181,54 @@ export function decodeTuplePageToken(token: string | undefined): PageKey | undef
 const INSERT_CHUNK = 400;
 
 /**
+ * The two queries a check runs per node, built once per Kysely instance and then executed with
+ * fresh parameters: building a query costs as much as running a point lookup.
+ */
+interface HotQueries {
+  exists: CompiledQuery;
+  subjectSets: CompiledQuery;
+}
+
+const hot = new WeakMap<Kysely<Database>, HotQueries>();
+
+function hotQueries(db: Kysely<Database>): HotQueries {
+  let q = hot.get(db);
+  if (!q) {
+    q = {
+      exists: db
+        .selectFrom('relation_tuples')
+        .select('subject_type')
+        .where('project_id', '=', '')
+        .where('namespace', '=', '')
+        .where('object', '=', '')
+        .where('relation', '=', '')
+        .where('subject_type', '=', 'id')
+        .where('subject_key', '=', '')
+        .compile(),
+      subjectSets: db
+        .selectFrom('relation_tuples')
+        .select(['subject_set_namespace', 'subject_set_object', 'subject_set_relation'])
+        .where('project_id', '=', '')
+        .where('namespace', '=', '')
+        .where('object', '=', '')
+        .where('relation', '=', '')
+        .where('subject_type', '=', 'set')
+        .orderBy('subject_key')
+        .limit(0)
+        .compile(),
+    };
+    hot.set(db, q);
+  }
+  return q;
+}
+
+/** The same compiled query with other parameter values (in the order they were bound). */
+function withParams(q: CompiledQuery, parameters: unknown[]): CompiledQuery {
+  if (q.parameters.length !== parameters.length) throw new Error('compiled query parameter count mismatch');
+  return { ...q, parameters };
+}
+
+/**
  * The relation tuples of projects. Every method takes the project id and filters by it; a
  * transaction (`Kysely` from `db.transaction()`) may be passed wherever `db` is.
  */
@@ -189,33 +237,18 @@ export class TupleRepository {
 
   /** True when exactly this tuple is stored: one primary-key lookup. */
   async exists(projectId: string, t: Tuple): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('relation_tuples')
-      .select('subject_type')
-      .where('project_id', '=', projectId)
-      .where('namespace', '=', t.namespace)
-      .where('object', '=', t.object)
-      .where('relation', '=', t.relation)
-      .where('subject_type', '=', subjectType(t.subject))
-      .where('subject_key', '=', subjectKey(t.subject))
-      .executeTakeFirst();
-    return row !== undefined;
+    const q = hotQueries(this.db).exists;
+    const res = await this.db.executeQuery<unknown>(withParams(q, [projectId, t.namespace, t.object, t.relation, subjectType(t.subject), subjectKey(t.subject)]));
+    return res.rows.length > 0;
   }
 
   /** The subject sets of `namespace:object#relation`, at most `limit` of them (a prefix scan). */
   async subjectSets(projectId: string, namespace: string, object: string, relation: string, limit: number): Promise<SubjectSet[]> {
-    const rows = await this.db
-      .selectFrom('relation_tuples')
-      .select(['subject_set_namespace', 'subject_set_object', 'subject_set_relation'])
-      .where('project_id', '=', projectId)
-      .where('namespace', '=', namespace)
-      .where('object', '=', object)
-      .where('relation', '=', relation)
-      .where('subject_type', '=', 'set')
-      .orderBy('subject_key')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ namespace: r.subject_set_namespace ?? '', object: r.subject_set_object ?? '', relation: r.subject_set_relation ?? '' }));
+    const q = hotQueries(this.db).subjectSets;
+    const res = await this.db.executeQuery<{ subject_set_namespace: string | null; subject_set_object: string | null; subject_set_relation: string | null }>(
+      withParams(q, [projectId, namespace, object, relation, 'set', limit]),
+    );
+    return res.rows.map((r) => ({ namespace: r.subject_set_namespace ?? '', object: r.subject_set_object ?? '', relation: r.subject_set_relation ?? '' }));
   }
 
   /** Every subject of `namespace:object#relation` (ids and sets), at most `limit`. */
