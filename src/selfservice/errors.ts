@@ -1,17 +1,16 @@
 import { ErrorId, OryError } from '../platform/errors/errors.js';
 
-// Stable error ids of the self-service flows (Kratos's ids). ErrorId is shared and edited concurrently,
-// so the ids this domain adds are named here; they are plain strings on the wire either way.
+// Stable error ids of the self-service flows (Kratos's ids), all from the one ErrorId list.
 export const FlowErrorId = {
   flowExpired: ErrorId.selfServiceFlowExpired,
   csrf: ErrorId.securityCsrfViolation,
   browserLocationChangeRequired: ErrorId.browserLocationChangeRequired,
   sessionInactive: ErrorId.sessionInactive,
-  sessionRefreshRequired: 'session_refresh_required',
-  flowDisabled: 'self_service_flow_disabled',
-  returnToForbidden: 'self_service_flow_return_to_forbidden',
-  sessionAlreadyAvailable: 'session_already_available',
-  identityMismatch: 'security_identity_mismatch',
+  sessionRefreshRequired: ErrorId.sessionRefreshRequired,
+  flowDisabled: ErrorId.selfServiceFlowDisabled,
+  returnToForbidden: ErrorId.selfServiceFlowReturnToForbidden,
+  sessionAlreadyAvailable: ErrorId.sessionAlreadyAvailable,
+  identityMismatch: ErrorId.securityIdentityMismatch,
 } as const;
 
 /** An Ory error whose body carries extra top-level fields (`redirect_browser_to`, `use_flow_id`, ...). */

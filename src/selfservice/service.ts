@@ -24,6 +24,7 @@ import type { CourierPort, IdentityPort, SchemaPort, SessionPort, WireIdentity, 
 import { FlowSecrets, safeEqual } from './secrets.js';
 import { text, type UiText } from './text.js';
 import { LoginThrottle } from './throttle.js';
+import { checkPasswordPolicy } from '../identity/password-policy.js';
 import { addMessage, clearMessages, csrfNode, getPath, input, scrubSecrets, setValue, traitFields, traitNodes, type TraitField, type UiContainer, type UiNode } from './ui.js';
 
 export interface SelfServiceDeps {
@@ -867,20 +868,19 @@ export class SelfService {
     return v.ok ? v.extensions.passwordIdentifiers : [];
   }
 
-  /** The project's password policy; the message for the password node, or null when acceptable. */
-  private passwordPolicy(cfg: FlowConfig, ri: RequestInfo, identifiers: string[], password: string): UiText | null {
-    const length = [...password].length;
-    if (length < cfg.minPasswordLength) return text.passwordMinLength(cfg.minPasswordLength, length);
-    const bytes = Buffer.byteLength(password, 'utf8');
-    if (bytes > 72) return text.passwordMaxLength(72, bytes);
-    const c = ri.project.services.identity.config?.selfservice?.methods?.password?.config ?? {};
-    if (c.identifier_similarity_check_enabled !== false) {
-      const pw = password.toLowerCase();
-      for (const id of identifiers) {
-        if (id && tooSimilar(id.toLowerCase(), pw)) return text.passwordTooSimilar();
-      }
-    }
-    return null;
+  /**
+   * The project's password policy (the identity core's `checkPasswordPolicy`, shared with the admin
+   * API), as the Kratos message for the password node; null when the password is acceptable.
+   */
+  private passwordPolicy(_cfg: FlowConfig, ri: RequestInfo, identifiers: string[], password: string): UiText | null {
+    const problem = checkPasswordPolicy(ri.project.services.identity.config, identifiers, password);
+    if (!problem) return null;
+    const min = /at least (\d+) characters long, but got (\d+)/.exec(problem);
+    if (min) return text.passwordMinLength(Number(min[1]), Number(min[2]));
+    const max = /at most (\d+) characters long, but got (\d+)/.exec(problem);
+    if (max) return text.passwordMaxLength(Number(max[1]), Number(max[2]));
+    if (/too similar/.test(problem)) return text.passwordTooSimilar();
+    return text.passwordPolicy(problem.replace(/^The password can not be used because /, '').replace(/\.$/, ''));
   }
 
   /** Puts a trait validation failure on the node it concerns (Kratos's message ids). */
@@ -980,39 +980,4 @@ function absolute(ri: RequestInfo, target: string): string {
   } catch {
     return target;
   }
-}
-
-/** Kratos's similarity rule: fewer than 5 edits apart, or sharing more than half the password. */
-function tooSimilar(identifier: string, password: string): boolean {
-  const a = identifier.slice(0, 256);
-  const b = password.slice(0, 256);
-  if (levenshtein(a, b) < 5) return true;
-  return longestCommonSubstring(a, b) / b.length > 0.5;
-}
-
-function levenshtein(a: string, b: string): number {
-  if (a === b) return 0;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
-function longestCommonSubstring(a: string, b: string): number {
-  let best = 0;
-  let prev = new Array<number>(b.length + 1).fill(0);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = new Array<number>(b.length + 1).fill(0);
-    for (let j = 1; j <= b.length; j++) {
-      if (a[i - 1] === b[j - 1]) {
-        cur[j] = prev[j - 1] + 1;
-        if (cur[j] > best) best = cur[j];
-      }
-    }
-    prev = cur;
-  }
-  return best;
 }

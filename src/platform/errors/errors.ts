@@ -31,6 +31,12 @@ export const ErrorId = {
   consoleAccountExists: 'console_account_exists',
   consoleAccountWithoutPassword: 'console_account_without_password',
   consolePasswordPolicy: 'console_password_policy_violation',
+  // self-service flows
+  sessionRefreshRequired: 'session_refresh_required',
+  selfServiceFlowDisabled: 'self_service_flow_disabled',
+  selfServiceFlowReturnToForbidden: 'self_service_flow_return_to_forbidden',
+  sessionAlreadyAvailable: 'session_already_available',
+  securityIdentityMismatch: 'security_identity_mismatch',
 } as const;
 export type ErrorId = (typeof ErrorId)[keyof typeof ErrorId];
 
