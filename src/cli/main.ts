@@ -5,6 +5,7 @@ import { migrateToLatest } from '../platform/db/migrate.js';
 import { createRegistry, type Registry } from '../registry.js';
 import { startServer } from '../server.js';
 import { readPassword, setConsolePassword } from '../console/set-password.js';
+import { parseApiKey } from '../keys/format.js';
 
 const program = new Command();
 program.name('gatehouse').description('Gatehouse: a self-hostable control plane for identity projects.').showHelpAfterError();
@@ -96,6 +97,26 @@ users
     const password = await readPassword();
     const res = await withRegistry((r) => setConsolePassword(r, opts.email, password));
     console.log(`The console password of ${res.email} is set; they can sign in now.`);
+  });
+
+const keys = program.command('keys').description('API keys.');
+keys
+  .command('import-legacy')
+  .description('Import a legacy `ory_apikey_` project key (read from standard input) so it keeps working for its project.')
+  .requiredOption('--project <id>', 'the project the key belongs to')
+  .requiredOption('--name <name>', 'a name for the key')
+  .requiredOption('--owner-email <email>', 'the console user recorded as the key\'s creator', email)
+  .action(async (opts: { project: string; name: string; ownerEmail: string }) => {
+    const value = (await readPassword('Legacy key: ')).trim();
+    if (!value.startsWith('ory_apikey_') || parseApiKey(value) !== 'project') throw new Error('that is not a legacy ory_apikey_ key');
+    const key = await withRegistry(async (r) => {
+      const project = await r.db.selectFrom('projects').select(['id', 'workspace_id']).where('id', '=', opts.project).where('state', '!=', 'deleted').executeTakeFirst();
+      if (!project) throw new Error(`no project ${opts.project}`);
+      const owner = await r.tenancy.users.byEmail(opts.ownerEmail);
+      if (!owner) throw new Error(`no console user ${opts.ownerEmail}`);
+      return r.keys.importKey({ kind: 'project', workspaceId: project.workspace_id, projectId: project.id }, { name: opts.name, ownerId: owner.id, value });
+    });
+    console.log(`Imported key "${key.name}" (…${key.last_characters}) for project ${opts.project}.`);
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {

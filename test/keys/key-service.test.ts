@@ -105,3 +105,23 @@ describe(`API keys over the Management API (${dialectName()})`, () => {
     expect((await ctx.registry.keys.verify(mine.value)).ok).toBe(true);
   });
 });
+
+describe(`legacy ory_apikey_ keys (${dialectName()})`, () => {
+  let ctx: TestContext;
+  let t: Tenant;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    t = await seedTenant(ctx.registry);
+  });
+  afterAll(() => ctx.close());
+
+  it('accepts an imported legacy key on its own project only', async () => {
+    const legacy = 'ory_apikey_' + 'Qx7'.repeat(12);
+    await ctx.registry.keys.importKey({ kind: 'project', workspaceId: t.workspaceId, projectId: t.projectId }, { name: 'legacy', ownerId: t.userId, value: legacy });
+    const res = await ctx.app.inject({ method: 'GET', url: `/p/${t.projectSlug}/admin/identities`, headers: bearer(legacy) });
+    expect(res.statusCode).toBe(200);
+    const other = await seedTenant(ctx.registry, 'other');
+    expect((await ctx.app.inject({ method: 'GET', url: `/p/${other.projectSlug}/admin/identities`, headers: bearer(legacy) })).statusCode).toBe(401);
+    expect((await ctx.app.inject({ method: 'GET', url: `/p/${t.projectSlug}/admin/identities`, headers: bearer('ory_apikey_' + 'Zz9'.repeat(12)) })).statusCode).toBe(401);
+  });
+});
