@@ -39,25 +39,35 @@ export class JwkService {
     this.encKey = createHmac('sha256', d.secret).update('gatehouse/oauth2/jwk-encryption').digest();
   }
 
-  /** Newest signing key of a set, generating an RS256 key when the set has none. */
+  private readonly loading = new Map<string, Promise<SigningKey>>();
+
+  /**
+   * Newest signing key of a set, generating an RS256 key when the set has none. Concurrent callers on
+   * one node share one load (and one generation), so a burst of first requests makes one key.
+   */
   async signingKey(projectId: string, set: string): Promise<SigningKey> {
     const cacheKey = `${projectId}/${set}`;
     const hit = this.signing.get(cacheKey);
     if (hit) return hit;
+    let pending = this.loading.get(cacheKey);
+    if (!pending) {
+      pending = this.loadSigningKey(projectId, set).finally(() => this.loading.delete(cacheKey));
+      this.loading.set(cacheKey, pending);
+    }
+    return pending;
+  }
+
+  private async loadSigningKey(projectId: string, set: string): Promise<SigningKey> {
     let row = await this.newestPrivate(projectId, set);
     if (!row) {
-      try {
-        await this.generate(projectId, set, { alg: 'RS256', use: 'sig', kid: newId() });
-      } catch (err) {
-        if (!(err instanceof Error && err.name === 'OryError')) throw err;
-      }
+      await this.generate(projectId, set, { alg: 'RS256', use: 'sig', kid: newId() });
       row = await this.newestPrivate(projectId, set);
       if (!row) throw new Error('signing key generation failed');
     }
     const jwk = await this.decrypt(row.private_jwk!);
     const key = (await importJWK(jwk, row.alg)) as KeyObject | Uint8Array;
     const out: SigningKey = { kid: row.kid, alg: row.alg, key };
-    this.signing.set(cacheKey, out);
+    this.signing.set(`${projectId}/${set}`, out);
     return out;
   }
 
