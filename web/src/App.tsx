@@ -4,9 +4,15 @@ import { match, navigate, RouterProvider, useLocation } from './router';
 import { SessionContext } from './session';
 import { Shell } from './components/Shell';
 
+// The session check starts as soon as the script runs, not after the first render, and the small
+// sign-in chunk downloads beside it: the first screen waits for one round trip, not three.
+const sessionAtStart = api.session();
+sessionAtStart.catch(() => {});
+// It is rendered without Suspense once loaded, so React's reveal throttle does not delay it.
+let Auth: typeof import('./pages/Auth') | null = null;
+const authChunk = import('./pages/Auth').then((m) => (Auth = m));
+
 // Each screen is its own chunk: the sign-in page never downloads the settings screens.
-const SignIn = lazy(() => import('./pages/Auth').then((m) => ({ default: m.SignIn })));
-const SignUp = lazy(() => import('./pages/Auth').then((m) => ({ default: m.SignUp })));
 const InvitePage = lazy(() => import('./pages/Invite'));
 const Home = lazy(() => import('./pages/Home'));
 const Projects = lazy(() => import('./pages/Projects'));
@@ -46,7 +52,10 @@ function Root() {
 
   useEffect(() => {
     setSignedOutHandler(signedOut);
-    api.session().then((s) => signedIn(s.user, s.csrf_token), signedOut);
+    sessionAtStart.then(
+      (s) => signedIn(s.user, s.csrf_token),
+      () => authChunk.then(signedOut, signedOut),
+    );
   }, [signedIn, signedOut]);
 
   useEffect(() => {
@@ -67,14 +76,11 @@ function Root() {
   let page: React.ReactNode = null;
   let params: Record<string, string> | null;
   if (!user) {
-    if (path === '/sign-in') page = <SignIn />;
-    else if (path === '/sign-up') page = <SignUp />;
+    if (!Auth) return <Loading />;
+    if (path === '/sign-in') page = <Auth.SignIn />;
+    else if (path === '/sign-up') page = <Auth.SignUp />;
     else return <Loading />;
-    return (
-      <SessionContext.Provider value={{ user: null, signedIn, signedOut }}>
-        <Suspense fallback={<Loading />}>{page}</Suspense>
-      </SessionContext.Provider>
-    );
+    return <SessionContext.Provider value={{ user: null, signedIn, signedOut }}>{page}</SessionContext.Provider>;
   }
 
   let ws: string | undefined;

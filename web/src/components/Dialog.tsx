@@ -13,7 +13,9 @@ export function Dialog({ title, onClose, children, describedBy }: { title: strin
     if (!d.open) d.showModal();
     return () => {
       if (d.open) d.close();
-      opener?.focus?.();
+      // Give focus back to the opener, unless something that opened meanwhile (the key prompt) took it.
+      const active = document.activeElement;
+      if (!active || active === document.body || d.contains(active)) opener?.focus?.();
     };
   }, []);
   return (

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { api } from '../api';
 import { useAction } from '../hooks';
 import { Link, useLocation } from '../router';
@@ -6,6 +6,10 @@ import { useSession } from '../session';
 import { ErrorMessage } from '../components/Dialog';
 
 function AuthFrame({ title, subtitle, children }: { title: string; subtitle: string; children: React.ReactNode }) {
+  // When the first screen is on the page: measured by the end-to-end test.
+  useEffect(() => {
+    if (!performance.getEntriesByName('gatehouse:first-screen').length) performance.mark('gatehouse:first-screen');
+  }, []);
   return (
     <main className="auth" id="main">
       <div className="auth-card">

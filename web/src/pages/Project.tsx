@@ -59,9 +59,9 @@ export default function ProjectPage({ ws, projectId, tab }: { ws: string; projec
               remove={(id) => api.deleteProjectKey(projectId, id)}
             />
           )}
-          {tab === 'identity' && <IdentitySettings key={p.revision_id} project={p} manage={manage} save={save} />}
-          {tab === 'oauth2' && <OAuth2Settings key={p.revision_id} project={p} manage={manage} save={save} />}
-          {tab === 'permissions' && <PermissionSettings key={p.revision_id} project={p} manage={manage} save={save} />}
+          {tab === 'identity' && <IdentitySettings key={p.id} project={p} manage={manage} save={save} />}
+          {tab === 'oauth2' && <OAuth2Settings key={p.id} project={p} manage={manage} save={save} />}
+          {tab === 'permissions' && <PermissionSettings key={p.id} project={p} manage={manage} save={save} />}
           {tab === 'organizations' && <Organizations projectId={projectId} manage={manage} />}
           {tab === 'danger' && <DeleteProject ws={ws} project={p} manage={manage} />}
         </>

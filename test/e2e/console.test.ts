@@ -1,0 +1,326 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startHttpServer, type HttpTestServer } from '../helpers/http.js';
+import { browserSkipReason, launchChromium } from './browser.js';
+
+// End-to-end tests of the console in a real headless Chromium (Debian's), against the real server
+// over HTTP. Screenshots of the main screens go to test-results/screenshots, or to
+// docs/screenshots with UPDATE_SCREENSHOTS=1 (how the README's pictures are made).
+
+const skipReason = browserSkipReason();
+if (skipReason) console.warn(`[e2e] console browser tests skipped: ${skipReason}. The other tests still run.`);
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, 'test-results', 'screenshots');
+const PASSWORD = 'e2e correct horse battery';
+const uniq = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+
+describe.skipIf(!!skipReason)('console in a real browser', () => {
+  let server: HttpTestServer;
+  let browser: Browser;
+  let owner: BrowserContext;
+  let page: Page;
+  // Readable in the README's screenshots; unique otherwise (PostgreSQL runs share one database).
+  const ownerEmail = process.env.UPDATE_SCREENSHOTS === '1' ? 'olivia@acme.example' : `owner-${uniq()}@example.com`;
+  let wsId = '';
+  let projectId = '';
+  let projectSlug = '';
+
+  const shot = async (p: Page, name: string) => {
+    mkdirSync(SHOTS, { recursive: true });
+    await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  const newContext = async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, locale: 'en-US', timezoneId: 'UTC' });
+    await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    return ctx;
+  };
+  /** Creates a key through the dialog, copies it with the prompt's Copy button, and returns it. */
+  const createKeyAndCopy = async (name: string, screenshot?: string) => {
+    await page.getByRole('button', { name: 'Create new API key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create new API key' });
+    await dialog.getByLabel('Name').fill(name);
+    await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+    const prompt = page.getByRole('alertdialog', { name: `API key “${name}” created` });
+    await prompt.waitFor();
+    // Announced to screen readers: an alert dialog, described by its text, focus on Copy.
+    expect(await prompt.getAttribute('aria-describedby')).toBeTruthy();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Copy');
+    await prompt.getByRole('button', { name: 'Copy' }).click();
+    await prompt.getByText('Copied to the clipboard.').waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(await prompt.getByLabel('Your new API key').inputValue()).toBe(copied);
+    if (screenshot) await shot(page, screenshot);
+    return copied;
+  };
+
+  beforeAll(async () => {
+    server = await startHttpServer();
+    browser = await launchChromium();
+    owner = await newContext();
+    page = await owner.newPage();
+    page.setDefaultTimeout(8_000);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('signs up, creates a workspace and a project', async () => {
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await shot(page, 'sign-in');
+
+    // A wrong password is explained in plain words.
+    await page.getByLabel('Email').fill(ownerEmail);
+    await page.getByLabel('Password').fill('not my password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('The email address or the password is wrong.').waitFor();
+
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Name (optional)').fill('Olivia Owner');
+    await page.getByLabel('Email').fill(ownerEmail);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+
+    await page.getByRole('button', { name: 'Create your first workspace' }).click();
+    await page.getByRole('dialog', { name: 'Create a workspace' }).getByLabel('Workspace name').fill('Acme');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    await page.getByRole('heading', { name: 'Projects', exact: true }).waitFor();
+    wsId = new URL(page.url()).pathname.split('/')[2];
+    expect(wsId).toMatch(/^[0-9a-f-]{36}$/);
+
+    await page.getByRole('button', { name: 'Create project' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create a project' });
+    await dialog.getByLabel('Project name').fill('Customer login');
+    await dialog.getByLabel('Environment').selectOption('prod');
+    await dialog.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('heading', { name: 'Customer login' }).waitFor();
+    projectId = new URL(page.url()).pathname.split('/')[4];
+    projectSlug = (await page.locator('.page-head .mono').textContent())!.trim();
+    expect(projectSlug).toMatch(/^customer-login-/);
+
+    // A second project, so the list screenshot shows more than one.
+    await page.getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('dialog', { name: 'Create a project' }).getByLabel('Project name').fill('Internal tools');
+    await page.getByRole('dialog', { name: 'Create a project' }).getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('heading', { name: 'Internal tools' }).waitFor();
+    await page.getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('link', { name: /Customer login/ }).waitFor();
+    await shot(page, 'projects');
+  });
+
+  it('creates a project key, copies it, uses it, no longer shows it after reload, deletes it and sees it refused', async () => {
+    await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/api-keys`);
+    await page.getByRole('heading', { name: 'API keys', exact: true }).waitFor();
+    const key = await createKeyAndCopy('backend', 'project-api-key-prompt');
+    expect(key).toMatch(/^ory_pat_[A-Za-z0-9]{38,}$/);
+
+    const admin = async () => {
+      for (const path of ['/admin/identities', '/namespaces']) {
+        const res = await fetch(`${server.projectUrl(projectSlug)}${path}`, { headers: { authorization: `Bearer ${key}` } });
+        if (res.status !== 404) return res.status;
+      }
+      return 404;
+    };
+    expect(await admin()).toBe(200);
+
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await expect.poll(() => page.content()).not.toContain(key);
+    await page.reload();
+    await page.getByRole('cell', { name: 'backend', exact: true }).waitFor();
+    expect(await page.content()).not.toContain(key);
+    await page.getByRole('cell', { name: `ending in ${key.slice(-4)}` }).waitFor();
+
+    await page.getByRole('button', { name: 'Delete API key backend' }).click();
+    await page.getByRole('dialog', { name: 'Delete this API key?' }).getByRole('button', { name: 'Delete API key' }).click();
+    await page.getByText('No API keys yet.').waitFor();
+    expect(await admin()).toBe(401);
+  });
+
+  it('does the same for a workspace key against the Management API', async () => {
+    await page.getByRole('link', { name: 'Workspace settings' }).click();
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('heading', { name: 'API keys', exact: true }).waitFor();
+    const key = await createKeyAndCopy('ci pipeline', 'workspace-api-key-prompt');
+    expect(key).toMatch(/^ory_wak_/);
+    const mgmt = () => fetch(`${server.url}/workspaces/${wsId}/projects`, { headers: { authorization: `Bearer ${key}` } });
+    const ok = await mgmt();
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).projects.map((p: { name: string }) => p.name)).toContain('Customer login');
+
+    await page.reload();
+    await page.getByRole('cell', { name: 'ci pipeline', exact: true }).waitFor();
+    expect(await page.content()).not.toContain(key);
+    await page.getByRole('cell', { name: 'Olivia Owner' }).or(page.getByRole('cell', { name: ownerEmail })).first().waitFor();
+
+    await page.getByRole('button', { name: 'Delete API key ci pipeline' }).click();
+    await page.getByRole('dialog', { name: 'Delete this API key?' }).getByRole('button', { name: 'Delete API key' }).click();
+    await page.getByText('No API keys yet.').waitFor();
+    expect((await mgmt()).status).toBe(401);
+  });
+
+  it('invites a member who signs up through the link and joins with the invited role', async () => {
+    await page.getByRole('link', { name: 'Members' }).click();
+    await page.getByRole('button', { name: 'Invite member' }).click();
+    const memberEmail = `dev-${uniq()}@example.com`;
+    const dialog = page.getByRole('dialog', { name: 'Invite a member' });
+    await dialog.getByLabel('Email').fill(memberEmail);
+    await dialog.getByLabel('Role').selectOption('developer');
+    await dialog.getByRole('button', { name: 'Create invitation' }).click();
+    const link = await page.getByRole('dialog', { name: 'Invitation created' }).getByLabel('Invitation link').inputValue();
+    expect(link).toMatch(new RegExp(`^${server.url}/invite/`));
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByText(`${memberEmail} as developer`).waitFor();
+
+    const member = await newContext();
+    const mp = await member.newPage();
+    await mp.goto(link);
+    await mp.getByRole('heading', { name: 'Create your account' }).waitFor();
+    await mp.getByLabel('Email').fill(memberEmail);
+    await mp.getByLabel('Password').fill(PASSWORD);
+    await mp.getByRole('button', { name: 'Create account' }).click();
+    await mp.getByText('You have been invited to join').waitFor();
+    await mp.getByRole('button', { name: 'Join Acme' }).click();
+    await mp.getByRole('link', { name: /Customer login/ }).waitFor();
+    // A developer may create projects but sees no member controls.
+    await mp.getByRole('button', { name: 'Create project' }).waitFor();
+    await mp.getByRole('link', { name: 'Workspace settings' }).click();
+    await mp.getByRole('link', { name: 'Members' }).click();
+    await mp.getByText('Only owners can invite, remove or change the role of members.').waitFor();
+    expect(await mp.getByRole('button', { name: 'Invite member' }).count()).toBe(0);
+    await member.close();
+
+    await page.reload();
+    await expect.poll(() => page.getByLabel(`Role of ${memberEmail}`).inputValue()).toBe('developer');
+    await shot(page, 'workspace-members');
+  });
+
+  it('edits project settings through the Management API and explains errors in plain words', async () => {
+    await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/identity`);
+    await page.getByLabel('Session lifespan').fill('48h');
+    await page.getByLabel(/^Password:/).uncheck();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved. The change is live.').waitFor();
+    await shot(page, 'project-settings');
+    const res = await fetch(`${server.url}/projects/${projectId}`, { headers: { cookie: (await owner.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } });
+    const project = await res.json();
+    expect(project.services.identity.config.session.lifespan).toBe('48h');
+    expect(project.services.identity.config.selfservice.methods.password.enabled).toBe(false);
+
+    await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/organizations`);
+    await page.getByRole('button', { name: 'Add organization' }).click();
+    await page.getByRole('dialog', { name: 'Add an organization' }).getByLabel('Label').fill('Globex');
+    await page.getByRole('dialog', { name: 'Add an organization' }).getByLabel('Domains').fill('globex.com, globex.org');
+    await page.getByRole('button', { name: 'Save organization' }).click();
+    await page.getByRole('cell', { name: 'globex.com, globex.org' }).waitFor();
+
+    // A second project cannot claim the same domain: the API's 409 reaches the person as a sentence.
+    await page.getByRole('button', { name: 'Add organization' }).click();
+    await page.getByRole('dialog', { name: 'Add an organization' }).getByLabel('Label').fill('Globex again');
+    await page.getByRole('dialog', { name: 'Add an organization' }).getByLabel('Domains').fill('globex.com');
+    await page.getByRole('button', { name: 'Save organization' }).click();
+    const alert = page.getByRole('dialog', { name: 'Add an organization' }).getByRole('alert');
+    await alert.waitFor();
+    expect((await alert.textContent())!.length).toBeGreaterThan(10);
+    expect(await alert.textContent()).not.toMatch(/\{|"error"/);
+    await page.keyboard.press('Escape');
+
+    await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/oauth2`);
+    await page.getByLabel('Access token lifespan').fill('30m');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved. The change is live.').waitFor();
+
+    await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/permissions`);
+    await page.getByLabel('New namespace').fill('documents');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved. The change is live.').waitFor();
+    const after = await (await fetch(`${server.url}/projects/${projectId}`, { headers: { cookie: (await owner.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } })).json();
+    expect(after.services.oauth2.config.ttl.access_token).toBe('30m');
+    expect(after.services.permission.config.namespaces).toEqual([{ id: 0, name: 'documents' }]);
+  });
+
+  it('deletes a project only after the name is typed', async () => {
+    await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/danger`);
+    const del = page.getByRole('button', { name: 'Delete this project' });
+    expect(await del.isDisabled()).toBe(true);
+    await page.getByLabel('Type the project name to confirm').fill('Customer login');
+    await del.click();
+    await page.getByRole('button', { name: 'Delete permanently' }).click();
+    await page.getByRole('heading', { name: 'Projects', exact: true }).waitFor();
+    await page.getByRole('link', { name: /Internal tools/ }).waitFor();
+    expect(await page.getByRole('link', { name: /Customer login/ }).count()).toBe(0);
+  });
+
+  it('works from the keyboard: the workspace menu opens, moves and closes with keys', async () => {
+    await page.goto(`${server.url}/w/${wsId}`);
+    await page.getByRole('heading', { name: 'Projects', exact: true }).waitFor();
+    await page.keyboard.press('Tab'); // skip link
+    await page.keyboard.press('Tab'); // home
+    await page.keyboard.press('Tab'); // workspace menu
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-expanded'))).toBe('false');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toContain('Acme');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('+ Create workspace');
+    await page.keyboard.press('Escape');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-expanded'))).toBe('false');
+    // Every form control on the settings screens has an accessible label.
+    for (const path of [`/w/${wsId}/settings`, `/w/${wsId}/settings/members`, `/w/${wsId}/settings/api-keys`]) {
+      await page.goto(`${server.url}${path}`);
+      await page.getByRole('heading', { name: 'Workspace settings' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      const unlabeled = await page.evaluate(() =>
+        [...document.querySelectorAll('input, select, textarea, button')].filter((el) => {
+          const e = el as HTMLInputElement;
+          const byLabel = e.labels && e.labels.length > 0;
+          return !byLabel && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby') && !(e.textContent ?? '').trim();
+        }).map((el) => el.outerHTML.slice(0, 80)),
+      );
+      expect(unlabeled, path).toEqual([]);
+    }
+  });
+
+  it('signs out, and signs back in', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
+    await page.goto(`${server.url}/w/${wsId}/settings`);
+    await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
+    await page.getByLabel('Email').fill(ownerEmail);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Back where they were going.
+    await page.getByRole('heading', { name: 'Workspace settings' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/w/${wsId}/settings`);
+  });
+
+  it('renders the first screen in under a second', async () => {
+    const ctx = await newContext();
+    const samples: { fcp: number; ready: number }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const p = await ctx.newPage();
+      await p.goto(server.url);
+      await p.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
+      samples.push(
+        await p.evaluate(() => ({
+          fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN,
+          ready: performance.getEntriesByName('gatehouse:first-screen')[0]?.startTime ?? NaN,
+        })),
+      );
+      await p.close();
+    }
+    await ctx.close();
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const fcp = median(samples.map((s) => s.fcp));
+    const ready = median(samples.map((s) => s.ready));
+    console.log(`[e2e] console first screen over ${samples.length} loads: median first-contentful-paint ${fcp.toFixed(0)} ms, sign-in form ready ${ready.toFixed(0)} ms`);
+    expect(fcp).toBeLessThan(1000);
+    expect(ready).toBeLessThan(1000);
+  });
+});
