@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { createRegistry, type Registry } from '../../src/registry.js';
+import type { Registry } from '../../src/registry.js';
 import type { Config } from '../../src/platform/config/config.js';
-import { testConfig } from './context.js';
+import { createTestContext } from './context.js';
 
 export interface HttpTestServer {
   /** e.g. http://127.0.0.1:43121 */
@@ -16,19 +15,7 @@ export interface HttpTestServer {
 
 /** Serves the whole app over real HTTP on a random loopback port (for SDK and browser tests). */
 export async function startHttpServer(overrides: Partial<Config> = {}): Promise<HttpTestServer> {
-  const config = testConfig(overrides);
-  const registry = await createRegistry(config);
-  const app = await buildApp(registry, { logger: false });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return {
-    url,
-    projectUrl: (slug) => `${url}/p/${slug}`,
-    app,
-    registry,
-    async close() {
-      await app.close();
-      await registry.close();
-      config.cleanup();
-    },
-  };
+  const ctx = await createTestContext(overrides);
+  const url = await ctx.app.listen({ host: '127.0.0.1', port: 0 });
+  return { url, projectUrl: (slug) => `${url}/p/${slug}`, app: ctx.app, registry: ctx.registry, close: ctx.close };
 }
