@@ -668,6 +668,9 @@ export class SelfService {
       updatedAt: this.iso(now),
     };
     await this.store.insert(flow);
+    // Housekeeping, now and then: flows expired for a day are of no use to anyone (an expired flow
+    // still answers 410 during that day, so clients learn to start over).
+    if (Math.random() < 0.01) await this.store.deleteExpired(ri.project.id, this.iso(now - 24 * 3600_000));
     return { flow, cookies, csrfSecret };
   }
 
