@@ -36,6 +36,8 @@ export type VerifyResult =
   | { ok: true; key: VerifiedKey }
   | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' };
 
+const STALE_WHEN_DEAF_MS = 1000;
+
 type CacheEntry = { key: VerifiedKey } | { key: null; reason: 'unknown' | 'revoked' };
 
 export interface KeyServiceOptions {
@@ -155,6 +157,8 @@ export class KeyService {
     if (!parseApiKey(raw)) return { ok: false, reason: 'malformed' };
     const hash = hashApiKey(this.o.secret, raw);
     let entry = this.cache.get(hash);
+    // While revocations from other nodes may be missed, an entry older than a second is re-read.
+    if (entry && !this.o.notifier.isLive() && this.o.cacheTtlMs - this.cache.getRemainingTTL(hash) > STALE_WHEN_DEAF_MS) entry = undefined;
     if (!entry) {
       entry = await this.load(hash);
       this.cache.set(hash, entry);

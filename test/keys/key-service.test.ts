@@ -125,3 +125,23 @@ describe(`legacy ory_apikey_ keys (${dialectName()})`, () => {
     expect((await ctx.app.inject({ method: 'GET', url: `/p/${t.projectSlug}/admin/identities`, headers: bearer('ory_apikey_' + 'Zz9'.repeat(12)) })).statusCode).toBe(401);
   });
 });
+
+describe('key cache when cross-node invalidation is down', () => {
+  it('re-reads entries older than a second instead of trusting the TTL', async () => {
+    const ctx = await createTestContext({ keyCacheTtlMs: 60_000 });
+    try {
+      const t = await seedTenant(ctx.registry);
+      let live = true;
+      ctx.registry.notifier.isLive = () => live;
+      expect((await ctx.registry.keys.verify(t.workspaceKey)).ok).toBe(true);
+      // Another node revokes it (simulated by a direct write, which no message announces).
+      await ctx.registry.db.updateTable('api_keys').set({ revoked_at: new Date().toISOString() }).where('workspace_id', '=', t.workspaceId).where('kind', '=', 'workspace').execute();
+      expect((await ctx.registry.keys.verify(t.workspaceKey)).ok).toBe(true); // cached, listener live
+      live = false;
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await ctx.registry.keys.verify(t.workspaceKey)).toEqual({ ok: false, reason: 'revoked' });
+    } finally {
+      await ctx.close();
+    }
+  });
+});

@@ -16,6 +16,11 @@ export type Invalidation =
 export interface Notifier {
   publish(message: Invalidation): Promise<void>;
   subscribe(listener: (message: Invalidation) => void): void;
+  /**
+   * False while messages from other nodes may be missed (the PostgreSQL listener is reconnecting);
+   * caches should then trust only very recent entries.
+   */
+  isLive(): boolean;
   close(): Promise<void>;
 }
 
@@ -35,6 +40,7 @@ export function createNotifier(store: Store, onError: (err: Error) => void = () 
     return {
       publish: async (m) => deliver(JSON.stringify(m)),
       subscribe: (l) => void events.on('message', l),
+      isLive: () => true,
       close: async () => void events.removeAllListeners(),
     };
   }
@@ -71,6 +77,7 @@ export function createNotifier(store: Store, onError: (err: Error) => void = () 
       await sql`select pg_notify(${CHANNEL}, ${JSON.stringify(m)})`.execute(store.db).catch(onError);
     },
     subscribe: (l) => void events.on('message', l),
+    isLive: () => client !== null,
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);
