@@ -9,6 +9,7 @@ import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import { rowToCredentials, rowToIdentity, type Identity, type IdentityCredentials, type RecoveryIdentityAddress, type VerifiableIdentityAddress } from './models.js';
 import { BCRYPT_MAX_BYTES, MAX_PASSWORD_BYTES, hashPassword, importedHashKind, verifyPasswordHash } from './passwords.js';
 import { projectPublicBase } from './public-url.js';
+import { preparedQuery } from './prepared.js';
 import { normalizeIdentifier, type SchemaService, type TraitExtensions } from './schemas.js';
 import type { IdentitiesTable } from './tables.js';
 
@@ -69,7 +70,20 @@ const IDENTIFIER_CONFLICT = 'An account with the same identifier (email, phone, 
 export class IdentityService {
   private readonly slugs = new LRUCache<string, string>({ max: 10_000 });
 
-  constructor(private readonly d: IdentityServiceDeps) {}
+  // The admin read's one query: identity joined to its credentials, compiled once.
+  private readonly getQuery;
+
+  constructor(private readonly d: IdentityServiceDeps) {
+    this.getQuery = preparedQuery(d.db, (db) =>
+      db
+        .selectFrom('identities as i')
+        .leftJoin('identity_credentials as c', (j) => j.onRef('c.identity_id', '=', 'i.id').onRef('c.project_id', '=', 'i.project_id'))
+        .selectAll('i')
+        .select(['c.type as c_type', 'c.identifiers as c_identifiers', 'c.version as c_version', 'c.created_at as c_created_at', 'c.updated_at as c_updated_at', 'c.config as c_config'])
+        .where('i.project_id', '=', '')
+        .where('i.id', '=', ''),
+    );
+  }
 
   // ---------------------------------------------------------------- reads
 
@@ -79,14 +93,7 @@ export class IdentityService {
    */
   async get(projectId: string, id: string, opts: { includeCredentials?: string[]; admin?: boolean } = {}): Promise<Identity | null> {
     if (!isUuid(id)) return null;
-    const rows = await this.d.db
-      .selectFrom('identities as i')
-      .leftJoin('identity_credentials as c', (j) => j.onRef('c.identity_id', '=', 'i.id').onRef('c.project_id', '=', 'i.project_id'))
-      .selectAll('i')
-      .select(['c.type as c_type', 'c.identifiers as c_identifiers', 'c.version as c_version', 'c.created_at as c_created_at', 'c.updated_at as c_updated_at', 'c.config as c_config'])
-      .where('i.project_id', '=', projectId)
-      .where('i.id', '=', id)
-      .execute();
+    const rows = (await this.getQuery([projectId, id])).rows;
     if (rows.length === 0) return null;
     const identity = rowToIdentity(rows[0], await this.base(projectId), { admin: opts.admin !== false });
     const include = new Set(opts.includeCredentials ?? []);
@@ -137,18 +144,24 @@ export class IdentityService {
   async list(projectId: string, o: ListIdentitiesOptions): Promise<{ identities: Identity[]; hasMore: boolean }> {
     let q = this.d.db.selectFrom('identities as i').selectAll('i').where('i.project_id', '=', projectId);
     if (o.after) q = q.where('i.id', '>', o.after);
-    if (o.ids) {
-      const ids = o.ids.filter(isUuid);
+    let ids = o.ids?.filter(isUuid);
+    if (o.credentialsIdentifier !== undefined) {
+      // Resolved first through the identifier index, so the page query stays a primary-key lookup.
+      const hits = await this.d.db
+        .selectFrom('identity_credential_identifiers')
+        .select('identity_id')
+        .where('project_id', '=', projectId)
+        .where('type', '=', 'password')
+        .where('identifier', '=', normalizeIdentifier(o.credentialsIdentifier))
+        .execute();
+      const found = [...new Set(hits.map((h) => h.identity_id))];
+      ids = ids ? ids.filter((id) => found.includes(id)) : found;
+    }
+    if (ids) {
       if (ids.length === 0) return { identities: [], hasMore: false };
       q = q.where('i.id', 'in', ids);
     }
     if (o.organizationId !== undefined) q = q.where('i.organization_id', '=', o.organizationId);
-    if (o.credentialsIdentifier !== undefined) {
-      const ident = normalizeIdentifier(o.credentialsIdentifier);
-      q = q.where('i.id', 'in', (sub) =>
-        sub.selectFrom('identity_credential_identifiers as ci').select('ci.identity_id').where('ci.project_id', '=', projectId).where('ci.identifier', '=', ident),
-      );
-    }
     const rows = await q.orderBy('i.id').limit(o.pageSize + 1).execute();
     const hasMore = rows.length > o.pageSize;
     const page = hasMore ? rows.slice(0, o.pageSize) : rows;

@@ -4,6 +4,7 @@ import type { Database } from '../platform/db/schema.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import { parseDurationMs } from './duration.js';
+import { preparedQuery } from './prepared.js';
 import type { IdentityService } from './identity-service.js';
 import { rowToIdentity, rowToSession, type Session, type SessionAuthenticationMethod, type SessionDevice } from './models.js';
 import type { SessionsTable } from './tables.js';
@@ -52,7 +53,25 @@ function randomToken(): string {
  * stored only as HMAC-SHA256 under the server secret. Every query is filtered by project id.
  */
 export class SessionService {
-  constructor(private readonly d: SessionServiceDeps) {}
+  // whoami's one query: the session by token hash joined to its identity, compiled once.
+  private readonly byTokenQuery;
+
+  constructor(private readonly d: SessionServiceDeps) {
+    this.byTokenQuery = preparedQuery(d.db, (db) =>
+      db
+        .selectFrom('sessions as s')
+        .innerJoin('identities as i', (j) => j.onRef('i.id', '=', 's.identity_id').onRef('i.project_id', '=', 's.project_id'))
+        .selectAll('s')
+        .select([
+          'i.schema_id as i_schema_id', 'i.traits as i_traits', 'i.state as i_state', 'i.state_changed_at as i_state_changed_at',
+          'i.metadata_public as i_metadata_public', 'i.external_id as i_external_id', 'i.organization_id as i_organization_id',
+          'i.verifiable_addresses as i_verifiable_addresses', 'i.recovery_addresses as i_recovery_addresses',
+          'i.created_at as i_created_at', 'i.updated_at as i_updated_at',
+        ])
+        .where('s.project_id', '=', '')
+        .where('s.token_hash', '=', ''),
+    );
+  }
 
   hashToken(token: string): string {
     return createHmac('sha256', this.d.secret).update(`session:${token}`).digest('hex');
@@ -100,19 +119,7 @@ export class SessionService {
   async byToken(project: ResolvedProject, token: string): Promise<Session | null> {
     if (typeof token !== 'string' || token.length < 8 || token.length > 512) return null;
     this.d.identities.remember(project);
-    const row = await this.d.db
-      .selectFrom('sessions as s')
-      .innerJoin('identities as i', (j) => j.onRef('i.id', '=', 's.identity_id').onRef('i.project_id', '=', 's.project_id'))
-      .selectAll('s')
-      .select([
-        'i.schema_id as i_schema_id', 'i.traits as i_traits', 'i.state as i_state', 'i.state_changed_at as i_state_changed_at',
-        'i.metadata_public as i_metadata_public', 'i.external_id as i_external_id', 'i.organization_id as i_organization_id',
-        'i.verifiable_addresses as i_verifiable_addresses', 'i.recovery_addresses as i_recovery_addresses',
-        'i.created_at as i_created_at', 'i.updated_at as i_updated_at',
-      ])
-      .where('s.project_id', '=', project.id)
-      .where('s.token_hash', '=', this.hashToken(token))
-      .executeTakeFirst();
+    const row = (await this.byTokenQuery([project.id, this.hashToken(token)])).rows[0];
     if (!row || row.active !== 1 || Date.parse(row.expires_at) <= Date.now() || row.i_state !== 'active') return null;
     const session = rowToSession(row, { devices: true });
     session.identity = rowToIdentity(
