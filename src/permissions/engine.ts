@@ -13,7 +13,7 @@ export interface EngineLimits {
   maxRows: number;
 }
 
-export const DEFAULT_LIMITS: EngineLimits = { maxNodes: 2000, maxRows: 50_000 };
+export const DEFAULT_LIMITS: EngineLimits = { maxNodes: 5000, maxRows: 50_000 };
 
 /** Three-valued membership: UNKNOWN is "the depth or work limit cut the search short". */
 const NOT = 0;
@@ -62,29 +62,56 @@ class CheckRun {
     }
   }
 
-  /** A stored relation: the direct tuple, else the subject sets it holds, one hop deeper each. */
+  /**
+   * A stored relation: the direct tuple, else the subject sets it holds, one hop deeper each. The
+   * subject-set graph is walked breadth-first, one level per pair of queries whatever its fan-out;
+   * sets naming an OPL permission are evaluated by their rule.
+   */
   private async related(namespace: string, object: string, relation: string, depth: number): Promise<Membership> {
-    if (await this.repo.exists(this.projectId, { namespace, object, relation, subject: this.subject })) return MEMBER;
-    const sets = await this.subjectSets(namespace, object, relation);
-    if (sets === null) return UNKNOWN;
+    const visited = new Set<string>([`${namespace}\u0000${object}\u0000${relation}`]);
+    let frontier: SubjectSet[] = [{ namespace, object, relation }];
     let result: Membership = NOT;
-    for (const s of sets) {
-      // `User:alice` (empty relation) names an object, not a set of subjects: nothing to expand.
-      if (s.relation === '') continue;
-      const r = await this.isMember(s.namespace, s.object, s.relation, depth - 1);
-      if (r === MEMBER) return MEMBER;
-      if (r === UNKNOWN) result = UNKNOWN;
+    for (let remaining = depth; frontier.length > 0; remaining--) {
+      if (remaining <= 0) return UNKNOWN;
+      if (this.nodes > this.limits.maxNodes) return UNKNOWN;
+      if (await this.repo.anyContains(this.projectId, frontier, this.subject)) return MEMBER;
+      const sets = await this.subjectSetsOf(frontier);
+      if (sets === null) return UNKNOWN;
+      const next: SubjectSet[] = [];
+      for (const s of sets) {
+        // `User:alice` (empty relation) names an object, not a set of subjects: nothing to expand.
+        if (s.relation === '') continue;
+        const key = `${s.namespace}\u0000${s.object}\u0000${s.relation}`;
+        if (visited.has(key) || this.active.has(key)) continue; // cycles add nothing new
+        visited.add(key);
+        const ns = this.model.namespaces.get(s.namespace);
+        if (!ns) continue;
+        if (ns.permits.has(s.relation)) {
+          const r = await this.isMember(s.namespace, s.object, s.relation, remaining - 1);
+          if (r === MEMBER) return MEMBER;
+          if (r === UNKNOWN) result = UNKNOWN;
+        } else {
+          next.push(s);
+          this.nodes++;
+        }
+      }
+      frontier = next;
     }
     return result;
   }
 
-  /** The subject sets of a node, or null when the row budget is spent. */
-  private async subjectSets(namespace: string, object: string, relation: string): Promise<SubjectSet[] | null> {
+  /** The subject sets under `nodes`, or null when the row budget is spent. */
+  private async subjectSetsOf(nodes: SubjectSet[]): Promise<SubjectSet[] | null> {
     const budget = this.limits.maxRows - this.rows;
     if (budget <= 0) return null;
-    const sets = await this.repo.subjectSets(this.projectId, namespace, object, relation, budget + 1);
+    const sets = await this.repo.subjectSetsOf(this.projectId, nodes, budget + 1);
     this.rows += sets.length;
     return sets.length > budget ? null : sets;
+  }
+
+  /** The subject sets of a node, or null when the row budget is spent. */
+  private async subjectSets(namespace: string, object: string, relation: string): Promise<SubjectSet[] | null> {
+    return this.subjectSetsOf([{ namespace, object, relation }]);
   }
 
   private async evaluate(rule: Rewrite, namespace: string, object: string, depth: number): Promise<Membership> {

@@ -41,7 +41,8 @@ const TupleQueryString = {
   'subject_set.object': Type.Optional(Str),
   'subject_set.relation': Type.Optional(Str),
 };
-const MaxDepth = { 'max-depth': Type.Optional(Type.Integer()) };
+/** Keto clamps max-depth to the configured limit; values outside 32-bit integers are refused. */
+const MaxDepth = { 'max-depth': Type.Optional(Type.Integer({ minimum: -2147483648, maximum: 2147483647 })) };
 const CheckResult = Type.Object({ allowed: Type.Boolean() });
 /** The largest PATCH batch: bigger batches are a 400 (one transaction must stay short). */
 export const MAX_PATCH_SIZE = 1000;

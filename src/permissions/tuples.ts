@@ -179,6 +179,8 @@ export function decodeTuplePageToken(token: string | undefined): PageKey | undef
 // Repository: queries only, every one scoped to a project.
 
 const INSERT_CHUNK = 400;
+/** Nodes per batched lookup: 3 parameters each, well within both dialects' limits. */
+const NODE_CHUNK = 100;
 
 /**
  * The two queries a check runs per node, built once per Kysely instance and then executed with
@@ -249,6 +251,60 @@ export class TupleRepository {
       withParams(q, [projectId, namespace, object, relation, 'set', limit]),
     );
     return res.rows.map((r) => ({ namespace: r.subject_set_namespace ?? '', object: r.subject_set_object ?? '', relation: r.subject_set_relation ?? '' }));
+  }
+
+  /** True when `subject` is stored directly under any of `nodes` (one query per 100 nodes). */
+  async anyContains(projectId: string, nodes: SubjectSet[], subject: Subject): Promise<boolean> {
+    if (nodes.length === 1) return this.exists(projectId, { ...nodes[0], subject });
+    for (let i = 0; i < nodes.length; i += NODE_CHUNK) {
+      const chunk = nodes.slice(i, i + NODE_CHUNK);
+      const row = await this.db
+        .selectFrom('relation_tuples')
+        .select('subject_type')
+        // Every branch carries the whole key (tenant included) so each is one primary-key lookup;
+        // conditions outside the OR would tempt the planner onto the subject index.
+        .where((eb) =>
+          eb.or(
+            chunk.map((n) =>
+              eb.and([
+                eb('project_id', '=', projectId),
+                eb('namespace', '=', n.namespace),
+                eb('object', '=', n.object),
+                eb('relation', '=', n.relation),
+                eb('subject_type', '=', subjectType(subject)),
+                eb('subject_key', '=', subjectKey(subject)),
+              ]),
+            ),
+          ),
+        )
+        .limit(1)
+        .executeTakeFirst();
+      if (row) return true;
+    }
+    return false;
+  }
+
+  /** The subject sets stored under any of `nodes`, at most `limit` in all (one query per 100 nodes). */
+  async subjectSetsOf(projectId: string, nodes: SubjectSet[], limit: number): Promise<SubjectSet[]> {
+    if (nodes.length === 1) return this.subjectSets(projectId, nodes[0].namespace, nodes[0].object, nodes[0].relation, limit);
+    const out: SubjectSet[] = [];
+    for (let i = 0; i < nodes.length && out.length < limit; i += NODE_CHUNK) {
+      const chunk = nodes.slice(i, i + NODE_CHUNK);
+      const rows = await this.db
+        .selectFrom('relation_tuples')
+        .select(['subject_set_namespace', 'subject_set_object', 'subject_set_relation'])
+        .where((eb) =>
+          eb.or(
+            chunk.map((n) =>
+              eb.and([eb('project_id', '=', projectId), eb('namespace', '=', n.namespace), eb('object', '=', n.object), eb('relation', '=', n.relation), eb('subject_type', '=', 'set')]),
+            ),
+          ),
+        )
+        .limit(limit - out.length)
+        .execute();
+      for (const r of rows) out.push({ namespace: r.subject_set_namespace ?? '', object: r.subject_set_object ?? '', relation: r.subject_set_relation ?? '' });
+    }
+    return out;
   }
 
   /** Every subject of `namespace:object#relation` (ids and sets), at most `limit`. */

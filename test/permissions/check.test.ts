@@ -88,6 +88,8 @@ describe(`permission checks with subject sets (${dialectName()})`, () => {
       { ...cq('files', 'readme', 'read', 'alice'), 'subject_set.namespace': 'groups' },
       { namespace: 'files', object: 'readme', relation: 'read', 'subject_set.namespace': 'groups', 'subject_set.object': 'eng' },
       { ...cq('files', 'readme', 'read', 'alice'), 'max-depth': 'deep' },
+      { ...cq('files', 'readme', 'read', 'alice'), 'max-depth': '1.5' },
+      { ...cq('files', 'readme', 'read', 'alice'), 'max-depth': '99999999999999999999' },
     ]) {
       const res = await api.check(q as Record<string, string>);
       expect(res.status, JSON.stringify(q)).toBe(400);
@@ -95,6 +97,9 @@ describe(`permission checks with subject sets (${dialectName()})`, () => {
     }
     expect((await api.postCheck({ namespace: 'files', object: 'readme', relation: 'read' })).status).toBe(400);
     expect((await api.postCheck({ ...rt('files', 'readme', 'read', 'alice'), bogus: 1 })).status).toBe(400);
+    expect((await api.postCheck({ ...rt('files', 'readme', 'read', 'alice'), subject_set: null })).status).toBe(400);
+    expect((await api.postCheck([rt('files', 'readme', 'read', 'alice')])).status).toBe(400);
+    expect((await api.call('GET', '/relation-tuples/check?namespace=files&namespace=other&object=readme&relation=read&subject_id=alice')).status).toBe(400);
     expect(await api.check(cq('nope', 'readme', 'read', 'alice'))).toEqual({ status: 403, body: { allowed: false } });
     expect(await api.checkOpenapi(cq('nope', 'readme', 'read', 'alice'))).toEqual({ status: 200, body: { allowed: false } });
   });
