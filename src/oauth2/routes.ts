@@ -18,6 +18,7 @@ const SetName = Type.String({ minLength: 1, maxLength: 256 });
 const Kid = Type.String({ minLength: 1, maxLength: 256 });
 const LoginChallenge = Type.Object({ login_challenge: Type.String({ minLength: 1, maxLength: 512 }) });
 const ConsentChallenge = Type.Object({ consent_challenge: Type.String({ minLength: 1, maxLength: 512 }) });
+const LogoutChallenge = Type.Object({ logout_challenge: Type.String({ minLength: 1, maxLength: 512 }) });
 const StrList = Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 100 });
 
 const AcceptLoginBody = Type.Object(
@@ -216,6 +217,25 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       handler: async (req) => o.flows.rejectConsent(req.project!.id, req.query.consent_challenge, req.body),
     }),
 
+    defineRoute({
+      method: 'GET', url: '/admin/oauth2/auth/requests/logout', ...admin, operation: 'getOAuth2LogoutRequest',
+      schema: { querystring: LogoutChallenge },
+      handler: async (req, reply) => o.logout.get(req.project!.id, req.query.logout_challenge, reply),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/admin/oauth2/auth/requests/logout/accept', ...admin, operation: 'acceptOAuth2LogoutRequest',
+      schema: { querystring: LogoutChallenge },
+      handler: async (req) => o.logout.accept(req.project!.id, req.query.logout_challenge, issuer(req)),
+    }),
+    defineRoute({
+      method: 'PUT', url: '/admin/oauth2/auth/requests/logout/reject', ...admin, operation: 'rejectOAuth2LogoutRequest',
+      schema: { querystring: LogoutChallenge },
+      handler: async (req, reply) => {
+        await o.logout.reject(req.project!.id, req.query.logout_challenge);
+        return reply.code(204).send();
+      },
+    }),
+
     // ---- JSON Web Keys (admin) ----
     defineRoute({
       method: 'POST', url: '/admin/keys/:set', ...admin, operation: 'createJsonWebKeySet',
@@ -288,6 +308,10 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/oauth2/auth', ...open, operation: 'oAuth2Authorize',
       handler: async (req, reply) => o.flows.authorize(req, reply, issuer(req)),
     }),
+    defineRoute({
+      method: 'GET', url: '/oauth2/sessions/logout', ...open, operation: 'revokeOidcSession',
+      handler: async (req, reply) => o.logout.handle(req, reply, issuer(req)),
+    }),
     ...(['GET', 'POST'] as const).map((method) =>
       defineRoute({
         method, url: '/userinfo', ...open, operation: 'getOidcUserInfo',
@@ -317,6 +341,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
           jwks_uri: `${iss}/.well-known/jwks.json`,
           userinfo_endpoint: `${iss}/userinfo`,
           revocation_endpoint: `${iss}/oauth2/revoke`,
+          end_session_endpoint: `${iss}/oauth2/sessions/logout`,
           subject_types_supported: ['public'],
           response_types_supported: ['code'],
           response_modes_supported: ['query'],

@@ -5,6 +5,7 @@ import { JwkService } from './jwks.js';
 import { TokenService } from './tokens.js';
 import { FlowService, type SessionLookup } from './flows.js';
 import { FailureLimiter, type FailureLimitOptions } from './rate-limit.js';
+import { LogoutService } from './logout.js';
 
 export interface OAuth2ServiceOptions {
   db: Kysely<Database>;
@@ -14,19 +15,21 @@ export interface OAuth2ServiceOptions {
   failureLimit?: FailureLimitOptions;
 }
 
-/** The OAuth2 plane (Hydra-compatible): clients, keys, tokens, login/consent flows, failure limiting. */
+/** The OAuth2 plane (Hydra-compatible): clients, keys, tokens, login/consent flows, logout, failure limiting. */
 export class OAuth2Service {
   readonly clients: ClientService;
   readonly jwks: JwkService;
   readonly tokens: TokenService;
   readonly flows: FlowService;
   readonly limiter: FailureLimiter;
+  readonly logout: LogoutService;
 
   constructor(o: OAuth2ServiceOptions) {
     this.clients = new ClientService({ db: o.db, secret: o.secret });
     this.jwks = new JwkService({ db: o.db, secret: o.secret });
     this.tokens = new TokenService({ db: o.db, secret: o.secret, jwks: this.jwks });
     this.flows = new FlowService({ db: o.db, secret: o.secret, clients: this.clients, sessions: o.sessions });
+    this.logout = new LogoutService({ db: o.db, secret: o.secret, clients: this.clients, jwks: this.jwks });
     this.limiter = new FailureLimiter(o.db, o.failureLimit ?? { limit: 10, windowMs: 60_000 });
   }
 }

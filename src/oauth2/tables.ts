@@ -72,6 +72,22 @@ export interface OAuth2FlowsTable {
   expires_at: string;
 }
 
+/** An RP-initiated logout (Hydra's logout challenge). */
+export interface OAuth2LogoutRequestsTable {
+  id: string;
+  project_id: string;
+  client_id: string | null;
+  state: 'logout_requested' | 'logout_accepted' | 'logout_rejected' | 'done';
+  challenge_hash: string;
+  verifier_hash: string | null;
+  subject: string;
+  sid: string;
+  /** JSON: { request_url, rp_initiated, post_logout_redirect_uri?, state? }. */
+  request: string;
+  created_at: string;
+  expires_at: string;
+}
+
 /** Signing and user-managed JSON Web Keys, per project and set. */
 export interface OAuth2JwksTable {
   id: string;
@@ -99,6 +115,7 @@ export interface OAuth2Tables {
   oauth2_clients: OAuth2ClientsTable;
   oauth2_tokens: OAuth2TokensTable;
   oauth2_flows: OAuth2FlowsTable;
+  oauth2_logout_requests: OAuth2LogoutRequestsTable;
   oauth2_jwks: OAuth2JwksTable;
   oauth2_rate_limits: OAuth2RateLimitsTable;
 }

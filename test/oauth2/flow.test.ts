@@ -222,6 +222,39 @@ describe(`oauth2 authorization code flow (${dialectName()})`, () => {
     expect(location(anon).pathname).toBe(`/p/${t2.projectSlug}/ui/login`);
   });
 
+  it('runs RP-initiated logout through the logout challenge', async () => {
+    const patch = await ctx.app.inject({ method: 'PATCH', url: `/projects/${t.projectId}`, headers: bearer(t.workspaceKey), payload: [{ op: 'replace', path: '/services/oauth2/config/urls/logout', value: 'https://login.example.com/logout' }] });
+    expect(patch.statusCode).toBe(200);
+    await api.admin('PATCH', `/admin/clients/${web.client_id}`, [{ op: 'replace', path: '/post_logout_redirect_uris', value: ['https://app.example.com/bye'] }]);
+    const { tokens } = await fullFlow(['openid']);
+    const jar = new Jar();
+    const start = await get(jar, `${api.base}/oauth2/sessions/logout?${new URLSearchParams({ id_token_hint: tokens.id_token, post_logout_redirect_uri: 'https://app.example.com/bye', state: 'bye-state' })}`);
+    expect(start.statusCode).toBe(302);
+    expect(location(start).origin + location(start).pathname).toBe('https://login.example.com/logout');
+    const challenge = location(start).searchParams.get('logout_challenge')!;
+    const lr = await api.admin('GET', `/admin/oauth2/auth/requests/logout?logout_challenge=${challenge}`);
+    expect(lr.statusCode).toBe(200);
+    expect(lr.json()).toMatchObject({ challenge, subject: 'user-7', rp_initiated: true, client: { client_id: web.client_id } });
+    const acc = await api.admin('PUT', `/admin/oauth2/auth/requests/logout/accept?logout_challenge=${challenge}`);
+    expect(acc.statusCode).toBe(200);
+    const done = await get(jar, acc.json().redirect_to);
+    expect(done.headers.location).toBe('https://app.example.com/bye?state=bye-state');
+    expect((await get(jar, acc.json().redirect_to)).statusCode).toBe(400);
+    expect((await api.admin('GET', `/admin/oauth2/auth/requests/logout?logout_challenge=${challenge}`)).statusCode).toBe(410);
+
+    // An unregistered redirect, or a hint from nowhere, is refused without redirecting.
+    const evil = await get(jar, `${api.base}/oauth2/sessions/logout?${new URLSearchParams({ id_token_hint: tokens.id_token, post_logout_redirect_uri: 'https://evil.example.com/' })}`);
+    expect(evil.statusCode).toBe(400);
+    const forged = await get(jar, `${api.base}/oauth2/sessions/logout?id_token_hint=eyJhbGciOiJub25lIn0.e30.`);
+    expect(forged.statusCode).toBe(400);
+    // Reject: 204, and the challenge is spent.
+    const plain = await get(jar, `${api.base}/oauth2/sessions/logout`);
+    const c2 = location(plain).searchParams.get('logout_challenge')!;
+    expect((await api.admin('PUT', `/admin/oauth2/auth/requests/logout/reject?logout_challenge=${c2}`)).statusCode).toBe(204);
+    expect((await api.admin('PUT', `/admin/oauth2/auth/requests/logout/accept?logout_challenge=${c2}`)).statusCode).toBe(409);
+    expect((await api.admin('GET', '/admin/oauth2/auth/requests/logout?logout_challenge=nope')).statusCode).toBe(404);
+  });
+
   async function fullFlow(scopes: string[]) {
     const jar = new Jar();
     const { verifier, challenge } = pkce();

@@ -200,6 +200,22 @@ describe(`@ory/client OAuth2Api, OidcApi, WellknownApi, JwkApi (${dialectName()}
     expect(new URL(back2.headers.get('location')!).searchParams.get('error')).toBe('access_denied');
   });
 
+  it('runs RP-initiated logout with the logout challenge through the SDK', async () => {
+    const api = admin(a);
+    const start = await status(publicApi(a).oidc.revokeOidcSession({ maxRedirects: 0, validateStatus: (s: number) => s === 302 }));
+    expect(start.status).toBe(302);
+    const logoutChallenge = new URL(start.headers.location).searchParams.get('logout_challenge')!;
+    expect((await api.getOAuth2LogoutRequest({ logoutChallenge })).data).toMatchObject({ challenge: logoutChallenge, rp_initiated: false });
+    const { redirect_to } = (await api.acceptOAuth2LogoutRequest({ logoutChallenge })).data;
+    const done = await fetch(redirect_to, { redirect: 'manual' });
+    expect(done.status).toBe(302);
+    expect(done.headers.get('location')).toBe(`${server.projectUrl(a.projectSlug)}/ui/welcome`);
+    const again = await status(publicApi(a).oidc.revokeOidcSession({ maxRedirects: 0, validateStatus: (s: number) => s === 302 }));
+    const c2 = new URL(again.headers.location).searchParams.get('logout_challenge')!;
+    expect((await api.rejectOAuth2LogoutRequest({ logoutChallenge: c2 })).status).toBe(204);
+    expect((await status(admin(b).getOAuth2LogoutRequest({ logoutChallenge: c2 }))).status).toBe(404);
+  });
+
   it('manages JSON Web Keys and verifies JWT access tokens against the published JWKS', async () => {
     const jwk = jwkApi(a);
     const created = await jwk.createJsonWebKeySet({ set: 'sdk-set', createJsonWebKeySet: { alg: 'RS256', kid: 'sdk-k1', use: 'sig' } });

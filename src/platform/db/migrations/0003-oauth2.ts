@@ -71,6 +71,23 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('oauth2_flows_client_idx').on('oauth2_flows').columns(['project_id', 'client_id']).execute();
 
   await db.schema
+    .createTable('oauth2_logout_requests')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('project_id', 'text', (c) => c.notNull())
+    .addColumn('client_id', 'text')
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('challenge_hash', 'text', (c) => c.notNull())
+    .addColumn('verifier_hash', 'text')
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('sid', 'text', (c) => c.notNull())
+    .addColumn('request', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('oauth2_logout_challenge_idx').on('oauth2_logout_requests').columns(['project_id', 'challenge_hash']).execute();
+  await db.schema.createIndex('oauth2_logout_verifier_idx').on('oauth2_logout_requests').columns(['project_id', 'verifier_hash']).execute();
+
+  await db.schema
     .createTable('oauth2_jwks')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('project_id', 'text', (c) => c.notNull())
@@ -96,7 +113,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['oauth2_rate_limits', 'oauth2_jwks', 'oauth2_flows', 'oauth2_tokens', 'oauth2_clients']) {
+  for (const t of ['oauth2_rate_limits', 'oauth2_jwks', 'oauth2_logout_requests', 'oauth2_flows', 'oauth2_tokens', 'oauth2_clients']) {
     await db.schema.dropTable(t).ifExists().execute();
   }
 }
