@@ -15,6 +15,8 @@ export interface RequestInfo {
   cookies: Record<string, string | undefined>;
   /** A session token from `X-Session-Token` (or a non-API-key bearer token). */
   sessionToken: string | null;
+  /** An anti-CSRF token sent as `X-CSRF-Token` (AJAX clients) instead of the `csrf_token` field. */
+  csrfHeader?: string;
   ip: string;
   userAgent?: string;
   secure: boolean;

@@ -61,6 +61,7 @@ export function requestInfo(req: FastifyRequest): RequestInfo {
     jsonBody,
     cookies: (req.cookies ?? {}) as Record<string, string | undefined>,
     sessionToken,
+    csrfHeader: typeof req.headers['x-csrf-token'] === 'string' && req.headers['x-csrf-token'].length <= 200 ? req.headers['x-csrf-token'] : undefined,
     ip: req.ip,
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
     secure: req.protocol === 'https',

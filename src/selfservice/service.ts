@@ -160,6 +160,7 @@ export class SelfService {
     const cfg = flowConfig(ri.project);
     const body = asBody(rawBody);
     const flow = await this.loadForSubmit(ri, cfg, kind, flowId, body);
+    if (!('kind' in flow)) return flow;
     switch (kind) {
       case 'login':
         return this.submitLogin(ri, cfg, flow, body);
@@ -174,7 +175,7 @@ export class SelfService {
     }
   }
 
-  private async loadForSubmit(ri: RequestInfo, cfg: FlowConfig, kind: FlowKind, flowId: string | undefined, body: Body): Promise<Flow> {
+  private async loadForSubmit(ri: RequestInfo, cfg: FlowConfig, kind: FlowKind, flowId: string | undefined, body: Body): Promise<Flow | Outcome> {
     if (!flowId) throw flowParamMissing();
     const flow = await this.store.get(ri.project.id, kind, flowId);
     if (!flow) throw flowNotFound();
@@ -182,13 +183,15 @@ export class SelfService {
       // The token must be this flow's token for this browser's cookie, and the cookie must be the
       // one the flow was created for: a token lifted from another browser or flow is refused.
       const secret = this.csrfSecretFor(ri, flow);
-      const sent = field(body, 'csrf_token', 200) ?? '';
+      const sent = field(body, 'csrf_token', 200) ?? ri.csrfHeader ?? '';
       if (!secret || !safeEqual(sent, this.secrets.csrfToken(ri.project.id, flow.id, secret))) throw csrfViolation();
     }
     const now = this.now();
     if (Date.parse(flow.expiresAt) <= now) {
       // Kratos: a replacement flow carries the "expired" message; the client is pointed to it.
       const replacement = await this.replacementFor(ri, cfg, flow);
+      const ui = cfg.uiUrl[kind];
+      if (flow.type === 'browser' && !ri.wantsJson && ui) return { status: 303, redirect: withQuery(ui, 'flow', replacement.id) };
       throw flowExpired(kind, flow.expiresAt, now, { use_flow_id: replacement.id });
     }
     return flow;
@@ -253,7 +256,7 @@ export class SelfService {
     // Brute force: refuse before checking anything while the identifier or the address is over its limit.
     const now = this.now();
     const idKey = `i:${this.secrets.hmac('throttle', ri.project.id, identifier.toLowerCase()).slice(0, 40)}`;
-    const ipKey = `a:${ri.ip}`.slice(0, 100);
+    const ipKey = `a:${addressKey(ri.ip)}`;
     const bf = cfg.bruteForce;
     const wait = await this.throttle.retryAfter(ri.project.id, [{ key: idKey, max: bf.maxPerIdentifier }, { key: ipKey, max: bf.maxPerAddress }], bf.windowMs, now);
     if (wait > 0) {
@@ -316,16 +319,19 @@ export class SelfService {
       const policy = this.passwordPolicy(cfg, ri, validation.extensions.passwordIdentifiers, password);
       if (policy) return this.fail(ri, cfg, flow, 'password', policy);
     }
+    // Claim the flow first, so concurrent (replayed) submissions cannot create two identities.
+    if (!(await this.store.transition(flow, 'choose_method', 'passed_challenge', this.iso()))) {
+      return this.fail(ri, cfg, await this.reload(flow), null, text.registrationRetrySuccess());
+    }
     let identity: WireIdentity;
     try {
       identity = await this.d.identities.create(ri.project, { schema_id: schemaId, traits, state: 'active', credentials: { password: { config: { password } } } });
     } catch (err) {
+      flow.state = 'choose_method';
       if (err instanceof OryError && err.code === 409) return this.fail(ri, cfg, flow, null, text.duplicateCredentials());
       if (err instanceof OryError && err.code === 400) return this.fail(ri, cfg, flow, null, text.generic(err.reason ?? err.message));
+      await this.store.update(flow, this.iso());
       throw err;
-    }
-    if (!(await this.store.transition(flow, 'choose_method', 'passed_challenge', this.iso()))) {
-      return this.fail(ri, cfg, await this.reload(flow), null, text.registrationRetrySuccess());
     }
     flow.active = 'password';
     await this.store.update(flow, this.iso());
@@ -983,4 +989,15 @@ function absolute(ri: RequestInfo, target: string): string {
   } catch {
     return target;
   }
+}
+
+/** The client address a throttle counts: IPv4 as is, IPv6 by its /64 (one subscriber's block). */
+function addressKey(ip: string): string {
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (v4) return v4[1];
+  if (!ip.includes(':')) return ip.slice(0, 64);
+  const [head] = ip.split('::');
+  const groups = head.split(':').filter(Boolean);
+  const full = ip.includes('::') ? [...groups, '0', '0', '0', '0'].slice(0, 4) : ip.split(':').slice(0, 4);
+  return `${full.map((g) => g.toLowerCase()).join(':')}::/64`;
 }

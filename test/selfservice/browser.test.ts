@@ -153,4 +153,31 @@ describe(`browser flows: cookies and CSRF (${dialectName()})`, () => {
     expect(res.json().ui.action).toBe(`http://${host}/self-service/login?flow=${res.json().id}`);
     expect((res.cookies as any[]).find((k) => k.name.startsWith('csrf_token_')).path).toBe('/');
   });
+
+  it('accepts the token as X-CSRF-Token; an expired form post goes back to the UI with a new flow', async () => {
+    const c = new Client(ctx, t.projectSlug);
+    const flow = await browserFlow(c, 'login');
+    const token = node(flow, 'csrf_token').attributes.value;
+    const res = await c.post(`/self-service/login?flow=${flow.id}`, { method: 'password', identifier: randomEmail(), password: GOOD_PASSWORD }, { 'x-csrf-token': token });
+    expect(res.statusCode).toBe(400);
+    expect(messageIds(res.json())).toEqual([4000006]);
+
+    const t3 = await seedTenant(ctx.registry, 'expiredui');
+    await patchConfig(ctx, t3, [{ op: 'add', path: '/services/identity/config/selfservice/flows/login/ui_url', value: 'https://app.example/login' }]);
+    const b = new Client(ctx, t3.projectSlug);
+    const f = await browserFlow(b, 'login');
+    ctx.registry.selfservice.now = () => Date.now() + 2 * 3600_000;
+    try {
+      const late = await b.req('POST', `/self-service/login?flow=${f.id}`, { form: { csrf_token: node(f, 'csrf_token').attributes.value, method: 'password', identifier: 'a@example.com', password: 'whatever-pass' }, headers: HTML });
+      expect(late.statusCode).toBe(303);
+      const next = new URL(late.headers.location as string).searchParams.get('flow');
+      expect(next).not.toBe(f.id);
+      const replacement = (await b.get(`/self-service/login/flows?id=${next}`)).json();
+      expect(messageIds(replacement)).toEqual([4010001]);
+      // The replacement works with the same browser's cookie.
+      expect(node(replacement, 'csrf_token').attributes.value).toBeTruthy();
+    } finally {
+      ctx.registry.selfservice.now = () => Date.now();
+    }
+  });
 });

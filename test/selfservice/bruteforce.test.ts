@@ -59,6 +59,18 @@ describe(`brute-force protection of password logins (${dialectName()})`, () => {
     expect((await loginNative(attacker, randomEmail('later'), 'password123')).statusCode).toBe(400);
   });
 
+  it('counts IPv6 clients by their /64', async () => {
+    clock = Date.now() + 7200_000;
+    for (let i = 0; i < 12; i++) {
+      const c = new Client(ctx, t.projectSlug, { ip: `2001:db8:1:2::${(i + 1).toString(16)}` });
+      expect((await loginNative(c, randomEmail(`v6-${i}`), 'password123')).statusCode).toBe(400);
+    }
+    const sameBlock = new Client(ctx, t.projectSlug, { ip: '2001:db8:1:2:ffff::1' });
+    expect((await loginNative(sameBlock, randomEmail('v6-next'), 'password123')).statusCode).toBe(429);
+    const otherBlock = new Client(ctx, t.projectSlug, { ip: '2001:db8:1:3::1' });
+    expect((await loginNative(otherBlock, randomEmail('v6-other'), 'password123')).statusCode).toBe(400);
+  });
+
   it('keeps its state in the database, so every node sees it', async () => {
     const rows = await ctx.registry.db.selectFrom('selfservice_throttle').selectAll().where('project_id', '=', t.projectId).execute();
     expect(rows.length).toBeGreaterThan(0);

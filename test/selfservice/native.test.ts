@@ -130,4 +130,13 @@ describe(`native registration and login (${dialectName()})`, () => {
     const raw = await ctx.app.inject({ method: 'POST', url: `/p/${t.projectSlug}/self-service/login?flow=${flow.id}`, headers: { 'content-type': 'application/json' }, payload: '{"method":' });
     expect(raw.statusCode).toBe(400);
   });
+
+  it('concurrent submissions of one registration flow create one identity', async () => {
+    const flow = (await c.get('/self-service/registration/api')).json();
+    const results = await Promise.all(
+      [0, 1, 2, 3].map((i) => c.post(`/self-service/registration?flow=${flow.id}`, { method: 'password', password: GOOD_PASSWORD, traits: { email: randomEmail(`race${i}`) } })),
+    );
+    expect(results.filter((r) => r.statusCode === 200)).toHaveLength(1);
+    for (const r of results.filter((x) => x.statusCode !== 200)) expect(messageIds(r.json())).toEqual([4040002]);
+  });
 });
