@@ -118,14 +118,16 @@ function normalize(input: ClientInput): Record<string, unknown> {
   if (input.access_token_strategy && !['opaque', 'jwt'].includes(input.access_token_strategy)) throw badRequest('access_token_strategy must be "opaque" or "jwt".', 'invalid_client_metadata');
   if (input.subject_type && input.subject_type !== 'public') throw badRequest('subject_type must be "public".', 'invalid_client_metadata');
   const redirectUris = list(input.redirect_uris);
-  for (const uri of redirectUris) {
+  const postLogoutUris = list(input.post_logout_redirect_uris);
+  for (const uri of [...redirectUris, ...postLogoutUris]) {
     let u: URL;
     try {
       u = new URL(uri);
     } catch {
-      throw badRequest(`redirect_uris contains an invalid URL "${uri}".`, 'invalid_redirect_uri');
+      throw badRequest(`Redirect URIs must be absolute URLs; "${uri.slice(0, 200)}" is not.`, 'invalid_redirect_uri');
     }
-    if (u.hash) throw badRequest('redirect_uris must not contain a fragment.', 'invalid_redirect_uri');
+    if (u.hash) throw badRequest('Redirect URIs must not contain a fragment.', 'invalid_redirect_uri');
+    if (['javascript:', 'data:', 'vbscript:', 'file:', 'blob:'].includes(u.protocol)) throw badRequest(`Redirect URIs may not use the ${u.protocol} scheme.`, 'invalid_redirect_uri');
   }
   for (const f of LIFESPAN_FIELDS) {
     const v = input[f];
@@ -153,7 +155,7 @@ function normalize(input: ClientInput): Record<string, unknown> {
     metadata: input.metadata ?? {},
     skip_consent: input.skip_consent ?? false,
     skip_logout_consent: input.skip_logout_consent ?? null,
-    post_logout_redirect_uris: list(input.post_logout_redirect_uris),
+    post_logout_redirect_uris: postLogoutUris,
     frontchannel_logout_uri: input.frontchannel_logout_uri ?? '',
     frontchannel_logout_session_required: input.frontchannel_logout_session_required ?? false,
     backchannel_logout_uri: input.backchannel_logout_uri ?? '',

@@ -154,7 +154,8 @@ export class JwkService {
     return this.d.db
       .selectFrom('oauth2_jwks').selectAll()
       .where('project_id', '=', projectId).where('set_name', '=', set).where('use', '=', 'sig').where('private_jwk', 'is not', null)
-      .where('alg', 'in', SUPPORTED_ALGS)
+      // Only asymmetric keys sign tokens: relying parties verify them with the published public keys.
+      .where('alg', 'in', ASYMMETRIC)
       .orderBy('id', 'desc').limit(1).executeTakeFirst();
   }
 

@@ -39,7 +39,7 @@ describe(`oauth2 clients (${dialectName()})`, () => {
   });
 
   it('refuses invalid metadata with 400', async () => {
-    for (const body of [{ client_secret: 'short' }, { grant_types: ['password'] }, { token_endpoint_auth_method: 'private_key_jwt' }, { redirect_uris: ['not a url'] }, { client_credentials_grant_access_token_lifespan: 'forever' }, { unknown_field: 1 }, { access_token_strategy: 'magic' }]) {
+    for (const body of [{ client_secret: 'short' }, { grant_types: ['password'] }, { token_endpoint_auth_method: 'private_key_jwt' }, { redirect_uris: ['not a url'] }, { redirect_uris: ['javascript:alert(1)'] }, { redirect_uris: ['https://a.example.com/cb#frag'] }, { post_logout_redirect_uris: ['nope'] }, { client_credentials_grant_access_token_lifespan: 'forever' }, { unknown_field: 1 }, { access_token_strategy: 'magic' }]) {
       const res = await api.admin('POST', '/admin/clients', body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
     }
