@@ -720,7 +720,7 @@ export class SelfService {
         if (flow.schemaId) out.identity_schema = flow.schemaId;
         break;
       case 'settings':
-        out.identity = identity;
+        out.identity = identity && publicIdentity(identity);
         break;
     }
     if (Array.isArray(flow.extra.continue_with) && flow.extra.continue_with.length) out.continue_with = flow.extra.continue_with;
@@ -761,16 +761,16 @@ export class SelfService {
     const continueWith = [...(o.continueWith ?? [])];
     if (flow.type === 'api') {
       continueWith.unshift({ action: 'set_ory_session_token', ory_session_token: token });
-      const body: Record<string, unknown> = { session, session_token: token, continue_with: continueWith };
-      if (o.identity) body.identity = o.identity;
+      const body: Record<string, unknown> = { session: publicSession(session), session_token: token, continue_with: continueWith };
+      if (o.identity) body.identity = publicIdentity(o.identity);
       return { status: 200, body };
     }
     const cookies = [this.sessionCookie(cfg, session, token)];
     const target = flow.returnTo ?? cfg.afterReturnUrl[flow.kind as 'login' | 'registration'] ?? cfg.defaultReturnUrl;
     if (ri.wantsJson) {
       continueWith.push({ action: 'redirect_browser_to', redirect_browser_to: absolute(ri, target) });
-      const body: Record<string, unknown> = { session, continue_with: continueWith };
-      if (o.identity) body.identity = o.identity;
+      const body: Record<string, unknown> = { session: publicSession(session), continue_with: continueWith };
+      if (o.identity) body.identity = publicIdentity(o.identity);
       return { status: 200, body, cookies };
     }
     return { status: 303, redirect: target, cookies };
@@ -1000,4 +1000,14 @@ function addressKey(ip: string): string {
   const groups = head.split(':').filter(Boolean);
   const full = ip.includes('::') ? [...groups, '0', '0', '0', '0'].slice(0, 4) : ip.split(':').slice(0, 4);
   return `${full.map((g) => g.toLowerCase()).join(':')}::/64`;
+}
+
+/** An identity as an end user may see it: no credentials, no admin metadata. */
+function publicIdentity(identity: WireIdentity): WireIdentity {
+  const { credentials: _c, metadata_admin: _m, ...rest } = identity as WireIdentity & { credentials?: unknown; metadata_admin?: unknown };
+  return rest;
+}
+
+function publicSession(session: WireSession): WireSession {
+  return session.identity ? { ...session, identity: publicIdentity(session.identity) } : session;
 }

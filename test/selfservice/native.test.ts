@@ -140,3 +140,28 @@ describe(`native registration and login (${dialectName()})`, () => {
     for (const r of results.filter((x) => x.statusCode !== 200)) expect(messageIds(r.json())).toEqual([4040002]);
   });
 });
+
+describe(`what end users see (${dialectName()})`, () => {
+  it('never shows credentials, admin metadata or hashes in flow responses', async () => {
+    const ctx = await createTestContext();
+    try {
+      const t = await seedTenant(ctx.registry, 'public');
+      const c = new Client(ctx, t.projectSlug);
+      const email = randomEmail('pub');
+      const reg = await registerNative(c, email);
+      const patched = await ctx.app.inject({ method: 'PATCH', url: `/p/${t.projectSlug}/admin/identities/${reg.identity.id}`, headers: { authorization: `Bearer ${t.projectKey}` }, payload: [{ op: 'add', path: '/metadata_admin', value: { secret: 'internal-note' } }] });
+      expect(patched.statusCode, patched.body).toBe(200);
+      const login = await loginNative(c, email, GOOD_PASSWORD);
+      const settings = await c.get('/self-service/settings/api', { 'x-session-token': login.json().session_token });
+      for (const body of [JSON.stringify(reg), login.body, settings.body]) {
+        expect(body).not.toContain('hashed_password');
+        expect(body).not.toContain('$argon2');
+        expect(body).not.toContain('internal-note');
+        expect(body).not.toContain('"credentials"');
+        expect(body).not.toContain(GOOD_PASSWORD);
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+});
