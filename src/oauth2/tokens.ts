@@ -62,6 +62,9 @@ export interface Introspection {
   ext?: Record<string, unknown>;
 }
 
+/** Share of issuances that also purge long-expired rows of their project. */
+const JANITOR_SAMPLE = 0.001;
+
 const DEFAULT_TTL = { access_token: 3_600_000, refresh_token: 720 * 3_600_000, id_token: 3_600_000, auth_code: 600_000 };
 const RESERVED_ID_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'at_hash', 'c_hash', 'auth_time', 'rat', 'acr', 'amr', 'sid', 'azp']);
 
@@ -121,7 +124,20 @@ export class TokenService {
     }
     if (i.withIdToken) out.id_token = await this.idToken(i, accessToken, now);
     await this.d.db.insertInto('oauth2_tokens').values(rows).execute();
+    // Opportunistic janitor (Hydra has a separate one): bounded work, amortized over issuances.
+    if (Math.random() < JANITOR_SAMPLE) void this.purgeExpired(i.projectId).catch(() => {});
     return out;
+  }
+
+  /**
+   * Deletes this project's tokens and flows that expired more than a day ago (a used refresh token or
+   * code is kept until then so a replay is still recognised and revokes its chain).
+   */
+  async purgeExpired(projectId: string): Promise<void> {
+    const cutoff = new Date(Date.now() - 24 * 3_600_000).toISOString();
+    await this.d.db.deleteFrom('oauth2_tokens').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
+    await this.d.db.deleteFrom('oauth2_flows').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
+    await this.d.db.deleteFrom('oauth2_logout_requests').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
   }
 
   private async idToken(i: IssueInput, accessToken: string, now: Date): Promise<string> {

@@ -108,6 +108,17 @@ describe(`oauth2 token endpoint and introspection (${dialectName()})`, () => {
     expect((await api.introspect(tok)).json()).toEqual({ active: false });
   });
 
+  it('purges long-expired tokens and keeps live ones', async () => {
+    const c = await api.createClient({ grant_types: ['client_credentials'] });
+    const old = (await api.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret))).json().access_token;
+    const live = (await api.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret))).json().access_token;
+    const o = ctx.registry.oauth2.tokens;
+    await ctx.registry.db.updateTable('oauth2_tokens').set({ expires_at: new Date(Date.now() - 3 * 86_400_000).toISOString() }).where('project_id', '=', t.projectId).where('hash', '=', o.hash(old)).execute();
+    await o.purgeExpired(t.projectId);
+    const left = await ctx.registry.db.selectFrom('oauth2_tokens').select('hash').where('project_id', '=', t.projectId).where('hash', 'in', [o.hash(old), o.hash(live)]).execute();
+    expect(left.map((r) => r.hash)).toEqual([o.hash(live)]);
+  });
+
   it('revokes tokens (RFC 7009) for the owning client only', async () => {
     const other = await api.createClient({ grant_types: ['client_credentials'] });
     const tok = (await api.token({ grant_type: 'client_credentials' }, basic(svc.client_id, svc.client_secret))).json().access_token;
