@@ -225,7 +225,12 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'GET', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'getIdentity',
       schema: { params: IdParams, querystring: Type.Object({ include_credential: IncludeCredential }) },
-      handler: async (req) => mustGet(req.project!, req.params.id, include(req.query)),
+      handler: async (req, reply) => {
+        identities.remember(req.project!);
+        const body = await identities.getJson(req.project!.id, req.params.id, include(req.query));
+        if (body === null) throw identityNotFound();
+        return reply.type('application/json; charset=utf-8').send(body);
+      },
     }),
     defineRoute({
       method: 'PUT', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'updateIdentity',

@@ -4,7 +4,7 @@ import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
 import { MAX_PAGE_SIZE, decodePageToken } from '../platform/http/pagination.js';
 import { schemaIdCandidates } from './schemas.js';
-import { DEFAULT_PAGE_SIZE, pageParams, requireSession, setLinkHeader } from './http.js';
+import { DEFAULT_PAGE_SIZE, noActiveSession, pageParams, requireSession, sessionTokenOf, setLinkHeader } from './http.js';
 
 const PageQuery = {
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
@@ -47,11 +47,15 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/sessions/whoami', plane: 'project', credential: 'none', operation: 'toSession',
       schema: { querystring: Type.Object({ tokenize_as: Type.Optional(Type.String({ maxLength: 128 })) }) },
       handler: async (req, reply) => {
-        const session = await requireSession(sessions, req.project!, req);
+        const token = sessionTokenOf(req);
+        const found = token ? await sessions.whoami(req.project!, token) : null;
+        if (!found) throw noActiveSession();
         if (req.query.tokenize_as) throw badRequest('No tokenizer template with this name is configured.');
-        reply.header('x-kratos-authenticated-identity-id', session.identity!.id);
-        reply.header('cache-control', 'private, no-cache, no-store, must-revalidate');
-        return session;
+        return reply
+          .header('x-kratos-authenticated-identity-id', found.identityId)
+          .header('cache-control', 'private, no-cache, no-store, must-revalidate')
+          .type('application/json; charset=utf-8')
+          .send(found.body);
       },
     }),
     defineRoute({

@@ -10,6 +10,7 @@ import { rowToCredentials, rowToIdentity, type Identity, type IdentityCredential
 import { BCRYPT_MAX_BYTES, MAX_PASSWORD_BYTES, hashPassword, importedHashKind, verifyPasswordHash } from './passwords.js';
 import { projectPublicBase } from './public-url.js';
 import { preparedQuery } from './prepared.js';
+import { identityJson } from './wire-json.js';
 import { normalizeIdentifier, type SchemaService, type TraitExtensions } from './schemas.js';
 import type { IdentitiesTable } from './tables.js';
 
@@ -107,6 +108,26 @@ export class IdentityService {
     }
     identity.credentials = credentials;
     return identity;
+  }
+
+  /**
+   * The same document as `get` (admin view), as ready JSON text built from the stored JSON without
+   * a parse/stringify round trip: the admin read's hot path. Null if not in the project.
+   */
+  async getJson(projectId: string, id: string, includeCredentials: string[] = []): Promise<string | null> {
+    if (!isUuid(id)) return null;
+    const rows = (await this.getQuery([projectId, id])).rows;
+    if (rows.length === 0) return null;
+    const include = new Set(includeCredentials);
+    const credentials: Record<string, IdentityCredentials> = {};
+    for (const r of rows) {
+      if (!r.c_type) continue;
+      credentials[r.c_type] = rowToCredentials(
+        { type: r.c_type, identifiers: r.c_identifiers!, version: r.c_version!, created_at: r.c_created_at!, updated_at: r.c_updated_at!, config: r.c_config! },
+        include.has(r.c_type),
+      );
+    }
+    return identityJson(rows[0], await this.base(projectId), { admin: true, credentials: JSON.stringify(credentials) });
   }
 
   /** The identity with this external id in the project, or null. */

@@ -5,6 +5,7 @@ import { isUuid, newId, nowIso } from '../platform/ids.js';
 import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import { parseDurationMs } from './duration.js';
 import { preparedQuery } from './prepared.js';
+import { identityJson, sessionJson } from './wire-json.js';
 import type { IdentityService } from './identity-service.js';
 import { rowToIdentity, rowToSession, type Session, type SessionAuthenticationMethod, type SessionDevice } from './models.js';
 import type { SessionsTable } from './tables.js';
@@ -117,10 +118,8 @@ export class SessionService {
    * the identity is inactive). One indexed query: sessions joined to identities.
    */
   async byToken(project: ResolvedProject, token: string): Promise<Session | null> {
-    if (typeof token !== 'string' || token.length < 8 || token.length > 512) return null;
-    this.d.identities.remember(project);
-    const row = (await this.byTokenQuery([project.id, this.hashToken(token)])).rows[0];
-    if (!row || row.active !== 1 || Date.parse(row.expires_at) <= Date.now() || row.i_state !== 'active') return null;
+    const row = await this.activeRow(project, token);
+    if (!row) return null;
     const session = rowToSession(row, { devices: true });
     session.identity = rowToIdentity(
       {
@@ -133,6 +132,34 @@ export class SessionService {
       { admin: false },
     );
     return session;
+  }
+
+  /**
+   * whoami's answer as ready JSON text (the same document `byToken` returns, built without a
+   * parse/stringify round trip), or null when there is no active session for the token.
+   */
+  async whoami(project: ResolvedProject, token: string): Promise<{ identityId: string; body: string } | null> {
+    const row = await this.activeRow(project, token);
+    if (!row) return null;
+    const identity = identityJson(
+      {
+        id: row.identity_id, schema_id: row.i_schema_id, traits: row.i_traits, state: row.i_state, state_changed_at: row.i_state_changed_at,
+        metadata_public: row.i_metadata_public, metadata_admin: null, external_id: row.i_external_id, organization_id: row.i_organization_id,
+        verifiable_addresses: row.i_verifiable_addresses, recovery_addresses: row.i_recovery_addresses, created_at: row.i_created_at, updated_at: row.i_updated_at,
+      },
+      await this.d.identities.base(project.id),
+      { admin: false },
+    );
+    return { identityId: row.identity_id, body: sessionJson(row, identity, { devices: true }) };
+  }
+
+  /** The session row (joined with its identity) behind a token, if active, unexpired and of an active identity. */
+  private async activeRow(project: ResolvedProject, token: string) {
+    if (typeof token !== 'string' || token.length < 8 || token.length > 512) return null;
+    this.d.identities.remember(project);
+    const row = (await this.byTokenQuery([project.id, this.hashToken(token)])).rows[0];
+    if (!row || row.active !== 1 || Date.parse(row.expires_at) <= Date.now() || row.i_state !== 'active') return null;
+    return row;
   }
 
   /** One session of the project by id (any state), or null. */

@@ -106,4 +106,24 @@ describe('identity services', () => {
     expect(checkPasswordPolicy(cfg, [], 'x'.repeat(73))).toBe('The password must be at most 72 characters long, but got 73.');
     expect(checkPasswordPolicy(cfg, ['alice@example.com'], 'tr0ub4dor&3-horse')).toBeNull();
   });
+
+  it('serves the same documents from the spliced-JSON hot paths as from the object models', async () => {
+    const { identities, sessions } = ctx.registry;
+    const i = await identities.create(project, {
+      traits: { email: 'splice@example.com' },
+      external_id: 'splice-1',
+      metadata_public: { a: [1, 'two', { three: null }] },
+      metadata_admin: { secret: 'x"y\\z' },
+      credentials: { password: { config: { password: 'splice password 1' } } },
+    });
+    for (const include of [[], ['password']]) {
+      expect(JSON.parse((await identities.getJson(t.projectId, i.id, include))!)).toEqual(JSON.parse(JSON.stringify(await identities.get(t.projectId, i.id, { includeCredentials: include }))));
+    }
+    expect(await identities.getJson(other.projectId, i.id)).toBeNull();
+    const { token } = await sessions.issue(project, i.id, { methods: [{ method: 'password', aal: 'aal1', completed_at: new Date().toISOString() }], devices: [{ user_agent: 'ua "quoted"' }] });
+    const who = await sessions.whoami(project, token);
+    expect(who?.identityId).toBe(i.id);
+    expect(JSON.parse(who!.body)).toEqual(JSON.parse(JSON.stringify(await sessions.byToken(project, token))));
+    expect(await sessions.whoami(otherProject, token)).toBeNull();
+  });
 });
