@@ -80,7 +80,16 @@ export class SelfService {
         const current = await this.activeSession(ri);
         if (current && !query.refresh) return this.alreadyLoggedIn(ri, cfg, type, returnTo);
         const schemaId = this.pickSchema(ri, query.identity_schema);
-        const made = await this.newFlow(ri, cfg, 'login', type, { returnTo, schemaId, ui: this.loginUi(ri, cfg, schemaId), extra: { refresh: !!query.refresh && !!current } });
+        const refresh = !!query.refresh && !!current;
+        const made = await this.newFlow(ri, cfg, 'login', type, {
+          returnTo,
+          schemaId,
+          ui: this.loginUi(ri, cfg, schemaId),
+          extra: { refresh },
+          // A re-authentication must be done by the same identity, and replaces the session it refreshes.
+          identityId: refresh ? current!.session.identity?.id ?? null : null,
+          sessionId: refresh ? current!.session.id : null,
+        });
         if (query.refresh && current?.session.identity) {
           // Re-authentication: the identifier is fixed to the current identity.
           const ids = this.passwordIdentifiers(ri, current.session.identity);
@@ -271,12 +280,14 @@ export class SelfService {
       return this.fail(ri, cfg, flow, null, text.invalidCredentials());
     }
     await this.throttle.reset(ri.project.id, idKey);
+    if (flow.identityId && flow.identityId !== identity.id) throw identityMismatch();
     if (!(await this.store.transition(flow, 'choose_method', 'passed_challenge', this.iso()))) {
       return this.fail(ri, cfg, await this.reload(flow), null, text.loginRetrySuccess());
     }
     flow.active = 'password';
     await this.store.update(flow, this.iso());
     const { session, token } = await this.issueSession(ri, identity.id, 'password');
+    if (flow.sessionId) await this.d.sessions.revoke(ri.project.id, flow.sessionId);
     return this.loggedIn(ri, cfg, flow, session, token, {});
   }
 

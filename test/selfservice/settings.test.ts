@@ -122,4 +122,24 @@ describe(`settings flows (${dialectName()})`, () => {
       await patchConfig(ctx, t, [{ op: 'replace', path: '/services/identity/config/selfservice/flows/settings/privileged_session_max_age', value: '15m' }]);
     }
   });
+
+  it('re-authenticates with login ?refresh=true: same identity only, fresh session replaces the stale one', async () => {
+    const email = randomEmail('refresh');
+    const { session_token } = await registerNative(c, email);
+    // Without refresh, a logged-in client cannot start a login.
+    const plain = await c.get('/self-service/login/api', { 'x-session-token': session_token });
+    expect(plain.statusCode).toBe(400);
+    expect(plain.json().error.id).toBe('session_already_available');
+    const flow = (await c.get('/self-service/login/api?refresh=true', { 'x-session-token': session_token })).json();
+    expect(flow.refresh).toBe(true);
+    expect(node(flow, 'identifier').attributes.value).toBe(email);
+    const other = randomEmail('intruder');
+    await registerNative(c, other);
+    const wrong = await c.post(`/self-service/login?flow=${flow.id}`, { method: 'password', identifier: other, password: GOOD_PASSWORD });
+    expect(wrong.statusCode).toBe(403);
+    const ok = await c.post(`/self-service/login?flow=${flow.id}`, { method: 'password', identifier: email, password: GOOD_PASSWORD });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect((await c.get('/sessions/whoami', { 'x-session-token': session_token })).statusCode).toBe(401);
+    expect((await c.get('/sessions/whoami', { 'x-session-token': ok.json().session_token })).statusCode).toBe(200);
+  });
 });
