@@ -145,6 +145,16 @@ describe(`oauth2 token endpoint and introspection (${dialectName()})`, () => {
     expect((await api.admin('DELETE', `/admin/oauth2/tokens`)).statusCode).toBe(400);
   });
 
+  it("takes token lifespans from the project's oauth2 config, unless the client overrides them", async () => {
+    const ttl = await ctx.app.inject({ method: 'PATCH', url: `/projects/${t.projectId}`, headers: bearer(t.workspaceKey), payload: [{ op: 'replace', path: '/services/oauth2/config/ttl/access_token', value: '2h' }] });
+    expect(ttl.statusCode).toBe(200);
+    const res = await api.token({ grant_type: 'client_credentials' }, basic(svc.client_id, svc.client_secret));
+    expect(res.json().expires_in).toBe(7200);
+    const intro = (await api.introspect(res.json().access_token)).json();
+    expect(intro.exp - intro.iat).toBe(7200);
+    await ctx.app.inject({ method: 'PATCH', url: `/projects/${t.projectId}`, headers: bearer(t.workspaceKey), payload: [{ op: 'replace', path: '/services/oauth2/config/ttl/access_token', value: '1h' }] });
+  });
+
   it('issues JWT access tokens signed with the project key when the strategy says jwt', async () => {
     const patch = await ctx.app.inject({ method: 'PATCH', url: `/projects/${t.projectId}`, headers: bearer(t.workspaceKey), payload: [{ op: 'replace', path: '/services/oauth2/config/strategies/access_token', value: 'jwt' }] });
     expect(patch.statusCode).toBe(200);
