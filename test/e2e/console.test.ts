@@ -31,6 +31,7 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
 
   const shot = async (p: Page, name: string) => {
     mkdirSync(SHOTS, { recursive: true });
+    await p.evaluate(() => window.scrollTo(0, 0));
     await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   };
   const newContext = async () => {
@@ -168,7 +169,7 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
   it('invites a member who signs up through the link and joins with the invited role', async () => {
     await page.getByRole('link', { name: 'Members' }).click();
     await page.getByRole('button', { name: 'Invite member' }).click();
-    const memberEmail = `dev-${uniq()}@example.com`;
+    const memberEmail = process.env.UPDATE_SCREENSHOTS === '1' ? 'devon@acme.example' : `dev-${uniq()}@example.com`;
     const dialog = page.getByRole('dialog', { name: 'Invite a member' });
     await dialog.getByLabel('Email').fill(memberEmail);
     await dialog.getByLabel('Role').selectOption('developer');
@@ -182,6 +183,7 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     const mp = await member.newPage();
     await mp.goto(link);
     await mp.getByRole('heading', { name: 'Create your account' }).waitFor();
+    await mp.getByLabel('Name (optional)').fill('Devon Developer');
     await mp.getByLabel('Email').fill(memberEmail);
     await mp.getByLabel('Password').fill(PASSWORD);
     await mp.getByRole('button', { name: 'Create account' }).click();
