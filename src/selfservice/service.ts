@@ -24,8 +24,9 @@ import type { CourierPort, IdentityPort, SchemaPort, SessionPort, WireIdentity, 
 import { FlowSecrets, safeEqual } from './secrets.js';
 import { text, type UiText } from './text.js';
 import { LoginThrottle } from './throttle.js';
+import { codeUi, emailUi, loginUi, registrationUi, settingsUi } from './forms.js';
 import { checkPasswordPolicy } from '../identity/password-policy.js';
-import { addMessage, clearMessages, csrfNode, getPath, input, scrubSecrets, setValue, traitFields, traitNodes, type TraitField, type UiContainer, type UiNode } from './ui.js';
+import { addMessage, clearMessages, csrfNode, getPath, scrubSecrets, setValue, traitFields, type UiContainer } from './ui.js';
 
 export interface SelfServiceDeps {
   db: Kysely<Database>;
@@ -74,7 +75,7 @@ export class SelfService {
         if (!cfg.registrationEnabled) throw flowDisabled('Registration');
         if (await this.activeSession(ri)) return this.alreadyLoggedIn(ri, cfg, type, returnTo);
         const schemaId = this.pickSchema(ri, query.identity_schema);
-        return this.respondNew(ri, cfg, await this.newFlow(ri, cfg, 'registration', type, { returnTo, schemaId, ui: this.registrationUi(ri, cfg, schemaId) }));
+        return this.respondNew(ri, cfg, await this.newFlow(ri, cfg, 'registration', type, { returnTo, schemaId, ui: registrationUi(this.d.schemas, ri, cfg, schemaId) }));
       }
       case 'login': {
         const current = await this.activeSession(ri);
@@ -84,7 +85,7 @@ export class SelfService {
         const made = await this.newFlow(ri, cfg, 'login', type, {
           returnTo,
           schemaId,
-          ui: this.loginUi(ri, cfg, schemaId),
+          ui: loginUi(this.d.schemas, ri, cfg, schemaId),
           extra: { refresh },
           // A re-authentication must be done by the same identity, and replaces the session it refreshes.
           identityId: refresh ? current!.session.identity?.id ?? null : null,
@@ -106,17 +107,17 @@ export class SelfService {
           throw noActiveSession();
         }
         const identity = await this.identityOf(ri, current.session);
-        const made = await this.newFlow(ri, cfg, 'settings', type, { returnTo, identityId: identity.id, sessionId: current.session.id, schemaId: identity.schema_id, state: 'show_form', ui: this.settingsUi(ri, cfg, identity) });
+        const made = await this.newFlow(ri, cfg, 'settings', type, { returnTo, identityId: identity.id, sessionId: current.session.id, schemaId: identity.schema_id, state: 'show_form', ui: settingsUi(this.d.schemas, ri, cfg, identity) });
         return this.respondNew(ri, cfg, made, identity);
       }
       case 'recovery': {
         if (!cfg.recoveryEnabled || !cfg.codeEnabled) throw flowDisabled('Recovery');
         if (await this.activeSession(ri)) return this.alreadyLoggedIn(ri, cfg, type, returnTo);
-        return this.respondNew(ri, cfg, await this.newFlow(ri, cfg, 'recovery', type, { returnTo, ui: this.emailUi(ri, 'recovery') }));
+        return this.respondNew(ri, cfg, await this.newFlow(ri, cfg, 'recovery', type, { returnTo, ui: emailUi() }));
       }
       case 'verification': {
         if (!cfg.verificationEnabled || !cfg.codeEnabled) throw flowDisabled('Verification');
-        return this.respondNew(ri, cfg, await this.newFlow(ri, cfg, 'verification', type, { returnTo, ui: this.emailUi(ri, 'verification') }));
+        return this.respondNew(ri, cfg, await this.newFlow(ri, cfg, 'verification', type, { returnTo, ui: emailUi() }));
       }
     }
   }
@@ -212,17 +213,17 @@ export class SelfService {
     let identity: WireIdentity | undefined;
     switch (old.kind) {
       case 'login':
-        ui = this.loginUi(ri, cfg, old.schemaId ?? this.d.schemas.defaultSchemaId(ri.project.services.identity.config));
+        ui = loginUi(this.d.schemas, ri, cfg, old.schemaId ?? this.d.schemas.defaultSchemaId(ri.project.services.identity.config));
         break;
       case 'registration':
-        ui = this.registrationUi(ri, cfg, old.schemaId ?? this.d.schemas.defaultSchemaId(ri.project.services.identity.config));
+        ui = registrationUi(this.d.schemas, ri, cfg, old.schemaId ?? this.d.schemas.defaultSchemaId(ri.project.services.identity.config));
         break;
       case 'settings':
         identity = (await this.d.identities.get(ri.project.id, old.identityId ?? '')) ?? undefined;
-        ui = identity ? this.settingsUi(ri, cfg, identity) : { action: '', method: 'POST', nodes: [csrfNode()] };
+        ui = identity ? settingsUi(this.d.schemas, ri, cfg, identity) : { action: '', method: 'POST', nodes: [csrfNode()] };
         break;
       default:
-        ui = this.emailUi(ri, old.kind);
+        ui = emailUi();
     }
     const expiredText = { login: text.loginExpired, registration: text.registrationExpired, settings: text.settingsExpired, recovery: text.recoveryExpired, verification: text.verificationExpired }[old.kind];
     ui.messages = [expiredText(old.expiresAt, now)];
@@ -415,7 +416,7 @@ export class SelfService {
 
   private async settingsSaved(ri: RequestInfo, cfg: FlowConfig, flow: Flow, identityId: string, active: string): Promise<Outcome> {
     const identity = (await this.d.identities.get(ri.project.id, identityId))!;
-    const fresh = this.settingsUi(ri, cfg, identity);
+    const fresh = settingsUi(this.d.schemas, ri, cfg, identity);
     fresh.messages = [text.settingsSaved()];
     flow.ui = fresh;
     flow.state = 'success';
@@ -454,20 +455,20 @@ export class SelfService {
     // Recovery means the account may have been taken over: every other session ends.
     await this.d.sessions.revokeAllOfIdentity(ri.project.id, identityId, session.id);
     const identity = (await this.d.identities.get(ri.project.id, identityId))!;
-    const settingsUi = this.settingsUi(ri, cfg, identity);
+    const nextUi = settingsUi(this.d.schemas, ri, cfg, identity);
     const privilegedUntil = new Date(Date.parse(session.authenticated_at) + cfg.privilegedSessionMaxAgeMs).toISOString();
-    settingsUi.messages = [text.recoverySuccessful(privilegedUntil, this.now())];
+    nextUi.messages = [text.recoverySuccessful(privilegedUntil, this.now())];
     const settings = await this.newFlow(ri, cfg, 'settings', flow.type, {
       returnTo: flow.returnTo,
       identityId,
       sessionId: session.id,
       schemaId: identity.schema_id,
       state: 'show_form',
-      ui: settingsUi,
+      ui: nextUi,
       csrfBinding: flow.csrfBinding,
     });
     const settingsLink = this.uiLink(ri, cfg, 'settings', settings.flow.id);
-    flow.ui = this.emailUi(ri, 'recovery');
+    flow.ui = emailUi();
     flow.ui.messages = [];
     // The session token is shown in this one response only; the stored flow never keeps it.
     flow.extra.continue_with = [{ action: 'show_settings_ui', flow: { id: settings.flow.id, ...(flow.type === 'browser' ? { url: settingsLink } : {}) } }];
@@ -503,7 +504,7 @@ export class SelfService {
       return this.fail(ri, cfg, await this.reload(flow), null, text.verificationRetrySuccess());
     }
     await this.d.identities.markAddressVerified(ri.project.id, flow.identityId!, address);
-    flow.ui = { action: flow.ui.action, method: 'POST', nodes: [csrfNode()], messages: [text.verificationSuccessful()] };
+    flow.ui = { action: '', method: 'POST', nodes: [csrfNode()], messages: [text.verificationSuccessful()] };
     await this.store.update(flow, this.iso());
     if (flow.type === 'browser' && !ri.wantsJson) {
       const target = flow.returnTo ?? cfg.afterReturnUrl.verification ?? (cfg.uiUrl.verification ? withQuery(cfg.uiUrl.verification, 'flow', flow.id) : null);
@@ -527,7 +528,7 @@ export class SelfService {
     flow.codeHash = identity ? this.secrets.codeHash(ri.project.id, flow.id, code) : this.secrets.hmac('no-code', newId());
     flow.state = 'sent_email';
     flow.active = 'code';
-    flow.ui = this.codeUi(ri, kind, address);
+    flow.ui = codeUi(kind, address);
     await this.store.update(flow, this.iso());
     if (identity) await this.queueCode(ri, kind, address, code);
     return this.flowOk(ri, cfg, flow);
@@ -553,7 +554,7 @@ export class SelfService {
 
   /** Creates a verification flow with a code already sent (after registration). */
   private async startVerification(ri: RequestInfo, cfg: FlowConfig, type: FlowType, identityId: string, address: string, csrfBinding: string | null): Promise<Flow> {
-    const made = await this.newFlow(ri, cfg, 'verification', type, { ui: this.codeUi(ri, 'verification', address), state: 'sent_email', csrfBinding });
+    const made = await this.newFlow(ri, cfg, 'verification', type, { ui: codeUi('verification', address), state: 'sent_email', csrfBinding });
     const code = this.secrets.newCode();
     made.flow.identityId = identityId;
     made.flow.codeAddress = address;
@@ -659,7 +660,6 @@ export class SelfService {
       if (o.csrfBinding && o.csrfBinding !== csrfBinding) csrfBinding = o.csrfBinding;
       if (csrfSecret !== existing) cookies.push({ name, value: csrfSecret, maxAge: CSRF_COOKIE_MAX_AGE, sameSite: 'Lax' });
     }
-    o.ui.action = `${ri.baseUrl}/self-service/${kind}?flow=${id}`;
     scrubSecrets(o.ui);
     const flow: Flow = {
       id,
@@ -703,6 +703,7 @@ export class SelfService {
   /** The flow as @ory/client's `LoginFlow`/`RegistrationFlow`/... model. */
   private wire(flow: Flow, ri: RequestInfo, csrfSecret: string | null, identity?: WireIdentity): Record<string, unknown> {
     const ui: UiContainer = JSON.parse(JSON.stringify(flow.ui));
+    ui.action = `${ri.baseUrl}/self-service/${flow.kind}?flow=${flow.id}`;
     scrubSecrets(ui);
     setValue(ui, 'csrf_token', flow.type === 'browser' && csrfSecret ? this.secrets.csrfToken(ri.project.id, flow.id, csrfSecret) : '');
     if (!ui.messages || ui.messages.length === 0) delete ui.messages;
@@ -921,72 +922,6 @@ export class SelfService {
     }
     const reason = message.includes(': ') ? message.slice(message.indexOf(': ') + 2) : message;
     addMessage(ui, name, text.generic(reason));
-  }
-
-  // ---------------------------------------------------------------- UI containers
-
-  private loginUi(ri: RequestInfo, cfg: FlowConfig, schemaId: string): UiContainer {
-    const nodes: UiNode[] = [csrfNode()];
-    if (cfg.passwordEnabled) {
-      const schema = this.d.schemas.get(ri.project.services.identity.config, schemaId);
-      const ids = traitFields(schema?.schema).filter((f) => f.isPasswordIdentifier);
-      const label = ids.length === 1 ? text.labelGenerated(ids[0].title, 'identifier') : text.labelId();
-      nodes.push(input('default', 'identifier', 'text', { required: true, value: '', autocomplete: 'username', label }));
-      nodes.push(input('password', 'password', 'password', { required: true, autocomplete: 'current-password', label: text.labelPassword() }));
-      nodes.push(input('password', 'method', 'submit', { value: 'password', label: text.loginSubmit() }));
-    }
-    return { action: '', method: 'POST', nodes };
-  }
-
-  private registrationUi(ri: RequestInfo, cfg: FlowConfig, schemaId: string): UiContainer {
-    const nodes: UiNode[] = [csrfNode()];
-    if (cfg.passwordEnabled) {
-      const schema = this.d.schemas.get(ri.project.services.identity.config, schemaId);
-      nodes.push(...traitNodes(traitFields(schema?.schema), 'default'));
-      nodes.push(input('password', 'password', 'password', { required: true, autocomplete: 'new-password', label: text.labelPassword() }));
-      nodes.push(input('password', 'method', 'submit', { value: 'password', label: text.registrationSubmit() }));
-    }
-    return { action: '', method: 'POST', nodes };
-  }
-
-  private settingsUi(ri: RequestInfo, cfg: FlowConfig, identity: WireIdentity): UiContainer {
-    const nodes: UiNode[] = [csrfNode()];
-    const schema = this.d.schemas.get(ri.project.services.identity.config, identity.schema_id);
-    const fields: TraitField[] = traitFields(schema?.schema);
-    nodes.push(...traitNodes(fields, 'profile', identity.traits));
-    nodes.push(input('profile', 'method', 'submit', { value: 'profile', label: text.labelSave() }));
-    if (cfg.passwordEnabled) {
-      nodes.push(input('password', 'password', 'password', { required: true, autocomplete: 'new-password', label: text.labelPassword() }));
-      nodes.push(input('password', 'method', 'submit', { value: 'password', label: text.labelSave() }));
-    }
-    return { action: '', method: 'POST', nodes };
-  }
-
-  private emailUi(_ri: RequestInfo, _kind: FlowKind): UiContainer {
-    return {
-      action: '',
-      method: 'POST',
-      nodes: [
-        csrfNode(),
-        input('code', 'email', 'email', { required: true, autocomplete: 'email', label: text.labelEmail() }),
-        input('code', 'method', 'submit', { value: 'code', label: text.labelSubmit() }),
-      ],
-    };
-  }
-
-  private codeUi(ri: RequestInfo, kind: 'recovery' | 'verification', address: string): UiContainer {
-    const ui: UiContainer = {
-      action: `${ri.baseUrl}/self-service/${kind}`,
-      method: 'POST',
-      nodes: [
-        csrfNode(),
-        input('code', 'code', 'text', { required: true, pattern: '[0-9]+', maxlength: 6, autocomplete: 'one-time-code', label: kind === 'recovery' ? text.labelRecoveryCode() : text.labelVerificationCode() }),
-        input('code', 'method', 'submit', { value: 'code', label: text.labelContinue() }),
-        input('code', 'email', 'submit', { value: address, label: text.labelResendCode() }),
-      ],
-      messages: [kind === 'recovery' ? text.recoveryCodeSent() : text.verificationCodeSent()],
-    };
-    return ui;
   }
 }
 

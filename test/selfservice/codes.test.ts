@@ -29,6 +29,7 @@ describe(`recovery and verification by code (${dialectName()})`, () => {
     const reg = await registerNative(c, email);
     const flow = await sendRecovery(email);
     expect(flow.state).toBe('sent_email');
+    expect(flow.ui.action).toMatch(new RegExp(`/self-service/recovery\\?flow=${flow.id}$`));
     expect(messageIds(flow)).toEqual([1060003]);
     expect(node(flow, 'code')).toMatchObject({ group: 'code', attributes: { type: 'text', required: true, autocomplete: 'one-time-code' } });
     const msg = await lastMessage(ctx, t, email);
@@ -43,6 +44,7 @@ describe(`recovery and verification by code (${dialectName()})`, () => {
     expect(res.statusCode, res.body).toBe(200);
     const done = res.json();
     expect(done.state).toBe('passed_challenge');
+    expect(done.ui.action).toContain(`?flow=${flow.id}`);
     const setToken = done.continue_with.find((x: any) => x.action === 'set_ory_session_token');
     const settings = done.continue_with.find((x: any) => x.action === 'show_settings_ui');
     expect(setToken.ory_session_token).toMatch(/^ory_st_/);

@@ -55,6 +55,7 @@ describe(`settings flows (${dialectName()})`, () => {
     const res = await c.post(`/self-service/settings?flow=${flow.id}`, { method: 'password', password: newPassword }, { 'x-session-token': session_token });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().state).toBe('success');
+    expect(res.json().ui.action).toMatch(new RegExp(`/self-service/settings\\?flow=${flow.id}$`));
     expect(messageIds(res.json())).toEqual([1050001]);
     expect((await loginNative(c, email, GOOD_PASSWORD)).statusCode).toBe(400);
     expect((await loginNative(c, email, newPassword)).statusCode).toBe(200);

@@ -1,0 +1,77 @@
+import type { FlowConfig } from './config.js';
+import type { RequestInfo } from './context.js';
+import type { SchemaPort, WireIdentity } from './ports.js';
+import { text } from './text.js';
+import { csrfNode, input, traitFields, traitNodes, type TraitField, type UiContainer, type UiNode } from './ui.js';
+
+// The forms of each flow in Ory's ui node model. `action` is filled in when a flow is rendered (it
+// depends on the flow id and on how the client addressed the project), never stored.
+
+/** Login with identifier and password. */
+export function loginUi(schemas: SchemaPort, ri: RequestInfo, cfg: FlowConfig, schemaId: string): UiContainer {
+  const nodes: UiNode[] = [csrfNode()];
+  if (cfg.passwordEnabled) {
+    const schema = schemas.get(ri.project.services.identity.config, schemaId);
+    const ids = traitFields(schema?.schema).filter((f) => f.isPasswordIdentifier);
+    const label = ids.length === 1 ? text.labelGenerated(ids[0].title, 'identifier') : text.labelId();
+    nodes.push(input('default', 'identifier', 'text', { required: true, value: '', autocomplete: 'username', label }));
+    nodes.push(input('password', 'password', 'password', { required: true, autocomplete: 'current-password', label: text.labelPassword() }));
+    nodes.push(input('password', 'method', 'submit', { value: 'password', label: text.loginSubmit() }));
+  }
+  return { action: '', method: 'POST', nodes };
+}
+
+/** Registration: the schema's traits, a password. */
+export function registrationUi(schemas: SchemaPort, ri: RequestInfo, cfg: FlowConfig, schemaId: string): UiContainer {
+  const nodes: UiNode[] = [csrfNode()];
+  if (cfg.passwordEnabled) {
+    const schema = schemas.get(ri.project.services.identity.config, schemaId);
+    nodes.push(...traitNodes(traitFields(schema?.schema), 'default'));
+    nodes.push(input('password', 'password', 'password', { required: true, autocomplete: 'new-password', label: text.labelPassword() }));
+    nodes.push(input('password', 'method', 'submit', { value: 'password', label: text.registrationSubmit() }));
+  }
+  return { action: '', method: 'POST', nodes };
+}
+
+/** Settings: the profile (traits with their values) and a new password. */
+export function settingsUi(schemas: SchemaPort, ri: RequestInfo, cfg: FlowConfig, identity: WireIdentity): UiContainer {
+  const nodes: UiNode[] = [csrfNode()];
+  const schema = schemas.get(ri.project.services.identity.config, identity.schema_id);
+  const fields: TraitField[] = traitFields(schema?.schema);
+  nodes.push(...traitNodes(fields, 'profile', identity.traits));
+  nodes.push(input('profile', 'method', 'submit', { value: 'profile', label: text.labelSave() }));
+  if (cfg.passwordEnabled) {
+    nodes.push(input('password', 'password', 'password', { required: true, autocomplete: 'new-password', label: text.labelPassword() }));
+    nodes.push(input('password', 'method', 'submit', { value: 'password', label: text.labelSave() }));
+  }
+  return { action: '', method: 'POST', nodes };
+}
+
+/** Recovery or verification, first step: the address to send a code to. */
+export function emailUi(): UiContainer {
+  return {
+    action: '',
+    method: 'POST',
+    nodes: [
+      csrfNode(),
+      input('code', 'email', 'email', { required: true, autocomplete: 'email', label: text.labelEmail() }),
+      input('code', 'method', 'submit', { value: 'code', label: text.labelSubmit() }),
+    ],
+  };
+}
+
+/** Recovery or verification, second step: the code, with a button to re-send it. */
+export function codeUi(kind: 'recovery' | 'verification', address: string): UiContainer {
+  const ui: UiContainer = {
+    action: '',
+    method: 'POST',
+    nodes: [
+      csrfNode(),
+      input('code', 'code', 'text', { required: true, pattern: '[0-9]+', maxlength: 6, autocomplete: 'one-time-code', label: kind === 'recovery' ? text.labelRecoveryCode() : text.labelVerificationCode() }),
+      input('code', 'method', 'submit', { value: 'code', label: text.labelContinue() }),
+      input('code', 'email', 'submit', { value: address, label: text.labelResendCode() }),
+    ],
+    messages: [kind === 'recovery' ? text.recoveryCodeSent() : text.verificationCodeSent()],
+  };
+  return ui;
+}
