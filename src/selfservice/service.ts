@@ -165,8 +165,7 @@ export class SelfService {
   // ================================================================ submitting flows
 
   /** `POST /self-service/{kind}?flow=` */
-  async submit(ri: RequestInfo, kind: FlowKind, flowId: string | undefined, rawBody: unknown, extraQuery: { token?: string } = {}): Promise<Outcome> {
-    void extraQuery;
+  async submit(ri: RequestInfo, kind: FlowKind, flowId: string | undefined, rawBody: unknown): Promise<Outcome> {
     const cfg = flowConfig(ri.project);
     const body = asBody(rawBody);
     const flow = await this.loadForSubmit(ri, cfg, kind, flowId, body);
