@@ -518,7 +518,9 @@ export class SelfService {
     const kind = flow.kind as 'recovery' | 'verification';
     setValue(flow.ui, 'email', address);
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address)) return this.fail(ri, cfg, flow, 'email', text.invalidEmail(rawAddress));
-    const identity = await this.d.identities.findByAddress(ri.project.id, kind === 'recovery' ? 'recovery' : 'verifiable', address);
+    const found = await this.d.identities.findByAddress(ri.project.id, kind === 'recovery' ? 'recovery' : 'verifiable', address);
+    // A deactivated identity cannot sign in, so it gets no recovery code (and the same answer as a stranger).
+    const identity = found && !(kind === 'recovery' && found.state === 'inactive') ? found : null;
     const code = this.secrets.newCode();
     flow.identityId = identity?.id ?? null;
     flow.codeAddress = address;

@@ -75,6 +75,17 @@ describe(`recovery and verification by code (${dialectName()})`, () => {
     expect(messageIds(res.json(), 'code')).toEqual([4060006]);
   });
 
+  it('sends no recovery code to a deactivated identity', async () => {
+    const email = randomEmail('inactive');
+    const reg = await registerNative(c, email);
+    const res = await ctx.app.inject({ method: 'PATCH', url: `/p/${t.projectSlug}/admin/identities/${reg.identity.id}`, headers: { authorization: `Bearer ${t.projectKey}` }, payload: [{ op: 'replace', path: '/state', value: 'inactive' }] });
+    expect(res.statusCode, res.body).toBe(200);
+    const before = (await lastMessage(ctx, t, email))?.template_type;
+    const flow = await sendRecovery(email);
+    expect(flow.state).toBe('sent_email');
+    expect((await lastMessage(ctx, t, email))?.template_type).toBe(before);
+  });
+
   it('limits wrong attempts: after 5 the right code no longer works', async () => {
     const email = randomEmail('attempts');
     await registerNative(c, email);
