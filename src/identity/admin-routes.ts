@@ -159,7 +159,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         if (filters > 1) throw badRequest('Only one of ids, credentials_identifier and preview_credentials_identifier_similar can be used.');
         const { size, after } = pageParams(q);
         identities.remember(req.project!);
-        const { identities: page, hasMore } = await identities.list(req.project!.id, {
+        const { body, lastId, hasMore } = await identities.listJson(req.project!.id, {
           pageSize: size,
           after,
           ids: q.ids,
@@ -167,8 +167,8 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
           includeCredentials: q.include_credential,
           organizationId: q.organization_id,
         });
-        setLinkHeader(req, reply, size, hasMore ? page[page.length - 1].id : undefined);
-        return page;
+        setLinkHeader(req, reply, size, hasMore ? lastId : undefined);
+        return reply.type('application/json; charset=utf-8').send(body);
       },
     }),
     defineRoute({

@@ -163,6 +163,25 @@ export class IdentityService {
 
   /** A page of identities in id (creation) order; fetches `pageSize + 1` rows to know if there is more. */
   async list(projectId: string, o: ListIdentitiesOptions): Promise<{ identities: Identity[]; hasMore: boolean }> {
+    const { page, hasMore, credentials } = await this.listRows(projectId, o);
+    const base = await this.base(projectId);
+    const identities = page.map((r) => rowToIdentity(r, base, { admin: true }));
+    if (credentials) for (const i of identities) i.credentials = credentials.get(i.id) ?? {};
+    return { identities, hasMore };
+  }
+
+  /**
+   * `list` as ready JSON text (an array of the same documents), built by splicing stored JSON: a
+   * page of 250 identities costs no parse/stringify round trip. `lastId` feeds the next page token.
+   */
+  async listJson(projectId: string, o: ListIdentitiesOptions): Promise<{ body: string; lastId?: string; hasMore: boolean }> {
+    const { page, hasMore, credentials } = await this.listRows(projectId, o);
+    const base = await this.base(projectId);
+    const parts = page.map((r) => identityJson(r, base, { admin: true, credentials: credentials ? JSON.stringify(credentials.get(r.id) ?? {}) : undefined }));
+    return { body: `[${parts.join(',')}]`, lastId: page.at(-1)?.id, hasMore };
+  }
+
+  private async listRows(projectId: string, o: ListIdentitiesOptions): Promise<{ page: IdentitiesTable[]; hasMore: boolean; credentials?: Map<string, Record<string, IdentityCredentials>> }> {
     let q = this.d.db.selectFrom('identities as i').selectAll('i').where('i.project_id', '=', projectId);
     if (o.after) q = q.where('i.id', '>', o.after);
     let ids = o.ids?.filter(isUuid);
@@ -179,28 +198,28 @@ export class IdentityService {
       ids = ids ? ids.filter((id) => found.includes(id)) : found;
     }
     if (ids) {
-      if (ids.length === 0) return { identities: [], hasMore: false };
+      if (ids.length === 0) return { page: [], hasMore: false };
       q = q.where('i.id', 'in', ids);
     }
     if (o.organizationId !== undefined) q = q.where('i.organization_id', '=', o.organizationId);
     const rows = await q.orderBy('i.id').limit(o.pageSize + 1).execute();
     const hasMore = rows.length > o.pageSize;
     const page = hasMore ? rows.slice(0, o.pageSize) : rows;
-    const base = await this.base(projectId);
-    const identities = page.map((r) => rowToIdentity(r, base, { admin: true }));
-    if (o.includeCredentials?.length && identities.length) {
-      const include = new Set(o.includeCredentials);
-      const creds = await this.d.db
-        .selectFrom('identity_credentials')
-        .selectAll()
-        .where('project_id', '=', projectId)
-        .where('identity_id', 'in', identities.map((i) => i.id))
-        .execute();
-      const byId = new Map(identities.map((i) => [i.id, i]));
-      for (const i of identities) i.credentials = {};
-      for (const c of creds) byId.get(c.identity_id)!.credentials![c.type] = rowToCredentials(c, include.has(c.type));
+    if (!o.includeCredentials?.length || page.length === 0) return { page, hasMore };
+    const include = new Set(o.includeCredentials);
+    const creds = await this.d.db
+      .selectFrom('identity_credentials')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('identity_id', 'in', page.map((r) => r.id))
+      .execute();
+    const credentials = new Map<string, Record<string, IdentityCredentials>>();
+    for (const c of creds) {
+      let m = credentials.get(c.identity_id);
+      if (!m) credentials.set(c.identity_id, (m = {}));
+      m[c.type] = rowToCredentials(c, include.has(c.type));
     }
-    return { identities, hasMore };
+    return { page, hasMore, credentials };
   }
 
   // ---------------------------------------------------------------- writes

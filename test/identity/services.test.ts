@@ -120,6 +120,11 @@ describe('identity services', () => {
       expect(JSON.parse((await identities.getJson(t.projectId, i.id, include))!)).toEqual(JSON.parse(JSON.stringify(await identities.get(t.projectId, i.id, { includeCredentials: include }))));
     }
     expect(await identities.getJson(other.projectId, i.id)).toBeNull();
+    for (const includeCredentials of [undefined, ['password']]) {
+      const viaJson = JSON.parse((await identities.listJson(t.projectId, { pageSize: 100, includeCredentials })).body);
+      expect(viaJson).toEqual(JSON.parse(JSON.stringify((await identities.list(t.projectId, { pageSize: 100, includeCredentials })).identities)));
+      expect(viaJson.length).toBeGreaterThan(3);
+    }
     const { token } = await sessions.issue(project, i.id, { methods: [{ method: 'password', aal: 'aal1', completed_at: new Date().toISOString() }], devices: [{ user_agent: 'ua "quoted"' }] });
     const who = await sessions.whoami(project, token);
     expect(who?.identityId).toBe(i.id);
