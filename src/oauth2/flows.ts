@@ -10,6 +10,7 @@ import { OAuth2Error, invalidRequest } from './errors.js';
 import { authCodeLifespanMs } from './tokens.js';
 import { DuplicateParam, audienceParam, configDuration, epoch, param, randomToken, safeEqual, splitSpaces, tokenHash } from './util.js';
 import { scopesAllowed } from './token-endpoint.js';
+import { loginSessionCookie, type OAuth2SessionStore, type RememberedLogin } from './sessions.js';
 
 /** The validated authorization request a flow carries from /oauth2/auth to the code exchange. */
 export interface AuthRequest {
@@ -29,6 +30,12 @@ export interface AuthRequest {
   acr_values?: string[];
   display?: string;
   request_url: string;
+  /** The login session this flow logs into (a remembered one when `remembered` is set). */
+  login_session_id?: string;
+  /** A remembered login of this browser: the login UI sees `skip: true` and this subject. */
+  remembered?: RememberedLogin;
+  /** A remembered consent covers this request: the consent UI sees `skip: true`. */
+  consent_skip?: boolean;
 }
 
 interface LoginResult {
@@ -39,6 +46,8 @@ interface LoginResult {
   remember_for?: number;
   authenticated_at: number;
   identity_provider_session_id?: string;
+  /** The login session id (`sid` in ID tokens). */
+  sid?: string;
 }
 
 /** The identity plane's session lookup, when it exists (src/identity, built separately). */
@@ -46,7 +55,7 @@ export interface SessionLookup {
   byToken(project: ResolvedProject, token: string): Promise<unknown>;
 }
 
-type Deps = { db: Kysely<Database>; secret: string; clients: ClientService; sessions?: () => SessionLookup | undefined };
+type Deps = { db: Kysely<Database>; secret: string; clients: ClientService; store: OAuth2SessionStore; sessions?: () => SessionLookup | undefined };
 
 const SESSION_COOKIE = 'ory_kratos_session';
 const csrfCookieName = (flowId: string) => `ory_oauth2_csrf_${flowId.replace(/-/g, '').slice(-16)}`;
@@ -154,6 +163,9 @@ export class FlowService {
       return fail('invalid_request', 'Clients must include a code_challenge when performing the authorize code flow, but it is missing.');
     }
     const prompt = param(q, 'prompt');
+    const maxAge = Number(param(q, 'max_age') ?? NaN);
+    let remembered = prompt === 'login' ? null : await this.d.store.loginByCookie(project.id, req.cookies?.[loginSessionCookie(project.id)]);
+    if (remembered && Number.isFinite(maxAge) && epoch(new Date()) - remembered.authenticated_at > maxAge) remembered = null;
 
     const rawQuery = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
     const request: AuthRequest = {
@@ -162,6 +174,8 @@ export class FlowService {
       max_age: param(q, 'max_age'), login_hint: param(q, 'login_hint'), ui_locales: splitSpaces(param(q, 'ui_locales')),
       acr_values: splitSpaces(param(q, 'acr_values')), display: param(q, 'display'),
       request_url: `${issuer}/oauth2/auth?${rawQuery}`,
+      login_session_id: remembered?.sid ?? newId(),
+      remembered: remembered ?? undefined,
     };
     const loginChallenge = randomToken();
     const csrf = randomToken();
@@ -180,14 +194,14 @@ export class FlowService {
     // With no custom login UI, a session of the project's own identity plane logs the user in (Ory Network).
     const loginUrl = typeof config?.urls?.login === 'string' && config.urls.login ? config.urls.login : '';
     if (!loginUrl && prompt !== 'login') {
-      const session = await this.projectSession(req);
+      const session = remembered ? { subject: remembered.subject, authenticatedAt: remembered.authenticated_at, amr: undefined, id: undefined } : await this.projectSession(req);
       if (session) {
-        const login: LoginResult = { authenticated_at: session.authenticatedAt, amr: session.amr, identity_provider_session_id: session.id };
+        const login: LoginResult = { authenticated_at: session.authenticatedAt, amr: session.amr, identity_provider_session_id: session.id, sid: request.login_session_id };
         await this.transition(flow, 'login_requested', { state: 'login_accepted', subject: session.subject, login: JSON.stringify(login) });
         return this.toConsent({ ...flow, state: 'login_accepted', subject: session.subject, login: JSON.stringify(login) }, client, reply, issuer, config);
       }
     }
-    if (prompt === 'none') return fail('login_required', 'Prompt "none" was requested, but no existing login session was found.');
+    if (prompt === 'none' && !remembered) return fail('login_required', 'Prompt "none" was requested, but no existing login session was found.');
     return reply.code(302).header('location', withParams(loginUrl || `${issuer}/ui/login`, { login_challenge: loginChallenge })).send();
   }
 
@@ -235,6 +249,14 @@ export class FlowService {
     if (Date.parse(flow.expires_at) <= Date.now()) throw new OAuth2Error('invalid_request', 'The authorization request has expired.', 400);
     const client = await this.d.clients.get(project.id, flow.client_id);
     if (!client) throw new OAuth2Error('invalid_client', 'The OAuth 2.0 Client no longer exists.', 401);
+    const request = JSON.parse(flow.request) as AuthRequest;
+    const login = JSON.parse(flow.login ?? '{}') as LoginResult;
+    if (login.remember && !request.remembered && flow.subject) {
+      // The login UI asked to remember this login: the browser gets a session cookie for later flows.
+      const rememberFor = Math.max(0, Math.floor(login.remember_for ?? 0));
+      const token = await this.d.store.createLogin(project.id, login.sid ?? newId(), flow.subject, login.authenticated_at, rememberFor);
+      reply.setCookie(loginSessionCookie(project.id), token, { path: '/', httpOnly: true, sameSite: 'lax', secure: issuer.startsWith('https:'), ...(rememberFor > 0 ? { maxAge: rememberFor } : {}) });
+    }
     return this.toConsent(flow, client, reply, issuer, project.services.oauth2.config ?? {});
   }
 
@@ -246,7 +268,8 @@ export class FlowService {
       return this.issueCode({ ...flow, state: 'consent_accepted' }, reply, config);
     }
     const challenge = randomToken();
-    await this.transition(flow, 'login_accepted', { state: 'consent_requested', consent_challenge_hash: this.h('consent-challenge', challenge) });
+    const skip = !!flow.subject && (await this.d.store.consentCovers(flow.project_id, flow.subject, client.client_id, request.scope, request.audience));
+    await this.transition(flow, 'login_accepted', { state: 'consent_requested', consent_challenge_hash: this.h('consent-challenge', challenge), request: JSON.stringify({ ...request, consent_skip: skip }) });
     const consentUrl = typeof config?.urls?.consent === 'string' && config.urls.consent ? config.urls.consent : `${issuer}/ui/consent`;
     return reply.code(302).header('location', withParams(consentUrl, { consent_challenge: challenge })).send();
   }
@@ -298,14 +321,23 @@ export class FlowService {
     const client = await this.d.clients.get(projectId, flow.client_id);
     return {
       challenge, client: publicClient(client), request_url: request.request_url, requested_scope: request.scope,
-      requested_access_token_audience: request.audience, skip: false, subject: '', oidc_context: this.oidcContext(request), session_id: flow.id,
+      requested_access_token_audience: request.audience, skip: !!request.remembered, subject: request.remembered?.subject ?? '',
+      oidc_context: this.oidcContext(request), session_id: request.login_session_id ?? flow.id,
     };
   }
 
   async acceptLogin(projectId: string, challenge: string, body: { subject: string; acr?: string; amr?: string[]; context?: unknown; remember?: boolean; remember_for?: number; identity_provider_session_id?: string; force_subject_identifier?: string }): Promise<{ redirect_to: string }> {
     const flow = await this.live(projectId, 'login_challenge_hash', 'login-challenge', challenge);
+    const request = JSON.parse(flow.request) as AuthRequest;
+    if (request.remembered && body.subject !== request.remembered.subject) {
+      throw new OryError(400, 'The request was malformed or contained invalid parameters', 'The login request has skip set: accept it with the subject of the remembered login.', ErrorId.badRequest);
+    }
     const verifier = randomToken();
-    const login: LoginResult = { acr: body.acr, amr: body.amr, context: body.context, remember: body.remember, remember_for: body.remember_for, authenticated_at: epoch(new Date()), identity_provider_session_id: body.identity_provider_session_id };
+    const login: LoginResult = {
+      acr: body.acr, amr: body.amr, context: body.context, remember: body.remember, remember_for: body.remember_for,
+      authenticated_at: request.remembered?.authenticated_at ?? epoch(new Date()), identity_provider_session_id: body.identity_provider_session_id,
+      sid: request.login_session_id ?? flow.id,
+    };
     await this.transition(flow, 'login_requested', { state: 'login_accepted', subject: body.subject, login: JSON.stringify(login), login_verifier_hash: this.h('login-verifier', verifier) });
     return { redirect_to: withParams((JSON.parse(flow.request) as AuthRequest).request_url, { login_verifier: verifier }) };
   }
@@ -325,7 +357,7 @@ export class FlowService {
     const client = await this.d.clients.get(projectId, flow.client_id);
     const out: Record<string, unknown> = {
       challenge, consent_request_id: flow.id, client: publicClient(client), request_url: request.request_url, requested_scope: request.scope,
-      requested_access_token_audience: request.audience, skip: false, subject: flow.subject ?? '', login_session_id: flow.id,
+      requested_access_token_audience: request.audience, skip: !!request.consent_skip, subject: flow.subject ?? '', login_session_id: request.login_session_id ?? flow.id,
       oidc_context: this.oidcContext(request), context: login.context ?? {},
     };
     if (login.acr) out.acr = login.acr;
@@ -347,6 +379,16 @@ export class FlowService {
     const session = { access_token: isObject(body.session?.access_token) ? body.session.access_token : {}, id_token: isObject(body.session?.id_token) ? body.session.id_token : {} };
     const verifier = randomToken();
     await this.transition(flow, 'consent_requested', { state: 'consent_accepted', consent: JSON.stringify({ grant_scope: scopes, grant_access_token_audience: audience, session, remember: body.remember }), consent_verifier_hash: this.h('consent-verifier', verifier) });
+    const request = JSON.parse(flow.request) as AuthRequest;
+    const rememberFor = Math.max(0, Math.floor(body.remember_for ?? 0));
+    const now = new Date();
+    await this.d.store.recordConsent({
+      id: flow.id, project_id: projectId, subject: flow.subject ?? '', client_id: flow.client_id, login_session_id: request.login_session_id ?? null,
+      grant_scope: JSON.stringify(scopes), grant_audience: JSON.stringify(audience), session: JSON.stringify(session),
+      consent_request: JSON.stringify({ challenge, consent_request_id: flow.id, client: publicClient(client), requested_scope: request.scope, requested_access_token_audience: request.audience, subject: flow.subject ?? '', request_url: request.request_url }),
+      context: JSON.stringify(body.context ?? {}), remember: body.remember ? 1 : 0, remember_for: rememberFor, handled_at: now.toISOString(),
+      expires_at: body.remember && rememberFor > 0 ? new Date(now.getTime() + rememberFor * 1000).toISOString() : null, revoked_at: null,
+    });
     return { redirect_to: withParams((JSON.parse(flow.request) as AuthRequest).request_url, { consent_verifier: verifier }) };
   }
 

@@ -4,7 +4,7 @@ import type { JWK } from 'jose';
 import type jsonPatch from 'fast-json-patch';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
-import { notFound } from '../platform/errors/errors.js';
+import { badRequest, notFound } from '../platform/errors/errors.js';
 import { bearerToken } from '../platform/http/bearer.js';
 import { ClientBody, LifespansBody } from './clients.js';
 import { ID_TOKEN_SET } from './jwks.js';
@@ -232,6 +232,56 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       schema: { querystring: LogoutChallenge },
       handler: async (req, reply) => {
         await o.logout.reject(req.project!.id, req.query.logout_challenge);
+        return reply.code(204).send();
+      },
+    }),
+
+    // ---- remembered login and consent sessions (admin) ----
+    defineRoute({
+      method: 'GET', url: '/admin/oauth2/auth/sessions/consent', ...admin, operation: 'listOAuth2ConsentSessions',
+      schema: {
+        querystring: Type.Object({
+          subject: Type.String({ minLength: 1, maxLength: 1024 }),
+          login_session_id: Type.Optional(Type.String({ maxLength: 128 })),
+          page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
+          page_token: Type.Optional(Type.String({ maxLength: 512 })),
+        }),
+      },
+      handler: async (req, reply) => {
+        const size = req.query.page_size ?? DEFAULT_PAGE;
+        const page = await o.sessions.listConsents(req.project!.id, { subject: req.query.subject, loginSessionId: req.query.login_session_id || undefined, pageSize: size, pageToken: req.query.page_token || undefined });
+        setLinkHeader(req, reply, size, page.next);
+        return page.items;
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/oauth2/auth/sessions/consent', ...admin, operation: 'revokeOAuth2ConsentSessions',
+      schema: {
+        querystring: Type.Object({
+          subject: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+          client: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          consent_request_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+          all: Type.Optional(Type.Boolean()),
+        }),
+      },
+      handler: async (req, reply) => {
+        const { subject, client, consent_request_id: consentRequestId, all } = req.query;
+        if (!consentRequestId) {
+          if (!subject) throw badRequest('subject (or consent_request_id) is required.');
+          if (!client && all !== true) throw badRequest('Either client or all=true is required.');
+        }
+        const ids = await o.sessions.revokeConsents(req.project!.id, { subject, client: all === true ? undefined : client, consentRequestId });
+        // Revoking a consent revokes every token issued from it.
+        for (const id of ids) await o.tokens.revokeChain(req.project!.id, id);
+        return reply.code(204).send();
+      },
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/oauth2/auth/sessions/login', ...admin, operation: 'revokeOAuth2LoginSessions',
+      schema: { querystring: Type.Object({ subject: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })), sid: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }) },
+      handler: async (req, reply) => {
+        if (!req.query.subject && !req.query.sid) throw badRequest('subject or sid is required.');
+        await o.sessions.revokeLogins(req.project!.id, { subject: req.query.subject, sid: req.query.sid });
         return reply.code(204).send();
       },
     }),

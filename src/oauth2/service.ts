@@ -6,6 +6,7 @@ import { TokenService } from './tokens.js';
 import { FlowService, type SessionLookup } from './flows.js';
 import { FailureLimiter, type FailureLimitOptions } from './rate-limit.js';
 import { LogoutService } from './logout.js';
+import { OAuth2SessionStore } from './sessions.js';
 
 export interface OAuth2ServiceOptions {
   db: Kysely<Database>;
@@ -23,12 +24,14 @@ export class OAuth2Service {
   readonly flows: FlowService;
   readonly limiter: FailureLimiter;
   readonly logout: LogoutService;
+  readonly sessions: OAuth2SessionStore;
 
   constructor(o: OAuth2ServiceOptions) {
     this.clients = new ClientService({ db: o.db, secret: o.secret });
     this.jwks = new JwkService({ db: o.db, secret: o.secret });
     this.tokens = new TokenService({ db: o.db, secret: o.secret, jwks: this.jwks });
-    this.flows = new FlowService({ db: o.db, secret: o.secret, clients: this.clients, sessions: o.sessions });
+    this.sessions = new OAuth2SessionStore({ db: o.db, secret: o.secret });
+    this.flows = new FlowService({ db: o.db, secret: o.secret, clients: this.clients, store: this.sessions, sessions: o.sessions });
     this.logout = new LogoutService({ db: o.db, secret: o.secret, clients: this.clients, jwks: this.jwks });
     this.limiter = new FailureLimiter(o.db, o.failureLimit ?? { limit: 10, windowMs: 60_000 });
   }

@@ -88,6 +88,41 @@ export interface OAuth2LogoutRequestsTable {
   expires_at: string;
 }
 
+/** A remembered login of a browser (Hydra's login session): lets later flows skip the login UI. */
+export interface OAuth2LoginSessionsTable {
+  id: string;
+  project_id: string;
+  subject: string;
+  /** HMAC of the browser cookie's value. */
+  token_hash: string;
+  authenticated_at: string;
+  /** Null: until the browser drops its session cookie (remember_for 0). */
+  expires_at: string | null;
+  created_at: string;
+}
+
+/** An accepted consent (Hydra's consent session); `id` is the consent request id (the flow id). */
+export interface OAuth2ConsentSessionsTable {
+  id: string;
+  project_id: string;
+  subject: string;
+  client_id: string;
+  login_session_id: string | null;
+  /** JSON arrays. */
+  grant_scope: string;
+  grant_audience: string;
+  /** JSON: { access_token, id_token } claims granted. */
+  session: string;
+  /** JSON: the OAuth2ConsentRequest as the consent UI saw it, plus the accept body's context. */
+  consent_request: string;
+  context: string;
+  remember: number;
+  remember_for: number;
+  handled_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
 /** Signing and user-managed JSON Web Keys, per project and set. */
 export interface OAuth2JwksTable {
   id: string;
@@ -116,6 +151,8 @@ export interface OAuth2Tables {
   oauth2_tokens: OAuth2TokensTable;
   oauth2_flows: OAuth2FlowsTable;
   oauth2_logout_requests: OAuth2LogoutRequestsTable;
+  oauth2_login_sessions: OAuth2LoginSessionsTable;
+  oauth2_consent_sessions: OAuth2ConsentSessionsTable;
   oauth2_jwks: OAuth2JwksTable;
   oauth2_rate_limits: OAuth2RateLimitsTable;
 }

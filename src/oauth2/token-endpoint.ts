@@ -138,7 +138,7 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
         }
         if (!(await d.flows.markCodeUsed(project.id, flow.id))) throw invalidGrant('The authorization code has already been used.');
         const consent = JSON.parse(flow.consent ?? '{}') as { grant_scope?: string[]; grant_access_token_audience?: string[]; session?: TokenSession };
-        const login = JSON.parse(flow.login ?? '{}') as { acr?: string; amr?: string[]; authenticated_at?: number };
+        const login = JSON.parse(flow.login ?? '{}') as { acr?: string; amr?: string[]; authenticated_at?: number; sid?: string };
         const scopes = consent.grant_scope ?? [];
         return d.tokens.issue({
           projectId: project.id, oauth2Config: config, issuer, client, grantType, subject: flow.subject ?? '', scopes,
@@ -146,7 +146,7 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
           session: {
             access_token: (consent.session?.access_token as Record<string, unknown>) ?? {},
             id_token: (consent.session?.id_token as Record<string, unknown>) ?? {},
-            auth_time: login.authenticated_at, acr: login.acr, amr: login.amr, nonce: request.nonce, sid: flow.id,
+            auth_time: login.authenticated_at, acr: login.acr, amr: login.amr, nonce: request.nonce, sid: login.sid ?? flow.id,
           },
           requestId: flow.id,
           withRefresh: scopes.some((s) => OFFLINE.includes(s)) && allowsGrant('refresh_token'),

@@ -222,6 +222,49 @@ describe(`oauth2 authorization code flow (${dialectName()})`, () => {
     expect(location(anon).pathname).toBe(`/p/${t2.projectSlug}/ui/login`);
   });
 
+  it('remembers login and consent: later flows report skip, and revoking the sessions ends it', async () => {
+    const jar = new Jar();
+    const base = { client_id: web.client_id, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid' };
+    const lc = await startFlow(jar, { ...base, state: 'remember-1' });
+    expect((await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${lc}`)).json()).toMatchObject({ skip: false, subject: '' });
+    const a1 = await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc}`, { subject: 'rem-user', remember: true, remember_for: 3600 });
+    const toConsent = await get(jar, a1.json().redirect_to);
+    jar.store(toConsent.headers['set-cookie']);
+    const cc = location(toConsent).searchParams.get('consent_challenge')!;
+    expect((await api.admin('GET', `/admin/oauth2/auth/requests/consent?consent_challenge=${cc}`)).json().skip).toBe(false);
+    const c1 = await api.admin('PUT', `/admin/oauth2/auth/requests/consent/accept?consent_challenge=${cc}`, { grant_scope: ['openid'], remember: true, remember_for: 3600 });
+    const code = location(await get(jar, c1.json().redirect_to)).searchParams.get('code')!;
+    const tokens = (await api.token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }, basic(web.client_id, web.client_secret))).json();
+    expect((await api.introspect(tokens.access_token)).json().active).toBe(true);
+
+    // Same browser, second flow: the login UI is told to skip, and must keep the subject.
+    const lc2 = await startFlow(jar, { ...base, state: 'remember-2' });
+    const lr2 = (await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${lc2}`)).json();
+    expect(lr2).toMatchObject({ skip: true, subject: 'rem-user' });
+    expect((await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc2}`, { subject: 'someone-else' })).statusCode).toBe(400);
+    const a2 = await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc2}`, { subject: 'rem-user' });
+    const cc2 = location(await get(jar, a2.json().redirect_to)).searchParams.get('consent_challenge')!;
+    expect((await api.admin('GET', `/admin/oauth2/auth/requests/consent?consent_challenge=${cc2}`)).json()).toMatchObject({ skip: true, login_session_id: lr2.session_id });
+    // Another browser is not remembered.
+    const other = new Jar();
+    const lc3 = await startFlow(other, { ...base, state: 'remember-3' });
+    expect((await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${lc3}`)).json().skip).toBe(false);
+
+    const list = await api.admin('GET', '/admin/oauth2/auth/sessions/consent?subject=rem-user');
+    expect(list.statusCode).toBe(200);
+    expect(list.json()).toHaveLength(1);
+    expect(list.json()[0]).toMatchObject({ grant_scope: ['openid'], remember: true, remember_for: 3600, consent_request: { client: { client_id: web.client_id } } });
+    expect((await api.admin('DELETE', '/admin/oauth2/auth/sessions/consent?subject=rem-user')).statusCode).toBe(400);
+    expect((await api.admin('DELETE', `/admin/oauth2/auth/sessions/consent?subject=rem-user&client=${web.client_id}`)).statusCode).toBe(204);
+    expect((await api.introspect(tokens.access_token)).json().active).toBe(false);
+    expect((await api.admin('GET', '/admin/oauth2/auth/sessions/consent?subject=rem-user')).json()).toEqual([]);
+
+    expect((await api.admin('DELETE', '/admin/oauth2/auth/sessions/login')).statusCode).toBe(400);
+    expect((await api.admin('DELETE', '/admin/oauth2/auth/sessions/login?subject=rem-user')).statusCode).toBe(204);
+    const lc4 = await startFlow(jar, { ...base, state: 'remember-4' });
+    expect((await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${lc4}`)).json().skip).toBe(false);
+  });
+
   it('runs RP-initiated logout through the logout challenge', async () => {
     const patch = await ctx.app.inject({ method: 'PATCH', url: `/projects/${t.projectId}`, headers: bearer(t.workspaceKey), payload: [{ op: 'replace', path: '/services/oauth2/config/urls/logout', value: 'https://login.example.com/logout' }] });
     expect(patch.statusCode).toBe(200);

@@ -175,6 +175,14 @@ describe(`@ory/client OAuth2Api, OidcApi, WellknownApi, JwkApi (${dialectName()}
     expect((await api.introspectOAuth2Token({ token: refreshed.access_token! })).data).toMatchObject({ active: true, sub: 'sdk-user' });
     const reuse = await status(client.oauth2TokenExchange({ grantType: 'refresh_token', refreshToken: tokens.refresh_token }));
     expect(reuse).toMatchObject({ status: 400, data: { error: 'invalid_grant' } });
+
+    // Consent and login sessions: listed per subject, invisible to other projects, revocable.
+    const consents = (await api.listOAuth2ConsentSessions({ subject: 'sdk-user' })).data;
+    expect(consents.map((c) => c.consent_request_id)).toEqual([consentReq.consent_request_id]);
+    expect((await admin(b).listOAuth2ConsentSessions({ subject: 'sdk-user' })).data).toEqual([]);
+    expect((await api.revokeOAuth2ConsentSessions({ subject: 'sdk-user', all: true })).status).toBe(204);
+    expect((await api.listOAuth2ConsentSessions({ subject: 'sdk-user' })).data).toEqual([]);
+    expect((await api.revokeOAuth2LoginSessions({ subject: 'sdk-user' })).status).toBe(204);
   });
 
   it('rejects login and consent requests through the SDK', async () => {

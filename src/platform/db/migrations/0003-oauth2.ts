@@ -88,6 +88,39 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('oauth2_logout_verifier_idx').on('oauth2_logout_requests').columns(['project_id', 'verifier_hash']).execute();
 
   await db.schema
+    .createTable('oauth2_login_sessions')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('project_id', 'text', (c) => c.notNull())
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('token_hash', 'text', (c) => c.notNull())
+    .addColumn('authenticated_at', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('oauth2_login_sessions_token_idx').on('oauth2_login_sessions').columns(['project_id', 'token_hash']).execute();
+  await db.schema.createIndex('oauth2_login_sessions_subject_idx').on('oauth2_login_sessions').columns(['project_id', 'subject']).execute();
+
+  await db.schema
+    .createTable('oauth2_consent_sessions')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('project_id', 'text', (c) => c.notNull())
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('client_id', 'text', (c) => c.notNull())
+    .addColumn('login_session_id', 'text')
+    .addColumn('grant_scope', 'text', (c) => c.notNull())
+    .addColumn('grant_audience', 'text', (c) => c.notNull())
+    .addColumn('session', 'text', (c) => c.notNull())
+    .addColumn('consent_request', 'text', (c) => c.notNull())
+    .addColumn('context', 'text', (c) => c.notNull())
+    .addColumn('remember', 'integer', (c) => c.notNull())
+    .addColumn('remember_for', 'integer', (c) => c.notNull())
+    .addColumn('handled_at', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'text')
+    .addColumn('revoked_at', 'text')
+    .execute();
+  await db.schema.createIndex('oauth2_consent_sessions_subject_idx').on('oauth2_consent_sessions').columns(['project_id', 'subject', 'client_id']).execute();
+
+  await db.schema
     .createTable('oauth2_jwks')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('project_id', 'text', (c) => c.notNull())
@@ -113,7 +146,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['oauth2_rate_limits', 'oauth2_jwks', 'oauth2_logout_requests', 'oauth2_flows', 'oauth2_tokens', 'oauth2_clients']) {
+  for (const t of ['oauth2_rate_limits', 'oauth2_jwks', 'oauth2_consent_sessions', 'oauth2_login_sessions', 'oauth2_logout_requests', 'oauth2_flows', 'oauth2_tokens', 'oauth2_clients']) {
     await db.schema.dropTable(t).ifExists().execute();
   }
 }

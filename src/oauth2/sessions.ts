@@ -1,0 +1,111 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../platform/db/schema.js';
+import type { OAuth2ConsentSessionsTable, OAuth2LoginSessionsTable } from './tables.js';
+import { nowIso } from '../platform/ids.js';
+import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
+import { randomToken, tokenHash } from './util.js';
+
+type Deps = { db: Kysely<Database>; secret: string };
+
+export interface RememberedLogin {
+  subject: string;
+  sid: string;
+  authenticated_at: number;
+}
+
+/** The browser cookie of a remembered login; one per project, since the local alias shares one host. */
+export const loginSessionCookie = (projectId: string) => `ory_oauth2_session_${projectId.replace(/-/g, '').slice(-12)}`;
+
+/**
+ * Hydra's login and consent sessions: what a browser and a subject have already done, so later flows
+ * can report `skip: true` to the login and consent UIs. Scoped by project like everything else.
+ */
+export class OAuth2SessionStore {
+  constructor(private readonly d: Deps) {}
+
+  private h(v: string): string {
+    return tokenHash(this.d.secret, 'oauth2-login-session', v);
+  }
+
+  /** The remembered login behind a cookie value, if live. */
+  async loginByCookie(projectId: string, cookie: string | undefined): Promise<RememberedLogin | null> {
+    if (!cookie || cookie.length > 256) return null;
+    const row = await this.d.db.selectFrom('oauth2_login_sessions').selectAll().where('project_id', '=', projectId).where('token_hash', '=', this.h(cookie)).executeTakeFirst();
+    if (!row || (row.expires_at && Date.parse(row.expires_at) <= Date.now())) return null;
+    return { subject: row.subject, sid: row.id, authenticated_at: Math.floor(Date.parse(row.authenticated_at) / 1000) };
+  }
+
+  /** Creates a remembered login; returns the cookie value (shown to the browser only). */
+  async createLogin(projectId: string, sid: string, subject: string, authenticatedAt: number, rememberFor: number): Promise<string> {
+    const token = randomToken();
+    const row: OAuth2LoginSessionsTable = {
+      id: sid, project_id: projectId, subject, token_hash: this.h(token), authenticated_at: new Date(authenticatedAt * 1000).toISOString(),
+      expires_at: rememberFor > 0 ? new Date(Date.now() + rememberFor * 1000).toISOString() : null, created_at: nowIso(),
+    };
+    await this.d.db.insertInto('oauth2_login_sessions').values(row).execute();
+    return token;
+  }
+
+  /** Deletes remembered logins by subject or by session id. */
+  async revokeLogins(projectId: string, by: { subject?: string; sid?: string }): Promise<void> {
+    let q = this.d.db.deleteFrom('oauth2_login_sessions').where('project_id', '=', projectId);
+    if (by.sid) q = q.where('id', '=', by.sid);
+    if (by.subject) q = q.where('subject', '=', by.subject);
+    await q.execute();
+  }
+
+  async recordConsent(row: OAuth2ConsentSessionsTable): Promise<void> {
+    await this.d.db.insertInto('oauth2_consent_sessions').values(row).execute();
+  }
+
+  /** Whether a remembered, live consent of this subject to this client covers the requested scopes and audience. */
+  async consentCovers(projectId: string, subject: string, clientId: string, scopes: string[], audience: string[]): Promise<boolean> {
+    const rows = await this.d.db
+      .selectFrom('oauth2_consent_sessions').select(['grant_scope', 'grant_audience', 'expires_at'])
+      .where('project_id', '=', projectId).where('subject', '=', subject).where('client_id', '=', clientId)
+      .where('remember', '=', 1).where('revoked_at', 'is', null)
+      .orderBy('id', 'desc').limit(20).execute();
+    return rows.some((r) => {
+      if (r.expires_at && Date.parse(r.expires_at) <= Date.now()) return false;
+      const granted = new Set(JSON.parse(r.grant_scope) as string[]);
+      const aud = new Set(JSON.parse(r.grant_audience) as string[]);
+      return scopes.every((s) => granted.has(s)) && audience.every((a) => aud.has(a));
+    });
+  }
+
+  /** Live consent sessions of a subject, newest first, keyset-paginated (OAuth2ConsentSession wire shape). */
+  async listConsents(projectId: string, o: { subject: string; loginSessionId?: string; pageSize: number; pageToken?: string }): Promise<{ items: Record<string, unknown>[]; next?: string }> {
+    const before = decodePageToken(o.pageToken);
+    let q = this.d.db.selectFrom('oauth2_consent_sessions').selectAll().where('project_id', '=', projectId).where('subject', '=', o.subject).where('revoked_at', 'is', null);
+    if (o.loginSessionId) q = q.where('login_session_id', '=', o.loginSessionId);
+    if (before) q = q.where('id', '<', before);
+    const rows = await q.orderBy('id', 'desc').limit(o.pageSize + 1).execute();
+    const page = rows.slice(0, o.pageSize);
+    return {
+      items: page.map((r) => ({
+        consent_request_id: r.id,
+        consent_request: JSON.parse(r.consent_request),
+        context: JSON.parse(r.context),
+        grant_scope: JSON.parse(r.grant_scope),
+        grant_access_token_audience: JSON.parse(r.grant_audience),
+        session: JSON.parse(r.session),
+        remember: r.remember === 1,
+        remember_for: r.remember_for,
+        handled_at: r.handled_at,
+        ...(r.expires_at ? { expires_at: { access_token: r.expires_at } } : {}),
+      })),
+      next: rows.length > o.pageSize ? encodePageToken(page[page.length - 1].id) : undefined,
+    };
+  }
+
+  /** Revokes consent sessions; returns their ids (the grant chains whose tokens must be revoked too). */
+  async revokeConsents(projectId: string, by: { subject?: string; client?: string; consentRequestId?: string }): Promise<string[]> {
+    let q = this.d.db.selectFrom('oauth2_consent_sessions').select('id').where('project_id', '=', projectId).where('revoked_at', 'is', null);
+    if (by.subject) q = q.where('subject', '=', by.subject);
+    if (by.client) q = q.where('client_id', '=', by.client);
+    if (by.consentRequestId) q = q.where('id', '=', by.consentRequestId);
+    const ids = (await q.execute()).map((r) => r.id);
+    if (ids.length) await this.d.db.updateTable('oauth2_consent_sessions').set({ revoked_at: nowIso() }).where('project_id', '=', projectId).where('id', 'in', ids).execute();
+    return ids;
+  }
+}
