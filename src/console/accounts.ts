@@ -15,8 +15,10 @@ export const hashPassword = (password: string): Promise<string> => hash(password
 export function checkPasswordPolicy(password: string, email: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) throw badRequest(`The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`, ErrorId.consolePasswordPolicy);
   if (password.length > MAX_PASSWORD_LENGTH) throw badRequest(`The password must be at most ${MAX_PASSWORD_LENGTH} characters long.`, ErrorId.consolePasswordPolicy);
-  const local = email.split('@')[0].toLowerCase();
-  if (password.toLowerCase() === email.toLowerCase() || (local.length >= 4 && password.toLowerCase().includes(local))) {
+  const e = email.toLowerCase();
+  const p = password.toLowerCase();
+  // Kratos-like, kept simple: the password may not be the email, its local part, or a piece of it.
+  if (p === e || p === e.split('@')[0] || e.includes(p)) {
     throw badRequest('The password is too similar to the email address.', ErrorId.consolePasswordPolicy);
   }
 }
