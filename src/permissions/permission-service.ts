@@ -124,7 +124,10 @@ export class PermissionService {
     if (ns.typed && !ns.relations.has(t.relation) && !ns.permits.has(t.relation)) {
       throw badRequest(`Namespace "${t.namespace}" has no relation or permission "${t.relation}".`);
     }
-    return checkMembership(this.repo(), project.id, model, t, this.depth(model, maxDepth), this.limits);
+    const repo = this.repo();
+    // Fast path for the common case: a stored relation holding the subject directly.
+    if (!ns.permits.has(t.relation) && (await repo.exists(project.id, t))) return true;
+    return checkMembership(repo, project.id, model, t, this.depth(model, maxDepth), this.limits);
   }
 
   maxBatchCheckSize(project: PermissionScope): number {

@@ -181,8 +181,6 @@ export function decodeTuplePageToken(token: string | undefined): PageKey | undef
 const INSERT_CHUNK = 400;
 /** Nodes per batched lookup: 3 parameters each, well within both dialects' limits. */
 const NODE_CHUNK = 100;
-/** Nodes per probe: 11 parameters each. */
-const PROBE_CHUNK = 50;
 
 /**
  * The two queries a check runs per node, built once per Kysely instance and then executed with
@@ -191,7 +189,6 @@ const PROBE_CHUNK = 50;
 interface HotQueries {
   exists: CompiledQuery;
   subjectSets: CompiledQuery;
-  probe: CompiledQuery;
 }
 
 const hot = new WeakMap<Kysely<Database>, HotQueries>();
@@ -221,39 +218,10 @@ function hotQueries(db: Kysely<Database>): HotQueries {
         .orderBy('subject_key')
         .limit(0)
         .compile(),
-      probe: probeQuery(db, [{ namespace: '', object: '', relation: '' }], '', { id: '' }, 0).compile(),
     };
     hot.set(db, q);
   }
   return q;
-}
-
-/**
- * One query for a node's direct match and its subject sets: per node, the full key of the direct
- * tuple OR the key prefix of its subject sets, so every branch is one index lookup or range on both
- * dialects. Direct matches (subject_type 'id' or the subject set itself) sort first, before LIMIT.
- */
-function probeQuery(db: Kysely<Database>, nodes: SubjectSet[], projectId: string, subject: Subject, limit: number) {
-  return db
-    .selectFrom('relation_tuples')
-    .select(['subject_type', 'subject_key', 'subject_set_namespace', 'subject_set_object', 'subject_set_relation'])
-    .where((eb) =>
-      eb.or(
-        nodes.flatMap((n) => [
-          eb.and([
-            eb('project_id', '=', projectId),
-            eb('namespace', '=', n.namespace),
-            eb('object', '=', n.object),
-            eb('relation', '=', n.relation),
-            eb('subject_type', '=', subjectType(subject)),
-            eb('subject_key', '=', subjectKey(subject)),
-          ]),
-          eb.and([eb('project_id', '=', projectId), eb('namespace', '=', n.namespace), eb('object', '=', n.object), eb('relation', '=', n.relation), eb('subject_type', '=', 'set')]),
-        ]),
-      ),
-    )
-    .orderBy('subject_type')
-    .limit(limit);
 }
 
 /** The same compiled query with other parameter values (in the order they were bound). */
@@ -285,33 +253,35 @@ export class TupleRepository {
     return res.rows.map((r) => ({ namespace: r.subject_set_namespace ?? '', object: r.subject_set_object ?? '', relation: r.subject_set_relation ?? '' }));
   }
 
-  /**
-   * For a level of the subject-set walk: is `subject` stored directly under any of `nodes`, and which
-   * subject sets do they hold (at most `limit` rows read)? One query per 50 nodes.
-   */
-  async probe(projectId: string, nodes: SubjectSet[], subject: Subject, limit: number): Promise<{ hit: boolean; sets: SubjectSet[]; rows: number }> {
-    type Row = { subject_type: string; subject_key: string; subject_set_namespace: string | null; subject_set_object: string | null; subject_set_relation: string | null };
-    const sets: SubjectSet[] = [];
-    let rows = 0;
-    const key = subjectKey(subject);
-    const type = subjectType(subject);
-    for (let i = 0; i < nodes.length && rows < limit; i += PROBE_CHUNK) {
-      const chunk = nodes.slice(i, i + PROBE_CHUNK);
-      let found: Row[];
-      if (chunk.length === 1) {
-        const n = chunk[0];
-        const q = hotQueries(this.db).probe;
-        found = (await this.db.executeQuery<Row>(withParams(q, [projectId, n.namespace, n.object, n.relation, type, key, projectId, n.namespace, n.object, n.relation, 'set', limit - rows]))).rows;
-      } else {
-        found = (await probeQuery(this.db, chunk, projectId, subject, limit - rows).execute()) as Row[];
-      }
-      for (const r of found) {
-        if (r.subject_type === type && r.subject_key === key) return { hit: true, sets, rows };
-        if (r.subject_type === 'set') sets.push({ namespace: r.subject_set_namespace ?? '', object: r.subject_set_object ?? '', relation: r.subject_set_relation ?? '' });
-      }
-      rows += found.length;
+  /** True when `subject` is stored directly under any of `nodes` (one query per 100 nodes). */
+  async anyContains(projectId: string, nodes: SubjectSet[], subject: Subject): Promise<boolean> {
+    if (nodes.length === 1) return this.exists(projectId, { ...nodes[0], subject });
+    for (let i = 0; i < nodes.length; i += NODE_CHUNK) {
+      const chunk = nodes.slice(i, i + NODE_CHUNK);
+      const row = await this.db
+        .selectFrom('relation_tuples')
+        .select('subject_type')
+        // Every branch carries the whole key (tenant included) so each is one primary-key lookup;
+        // conditions outside the OR would tempt the planner onto the subject index.
+        .where((eb) =>
+          eb.or(
+            chunk.map((n) =>
+              eb.and([
+                eb('project_id', '=', projectId),
+                eb('namespace', '=', n.namespace),
+                eb('object', '=', n.object),
+                eb('relation', '=', n.relation),
+                eb('subject_type', '=', subjectType(subject)),
+                eb('subject_key', '=', subjectKey(subject)),
+              ]),
+            ),
+          ),
+        )
+        .limit(1)
+        .executeTakeFirst();
+      if (row) return true;
     }
-    return { hit: false, sets, rows };
+    return false;
   }
 
   /** The subject sets stored under any of `nodes`, at most `limit` in all (one query per 100 nodes). */
