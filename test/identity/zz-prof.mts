@@ -1,0 +1,15 @@
+import autocannon from 'autocannon';
+import { buildApp } from '/work/main/src/app.js';
+import { createRegistry } from '/work/main/src/registry.js';
+import { testConfig, seedTenant } from '/work/main/test/helpers/context.js';
+import { seedIdentities } from '/work/main/bench/scenarios/identity.js';
+const config = testConfig({ logLevel: 'warn' });
+const r = await createRegistry(config);
+const app = await buildApp(r);
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+const t = await seedTenant(r, 'prof');
+await seedIdentities(r, t, 100);
+const path = `/p/${t.projectSlug}/admin/identities?page_size=25`;
+const res = await autocannon({ url, connections: 20, duration: 4, requests: [{ method: 'GET', path, headers: { authorization: `Bearer ${t.projectKey}` } }] });
+console.log('list', res.requests.average, 'rps', res.non2xx, 'non2xx', res.latency.p50);
+await app.close(); await r.close(); config.cleanup();
