@@ -71,6 +71,12 @@ function Root() {
     }
   }, [user, path, search]);
 
+  // Each screen has its own title: it is what a screen reader announces after a navigation.
+  useEffect(() => {
+    const t = titleFor(path);
+    document.title = t ? `${t} · Gatehouse console` : 'Gatehouse console';
+  }, [path]);
+
   if (user === undefined) return <Loading />;
 
   let page: React.ReactNode = null;
@@ -106,6 +112,17 @@ function Root() {
       </Shell>
     </SessionContext.Provider>
   );
+}
+
+function titleFor(path: string): string {
+  if (path === '/sign-in') return 'Sign in';
+  if (path === '/sign-up') return 'Create your account';
+  if (path.startsWith('/invite/')) return 'Workspace invitation';
+  if (path === '/account') return 'Account';
+  if (/^\/w\/[^/]+\/settings/.test(path)) return 'Workspace settings';
+  if (/^\/w\/[^/]+\/projects\//.test(path)) return 'Project settings';
+  if (/^\/w\/[^/]+\/?$/.test(path)) return 'Projects';
+  return '';
 }
 
 function NotFound() {

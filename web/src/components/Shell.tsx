@@ -40,6 +40,17 @@ export function Shell({ ws, children }: { ws?: string; children: React.ReactNode
 
   const current = workspaces?.find((w) => w.id === ws) ?? null;
 
+  // After a navigation inside the app, move focus to the new content (as a page load would), so
+  // keyboard and screen reader users start at the top of the new screen.
+  const { path } = useLocation();
+  const firstPath = useRef(path);
+  useEffect(() => {
+    if (path === firstPath.current) return;
+    firstPath.current = '';
+    const main = document.getElementById('main');
+    if (main && !main.contains(document.activeElement)) main.focus();
+  }, [path]);
+
   return (
     <WorkspaceContext.Provider value={{ workspaces, current, role, reload }}>
       <a className="skip-link" href="#main">
