@@ -157,11 +157,12 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         const q = req.query;
         const filters = [q.ids, q.credentials_identifier, q.preview_credentials_identifier_similar].filter((f) => f !== undefined).length;
         if (filters > 1) throw badRequest('Only one of ids, credentials_identifier and preview_credentials_identifier_similar can be used.');
-        const { size, after } = pageParams(q);
+        const { size, after, offset } = pageParams(q);
         identities.remember(req.project!);
         const { body, lastId, hasMore } = await identities.listJson(req.project!.id, {
           pageSize: size,
           after,
+          offset,
           ids: q.ids,
           credentialsIdentifier: q.credentials_identifier ?? q.preview_credentials_identifier_similar,
           includeCredentials: q.include_credential,
@@ -318,11 +319,11 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         }),
       },
       handler: async (req, reply) => {
-        const { size, after } = pageParams(req.query);
+        const { size, after, offset } = pageParams(req.query);
         const expand = new Set(req.query.expand ?? []);
         identities.remember(req.project!);
         const { sessions: page, hasMore } = await sessions.list(req.project!.id, {
-          pageSize: size, after, active: req.query.active, expandIdentity: expand.has('identity'), expandDevices: expand.has('devices'),
+          pageSize: size, after, offset, active: req.query.active, expandIdentity: expand.has('identity'), expandDevices: expand.has('devices'),
         });
         setLinkHeader(req, reply, size, hasMore ? page[page.length - 1].id : undefined);
         return page;
@@ -361,9 +362,9 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       schema: { params: IdParams, querystring: Type.Object({ ...PageQuery, active: Opt(Type.Boolean()) }) },
       handler: async (req, reply) => {
         await mustGet(req.project!, req.params.id);
-        const { size, after } = pageParams(req.query);
+        const { size, after, offset } = pageParams(req.query);
         const { sessions: page, hasMore } = await sessions.list(req.project!.id, {
-          pageSize: size, after, identityId: req.params.id, active: req.query.active, expandIdentity: true, expandDevices: true,
+          pageSize: size, after, offset, identityId: req.params.id, active: req.query.active, expandIdentity: true, expandDevices: true,
         });
         setLinkHeader(req, reply, size, hasMore ? page[page.length - 1].id : undefined);
         return page;

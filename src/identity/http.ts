@@ -34,10 +34,16 @@ export async function requireSession(sessions: SessionService, project: Resolved
   return session;
 }
 
-/** Resolves `page_size` (or the legacy `per_page`) and `page_token` of a keyset-paginated list. */
-export function pageParams(q: { page_size?: number; per_page?: number; page_token?: string }): { size: number; after?: string } {
+/**
+ * Resolves `page_size` (or the legacy `per_page`) and `page_token` of a keyset-paginated list. The
+ * legacy `page` (without a token) becomes an offset of `page * size`, so clients that still count
+ * pages move forward instead of seeing the first page again; the Link header offers keyset tokens.
+ */
+export function pageParams(q: { page_size?: number; per_page?: number; page_token?: string; page?: number }): { size: number; after?: string; offset?: number } {
   const size = q.page_size ?? q.per_page ?? DEFAULT_PAGE_SIZE;
-  return { size, after: decodePageToken(q.page_token || undefined) };
+  const after = decodePageToken(q.page_token || undefined);
+  const offset = !after && q.page && q.page > 0 ? Math.min(q.page, 1_000_000) * size : undefined;
+  return { size, after, offset };
 }
 
 /**

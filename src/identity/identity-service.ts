@@ -47,6 +47,8 @@ export interface ListIdentitiesOptions {
   pageSize: number;
   /** Exclusive lower bound on the id (keyset pagination). */
   after?: string;
+  /** Legacy offset pagination (`page`); keyset (`after`) is preferred. */
+  offset?: number;
   ids?: string[];
   credentialsIdentifier?: string;
   includeCredentials?: string[];
@@ -202,7 +204,9 @@ export class IdentityService {
       q = q.where('i.id', 'in', ids);
     }
     if (o.organizationId !== undefined) q = q.where('i.organization_id', '=', o.organizationId);
-    const rows = await q.orderBy('i.id').limit(o.pageSize + 1).execute();
+    let ordered = q.orderBy('i.id').limit(o.pageSize + 1);
+    if (o.offset) ordered = ordered.offset(o.offset);
+    const rows = await ordered.execute();
     const hasMore = rows.length > o.pageSize;
     const page = hasMore ? rows.slice(0, o.pageSize) : rows;
     if (!o.includeCredentials?.length || page.length === 0) return { page, hasMore };

@@ -25,6 +25,8 @@ export interface IssueSessionOptions {
 export interface ListSessionsOptions {
   pageSize: number;
   after?: string;
+  /** Legacy offset pagination (`page`). */
+  offset?: number;
   identityId?: string;
   active?: boolean;
   exceptSessionId?: string;
@@ -194,7 +196,9 @@ export class SessionService {
     const now = nowIso();
     if (o.active === true) q = q.where('active', '=', 1).where('expires_at', '>', now);
     if (o.active === false) q = q.where((eb) => eb.or([eb('active', '=', 0), eb('expires_at', '<=', now)]));
-    const rows = await q.orderBy('id').limit(o.pageSize + 1).execute();
+    let ordered = q.orderBy('id').limit(o.pageSize + 1);
+    if (o.offset) ordered = ordered.offset(o.offset);
+    const rows = await ordered.execute();
     const hasMore = rows.length > o.pageSize;
     const page = hasMore ? rows.slice(0, o.pageSize) : rows;
     const sessions = page.map((r) => rowToSession(r, { devices: o.expandDevices === true }));

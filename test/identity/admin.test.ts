@@ -98,6 +98,11 @@ describe(`identity admin API (${dialectName()})`, () => {
     expect(byIdent.json().map((i: { id: string }) => i.id)).toEqual([ids[3]]);
     const byIds = await call('GET', `/admin/identities?ids=${ids[1]}&ids=${ids[4]}`, undefined, fresh);
     expect(byIds.json().map((i: { id: string }) => i.id).sort()).toEqual([ids[1], ids[4]].sort());
+    // Legacy per_page/page still moves forward (offset), never repeating the first page.
+    const p0 = (await call('GET', '/admin/identities?per_page=2', undefined, fresh)).json().map((i: { id: string }) => i.id);
+    const p1 = (await call('GET', '/admin/identities?per_page=2&page=1', undefined, fresh)).json().map((i: { id: string }) => i.id);
+    const p2 = (await call('GET', '/admin/identities?per_page=2&page=2', undefined, fresh)).json().map((i: { id: string }) => i.id);
+    expect([...p0, ...p1, ...p2]).toEqual([...ids].sort());
     expect((await call('GET', '/admin/identities?page_size=0', undefined, fresh)).statusCode).toBe(400);
     expect((await call('GET', '/admin/identities?page_token=garbage!', undefined, fresh)).statusCode).toBe(400);
     // The other project's list does not contain these.
@@ -222,5 +227,24 @@ describe(`identity admin API (${dialectName()})`, () => {
     expect(res.statusCode).toBe(401);
     const wrong = await ctx.app.inject({ method: 'GET', url: `${base()}/admin/identities`, headers: bearer(other.projectKey) });
     expect(wrong.statusCode).toBe(401);
+  });
+
+  it('extends a session once it is within session.earliest_possible_extend', async () => {
+    const t2 = await seedTenant(ctx.registry, 'extend');
+    const patch = await ctx.app.inject({
+      method: 'PATCH', url: `/projects/${t2.projectId}`, headers: bearer(t2.workspaceKey),
+      payload: [{ op: 'replace', path: '/services/identity/config/session/lifespan', value: '2h' }, { op: 'replace', path: '/services/identity/config/session/earliest_possible_extend', value: '2h' }],
+    });
+    expect(patch.statusCode, patch.body).toBeLessThan(300);
+    await new Promise((r) => setTimeout(r, 20));
+    const project = (await ctx.registry.projects.bySlug(t2.projectSlug))!;
+    const identity = await ctx.registry.identities.create(project, { traits: { email: 'extend@example.com' } });
+    const { session } = await ctx.registry.sessions.issue(project, identity.id, { methods: [{ method: 'password', aal: 'aal1', completed_at: new Date().toISOString() }] });
+    // Pretend the session is an hour old.
+    const older = new Date(Date.parse(session.expires_at) - 3600_000).toISOString();
+    await ctx.registry.db.updateTable('sessions').set({ expires_at: older }).where('id', '=', session.id).execute();
+    expect((await call('PATCH', `/admin/sessions/${session.id}/extend`, undefined, t2)).statusCode).toBe(204);
+    const after = (await call('GET', `/admin/sessions/${session.id}`, undefined, t2)).json();
+    expect(Date.parse(after.expires_at)).toBeGreaterThan(Date.parse(older) + 3000_000);
   });
 });
