@@ -172,6 +172,21 @@ function rowToClient(row: OAuth2ClientsTable): OAuth2Client {
   return { client_id: row.id, ...(JSON.parse(row.data) as Record<string, unknown>), created_at: row.created_at, updated_at: row.updated_at } as OAuth2Client;
 }
 
+/**
+ * A UUIDv7 that is strictly greater than the previous one from this process, so clients created within
+ * one millisecond still list in creation order (UUIDv7 only orders by the millisecond).
+ */
+let lastPk = '';
+function monotonicPk(): string {
+  let pk = newId();
+  if (pk <= lastPk) {
+    const next = (BigInt(`0x${lastPk.replace(/-/g, '')}`) + 1n).toString(16).padStart(32, '0');
+    pk = `${next.slice(0, 8)}-${next.slice(8, 12)}-${next.slice(12, 16)}-${next.slice(16, 20)}-${next.slice(20)}`;
+  }
+  lastPk = pk;
+  return pk;
+}
+
 export interface ClientPage {
   clients: OAuth2Client[];
   nextPageToken?: string;
@@ -229,7 +244,7 @@ export class ClientService {
     try {
       await this.d.db
         .insertInto('oauth2_clients')
-        .values({ pk: newId(), project_id: projectId, id: clientId, client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, rotated_secret_hashes: '[]', data: JSON.stringify(data), created_at: now, updated_at: now })
+        .values({ pk: monotonicPk(), project_id: projectId, id: clientId, client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, rotated_secret_hashes: '[]', data: JSON.stringify(data), created_at: now, updated_at: now })
         .execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('An OAuth 2.0 client with this client_id already exists.');

@@ -5,6 +5,7 @@ import type { Database } from '../platform/db/schema.js';
 import type { OAuth2LogoutRequestsTable } from './tables.js';
 import type { ClientService } from './clients.js';
 import type { JwkService } from './jwks.js';
+import { loginSessionCookie, type OAuth2SessionStore } from './sessions.js';
 import { newId } from '../platform/ids.js';
 import { OryError, ErrorId, notFound } from '../platform/errors/errors.js';
 import { OAuth2Error, invalidRequest } from './errors.js';
@@ -17,7 +18,7 @@ interface LogoutRequest {
   state?: string;
 }
 
-type Deps = { db: Kysely<Database>; secret: string; clients: ClientService; jwks: JwkService };
+type Deps = { db: Kysely<Database>; secret: string; clients: ClientService; jwks: JwkService; store: OAuth2SessionStore };
 
 function withParams(base: string, params: Record<string, string | undefined>): string {
   const u = new URL(base);
@@ -58,6 +59,12 @@ export class LogoutService {
         const aud = [claims.aud].flat().filter((a): a is string => typeof a === 'string');
         for (const a of aud) if (await this.d.clients.get(project.id, a)) clientId = a;
         if (!clientId) throw invalidRequest('The id_token_hint was not issued to a client of this project.');
+      }
+      // Without a hint, the browser's remembered login (if any) says who is logging out.
+      const remembered = await this.d.store.loginByCookie(project.id, req.cookies?.[loginSessionCookie(project.id)]);
+      if (!subject && remembered) {
+        subject = remembered.subject;
+        sid = remembered.sid;
       }
       if (redirect !== undefined) {
         if (!clientId) throw invalidRequest('A post_logout_redirect_uri requires an id_token_hint.');
@@ -104,6 +111,7 @@ export class LogoutService {
       throw new OAuth2Error('invalid_request', 'The logout verifier is unknown, expired or was already used.', 400);
     }
     await this.transition(row, 'logout_accepted', { state: 'done' });
+    reply.clearCookie(loginSessionCookie(project.id), { path: '/' });
     const request = JSON.parse(row.request) as LogoutRequest;
     const config = project.services.oauth2.config ?? {};
     const fallback = typeof config?.urls?.post_logout_redirect === 'string' && config.urls.post_logout_redirect ? config.urls.post_logout_redirect : `${issuer}/ui/welcome`;
@@ -137,6 +145,8 @@ export class LogoutService {
     const row = await this.live(projectId, challenge);
     const verifier = randomToken();
     await this.transition(row, 'logout_requested', { state: 'logout_accepted', verifier_hash: this.h('verifier', verifier) });
+    // The login session ends: later flows of this browser go through the login UI again.
+    if (row.sid) await this.d.store.revokeLogins(projectId, { sid: row.sid });
     return { redirect_to: withParams(`${issuer}/oauth2/sessions/logout`, { logout_verifier: verifier }) };
   }
 

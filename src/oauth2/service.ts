@@ -31,8 +31,8 @@ export class OAuth2Service {
     this.jwks = new JwkService({ db: o.db, secret: o.secret });
     this.tokens = new TokenService({ db: o.db, secret: o.secret, jwks: this.jwks });
     this.sessions = new OAuth2SessionStore({ db: o.db, secret: o.secret });
+    this.logout = new LogoutService({ db: o.db, secret: o.secret, clients: this.clients, jwks: this.jwks, store: this.sessions });
     this.flows = new FlowService({ db: o.db, secret: o.secret, clients: this.clients, store: this.sessions, sessions: o.sessions });
-    this.logout = new LogoutService({ db: o.db, secret: o.secret, clients: this.clients, jwks: this.jwks });
     this.limiter = new FailureLimiter(o.db, o.failureLimit ?? { limit: 10, windowMs: 60_000 });
   }
 }

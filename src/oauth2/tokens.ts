@@ -130,7 +130,7 @@ export class TokenService {
   }
 
   /**
-   * Deletes this project's tokens and flows that expired more than a day ago (a used refresh token or
+   * Deletes this project's tokens, flows and sessions that expired (or were revoked) more than a day ago (a used refresh token or
    * code is kept until then so a replay is still recognised and revokes its chain).
    */
   async purgeExpired(projectId: string): Promise<void> {
@@ -138,6 +138,8 @@ export class TokenService {
     await this.d.db.deleteFrom('oauth2_tokens').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
     await this.d.db.deleteFrom('oauth2_flows').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
     await this.d.db.deleteFrom('oauth2_logout_requests').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
+    await this.d.db.deleteFrom('oauth2_login_sessions').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
+    await this.d.db.deleteFrom('oauth2_consent_sessions').where('project_id', '=', projectId).where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('revoked_at', '<', cutoff)])).execute();
   }
 
   private async idToken(i: IssueInput, accessToken: string, now: Date): Promise<string> {

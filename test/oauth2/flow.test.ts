@@ -263,6 +263,19 @@ describe(`oauth2 authorization code flow (${dialectName()})`, () => {
     expect((await api.admin('DELETE', '/admin/oauth2/auth/sessions/login?subject=rem-user')).statusCode).toBe(204);
     const lc4 = await startFlow(jar, { ...base, state: 'remember-4' });
     expect((await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${lc4}`)).json().skip).toBe(false);
+
+    // Remember again, then log out from this browser: the remembered login ends with it.
+    const a5 = await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc4}`, { subject: 'rem-user', remember: true });
+    jar.store((await get(jar, a5.json().redirect_to)).headers['set-cookie']);
+    const lc6 = await startFlow(jar, { ...base, state: 'remember-6' });
+    expect((await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${lc6}`)).json().skip).toBe(true);
+    const out = await get(jar, `${api.base}/oauth2/sessions/logout`);
+    const logoutChallenge = new URL(String(out.headers.location)).searchParams.get('logout_challenge')!;
+    expect((await api.admin('GET', `/admin/oauth2/auth/requests/logout?logout_challenge=${logoutChallenge}`)).json()).toMatchObject({ subject: 'rem-user', rp_initiated: false });
+    const acc = await api.admin('PUT', `/admin/oauth2/auth/requests/logout/accept?logout_challenge=${logoutChallenge}`);
+    jar.store((await get(jar, acc.json().redirect_to)).headers['set-cookie']);
+    const lc7 = await startFlow(jar, { ...base, state: 'remember-7' });
+    expect((await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${lc7}`)).json().skip).toBe(false);
   });
 
   it('runs RP-initiated logout through the logout challenge', async () => {
