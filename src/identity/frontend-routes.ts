@@ -65,7 +65,7 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
         const current = await requireSession(sessions, req.project!, req);
         const { size, after, offset } = pageParams(req.query);
         const { sessions: page, hasMore } = await sessions.list(req.project!.id, {
-          pageSize: size, after, offset, identityId: current.identity!.id, active: true, exceptSessionId: current.id, expandIdentity: true, expandDevices: true,
+          pageSize: size, after, offset, identityId: current.identity!.id, active: true, exceptSessionId: current.id, expandIdentity: true, expandDevices: true, publicIdentity: true,
         });
         setLinkHeader(req, reply, size, hasMore ? page[page.length - 1].id : undefined);
         return page;

@@ -32,6 +32,8 @@ export interface ListSessionsOptions {
   exceptSessionId?: string;
   expandIdentity?: boolean;
   expandDevices?: boolean;
+  /** The embedded identities go to the end user: leave out `metadata_admin`. */
+  publicIdentity?: boolean;
 }
 
 export interface SessionServiceDeps {
@@ -111,7 +113,8 @@ export class SessionService {
       updated_at: now.toISOString(),
     };
     await this.d.db.insertInto('sessions').values(row).execute();
-    const session = (await this.get(project.id, row.id, { expandIdentity: true, expandDevices: true }))!;
+    // The end user receives this session (registration, login): no admin metadata in it.
+    const session = (await this.get(project.id, row.id, { expandIdentity: true, expandDevices: true, publicIdentity: true }))!;
     return { session, token };
   }
 
@@ -165,13 +168,13 @@ export class SessionService {
   }
 
   /** One session of the project by id (any state), or null. */
-  async get(projectId: string, sessionId: string, opts: { expandIdentity?: boolean; expandDevices?: boolean } = {}): Promise<Session | null> {
+  async get(projectId: string, sessionId: string, opts: { expandIdentity?: boolean; expandDevices?: boolean; publicIdentity?: boolean } = {}): Promise<Session | null> {
     if (!isUuid(sessionId)) return null;
     const row = await this.d.db.selectFrom('sessions').selectAll().where('project_id', '=', projectId).where('id', '=', sessionId).executeTakeFirst();
     if (!row) return null;
     const session = rowToSession(row, { devices: opts.expandDevices === true });
     if (opts.expandIdentity) {
-      const identity = await this.d.identities.get(projectId, row.identity_id, { admin: true });
+      const identity = await this.d.identities.get(projectId, row.identity_id, { admin: opts.publicIdentity !== true });
       if (identity) {
         delete identity.credentials;
         session.identity = identity;
@@ -205,6 +208,7 @@ export class SessionService {
     if (o.expandIdentity && page.length) {
       const ids = [...new Set(page.map((r) => r.identity_id))];
       const { identities } = await this.d.identities.list(projectId, { pageSize: ids.length, ids });
+      if (o.publicIdentity) for (const i of identities) delete i.metadata_admin;
       const byId = new Map(identities.map((i) => [i.id, i]));
       page.forEach((r, k) => {
         const identity = byId.get(r.identity_id);

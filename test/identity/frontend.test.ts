@@ -11,7 +11,7 @@ describe(`identity frontend API (${dialectName()})`, () => {
   const del = (path: string, headers: Record<string, string> = {}, tenant: Tenant = t) => ctx.app.inject({ method: 'DELETE', url: `/p/${tenant.projectSlug}${path}`, headers });
 
   async function login(email: string) {
-    const identity = await ctx.registry.identities.create(project, { traits: { email } });
+    const identity = await ctx.registry.identities.create(project, { traits: { email }, metadata_admin: { internal: 'only for admins' } });
     const now = new Date().toISOString();
     const issued = await ctx.registry.sessions.issue(project, identity.id, { methods: [{ method: 'password', aal: 'aal1', completed_at: now }], devices: [{ ip_address: '127.0.0.1', user_agent: 'test' }] });
     return { identity, ...issued };
@@ -138,6 +138,7 @@ describe(`identity frontend API (${dialectName()})`, () => {
 
     const mine = await get('/sessions', h);
     expect(mine.statusCode).toBe(200);
+    for (const s of mine.json()) expect(s.identity).not.toHaveProperty('metadata_admin');
     expect(mine.json().map((s: { id: string }) => s.id).sort()).toEqual([s2.session.id, s3.session.id].sort());
     expect((await get('/sessions')).statusCode).toBe(401);
 

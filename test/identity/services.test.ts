@@ -78,11 +78,12 @@ describe('identity services', () => {
 
   it('issues, resolves and revokes sessions', async () => {
     const { identities, sessions } = ctx.registry;
-    const i = await identities.create(project, { traits: { email: 'sess@example.com' } });
+    const i = await identities.create(project, { traits: { email: 'sess@example.com' }, metadata_admin: { internal: true } });
     const now = new Date().toISOString();
     const { session, token } = await sessions.issue(project, i.id, { methods: [{ method: 'password', aal: 'aal1', completed_at: now }], devices: [{ ip_address: '127.0.0.1', user_agent: 'vitest' }] });
     expect(token).toMatch(/^ory_st_[A-Za-z0-9]{32}$/);
     expect(session).toMatchObject({ active: true, authenticator_assurance_level: 'aal1', identity: { id: i.id } });
+    expect(session.identity).not.toHaveProperty('metadata_admin');
     expect((await sessions.byToken(project, token))?.id).toBe(session.id);
     expect(await sessions.byToken(otherProject, token)).toBeNull();
     const second = await sessions.issue(project, i.id, { methods: [{ method: 'password', aal: 'aal1', completed_at: now }] });
