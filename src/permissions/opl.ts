@@ -14,8 +14,8 @@
 //   permit    := IDENT ':' '(' IDENT ( ':' IDENT )? ')' ( ':' IDENT )? '=>' expr
 //   expr      := and ( '||' and )*          and := unary ( '&&' unary )*
 //   unary     := '!' unary | '(' expr ')' | 'this' '.' access
-//   access    := 'related' '.' IDENT '.' ( 'includes' '(' ctx '.' 'subject' ')' | 'traverse' '(' lambda ')' )
-//              | 'permits' '.' IDENT '(' ctx ')'
+//   access    := 'related' '.' IDENT '.' ( 'includes' '(' ctx '.' 'subject' ','? ')' | 'traverse' '(' lambda ','? ')' )
+//              | 'permits' '.' IDENT '(' ctx ','? ')'
 //   lambda    := ( IDENT | '(' IDENT ( ':' IDENT )? ')' ) '=>' ( '(' body ')' | body )
 //   body      := IDENT '.' ( 'related' '.' IDENT '.' 'includes' '(' ctx '.' 'subject' ')' | 'permits' '.' IDENT '(' ctx ')' )
 //
@@ -434,6 +434,7 @@ class Parser {
         this.next();
         this.expect('(');
         this.parseCtxSubject(ctx);
+        this.optional(',');
         this.expect(')');
         if (self === 'this') this.refs.push({ kind: 'related', name: relation });
         return { op: 'computed', relation: relation.value, kind: 'related' };
@@ -442,6 +443,7 @@ class Parser {
         this.next();
         this.expect('(');
         const target = this.parseLambda(ctx);
+        this.optional(',');
         this.expect(')');
         this.refs.push({ kind: 'traverse', relation, targetKind: target.kind, target: target.name });
         return { op: 'traverse', relation: relation.value, computed: target.name.value, kind: target.kind };
@@ -455,6 +457,7 @@ class Parser {
       this.expect('(');
       const arg = this.ident('context');
       if (arg.value !== ctx) this.fail(`expected the context parameter "${ctx}", got "${arg.value}"`, { kind: 'ident', value: arg.value, start: arg.start, end: arg.end });
+      this.optional(',');
       this.expect(')');
       if (self === 'this') this.refs.push({ kind: 'permits', name });
       return { op: 'computed', relation: name.value, kind: 'permits' };

@@ -53,6 +53,35 @@ describe('OPL parser', () => {
     expect(repo.permits.get('admin')).toEqual({ op: 'traverse', relation: 'teams', computed: 'admins', kind: 'related' });
   });
 
+  it('accepts multi-line lambdas, trailing commas in calls and keyword-like names', () => {
+    const src = `
+      class Person implements Namespace {}
+      class Team implements Namespace { related: { members: (Person | Team)[] } }
+      class Album implements Namespace {
+        related: {
+          parents: (Album | Team)[]
+          watchers: (Person | SubjectSet<Team, "members">)[]
+          keepers: Person[]
+        }
+        permits = {
+          see: (ctx: Context): boolean =>
+            (
+              this.related.parents.traverse((p) =>
+                p.related.members.includes(ctx.subject,),
+              ) && this.related.parents.traverse(p => p.permits.see(ctx,)) ) ||
+            (this.related.watchers.includes(ctx.subject) ||
+              this.related.keepers.includes(ctx.subject) ),
+          not: (ctx: Context) => !this.related.keepers.includes(ctx.subject),
+          delete: (ctx: Context) => this.permits.not(ctx),
+        }
+      }`;
+    const { namespaces, errors } = parseOpl(src);
+    expect(errors).toEqual([]);
+    const album = namespaces.find((n) => n.name === 'Album')!;
+    expect([...album.permits.keys()]).toEqual(['see', 'not', 'delete']);
+    expect(album.permits.get('see')).toMatchObject({ op: 'or', children: [{ op: 'and' }, { op: 'or' }] });
+  });
+
   it('reports a syntax error with its line and column', () => {
     const src = 'class User implements Namespace {}\nclass Doc implements Namespace {\n  permits = {\n    view: (ctx: Context) this.related.x.includes(ctx.subject),\n  }\n}';
     const { errors } = parseOpl(src);
