@@ -22,8 +22,11 @@ export interface FlowConfig {
   allowedReturnUrls: string[];
   uiUrl: Record<'login' | 'registration' | 'settings' | 'recovery' | 'verification' | 'error', string | null>;
   afterReturnUrl: Record<'login' | 'registration' | 'settings' | 'recovery' | 'verification' | 'logout', string | null>;
-  /** Brute-force protection of password logins. */
-  bruteForce: { windowMs: number; maxPerIdentifier: number; maxPerAddress: number };
+  /**
+   * Brute-force protection (`security.brute_force` of the identity config): failed password logins per
+   * identifier and per client address, and codes sent per recipient, within a sliding `window`.
+   */
+  bruteForce: { windowMs: number; maxPerIdentifier: number; maxPerAddress: number; maxCodesPerRecipient: number };
   /** Wrong codes accepted per code before it is burnt. */
   maxCodeAttempts: number;
 }
@@ -85,6 +88,7 @@ export function flowConfig(project: ResolvedProject): FlowConfig {
       windowMs: parseDurationMs(bf.window, 5 * 60_000) || 5 * 60_000,
       maxPerIdentifier: int(bf.max_failures_per_identifier, 10, 1),
       maxPerAddress: int(bf.max_failures_per_address, 100, 1),
+      maxCodesPerRecipient: int(bf.max_codes_per_recipient, 10, 1),
     },
     maxCodeAttempts: int(obj(code.config).max_attempts, 5, 1, 100),
   };

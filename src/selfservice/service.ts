@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
-import { OryError } from '../platform/errors/errors.js';
+import { ErrorId, OryError } from '../platform/errors/errors.js';
 import { newId } from '../platform/ids.js';
 import { asBody, badField, field, traitsFrom, type Body } from './body.js';
 import { flowConfig, type FlowConfig } from './config.js';
@@ -269,7 +269,7 @@ export class SelfService {
     const bf = cfg.bruteForce;
     const wait = await this.throttle.retryAfter(ri.project.id, [{ key: idKey, max: bf.maxPerIdentifier }, { key: ipKey, max: bf.maxPerAddress }], bf.windowMs, now);
     if (wait > 0) {
-      throw new OryError(429, 'Too many requests', 'Too many failed login attempts; retry later.', 'too_many_requests', undefined, { 'retry-after': String(wait) });
+      throw new OryError(429, 'Too many requests', 'Too many failed login attempts; retry later.', ErrorId.tooManyRequests, undefined, { 'retry-after': String(wait) });
     }
 
     const identity = await this.d.identities.findByPasswordIdentifier(ri.project.id, identifier);
@@ -521,6 +521,12 @@ export class SelfService {
     const found = await this.d.identities.findByAddress(ri.project.id, kind === 'recovery' ? 'recovery' : 'verifiable', address);
     // A deactivated identity cannot sign in, so it gets no recovery code (and the same answer as a stranger).
     const identity = found && !(kind === 'recovery' && found.state === 'inactive') ? found : null;
+    // Codes per recipient are limited (mail bombing), counted whether or not the address is known.
+    const bf = cfg.bruteForce;
+    const key = `c:${this.secrets.hmac('throttle-code', ri.project.id, address).slice(0, 40)}`;
+    const wait = await this.throttle.retryAfter(ri.project.id, [{ key, max: bf.maxCodesPerRecipient }], bf.windowMs, this.now());
+    if (wait > 0) throw new OryError(429, 'Too many requests', 'Too many codes were sent to this address; retry later.', ErrorId.tooManyRequests, undefined, { 'retry-after': String(wait) });
+    await this.throttle.fail(ri.project.id, [key], bf.windowMs, this.now());
     const code = this.secrets.newCode();
     flow.identityId = identity?.id ?? null;
     flow.codeAddress = address;

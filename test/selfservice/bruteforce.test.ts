@@ -71,6 +71,20 @@ describe(`brute-force protection of password logins (${dialectName()})`, () => {
     expect((await loginNative(otherBlock, randomEmail('v6-other'), 'password123')).statusCode).toBe(400);
   });
 
+  it('limits codes sent to one recipient (known or not)', async () => {
+    clock = Date.now() + 3 * 3600_000;
+    await patchConfig(ctx, t, [{ op: 'add', path: '/services/identity/config/security/brute_force/max_codes_per_recipient', value: 3 }]);
+    for (const email of [randomEmail('bomb-known'), randomEmail('bomb-unknown')]) {
+      const c = new Client(ctx, t.projectSlug, { ip: '192.0.2.99' });
+      if (email.includes('known') && !email.includes('unknown')) await registerNative(c, email);
+      const flow = (await c.get('/self-service/recovery/api')).json();
+      for (let i = 0; i < 3; i++) expect((await c.post(`/self-service/recovery?flow=${flow.id}`, { method: 'code', email })).statusCode).toBe(200);
+      const res = await c.post(`/self-service/recovery?flow=${flow.id}`, { method: 'code', email });
+      expect(res.statusCode).toBe(429);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    }
+  });
+
   it('keeps its state in the database, so every node sees it', async () => {
     const rows = await ctx.registry.db.selectFrom('selfservice_throttle').selectAll().where('project_id', '=', t.projectId).execute();
     expect(rows.length).toBeGreaterThan(0);
