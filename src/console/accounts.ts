@@ -34,6 +34,8 @@ let dummyHash: Promise<string> | undefined;
 export class ConsoleAccounts {
   private readonly byEmail: FailureLimiter;
   private readonly byAddress: FailureLimiter;
+  // Every sign-up hashes a password (deliberately expensive): bound how many one address may start.
+  private readonly signUps = new FailureLimiter({ max: 30, windowMs: 60 * 60 * 1000 });
 
   constructor(private readonly o: { db: Kysely<Database>; users: UserService; limits?: { perEmail: number; perAddress: number; windowMs: number } }) {
     const l = o.limits ?? { perEmail: 5, perAddress: 30, windowMs: 15 * 60 * 1000 };
@@ -41,7 +43,10 @@ export class ConsoleAccounts {
     this.byAddress = new FailureLimiter({ max: l.perAddress, windowMs: l.windowMs });
   }
 
-  async signUp(input: { email: string; password: string; name?: string }) {
+  async signUp(input: { email: string; password: string; name?: string }, address: string) {
+    const wait = this.signUps.retryAfter(address);
+    if (wait > 0) throw tooManyRequests(wait, `Too many accounts were created from your network. Try again in ${humanSeconds(wait)}.`);
+    this.signUps.fail(address);
     const email = input.email.trim().toLowerCase();
     checkPasswordPolicy(input.password, email);
     const existing = await this.o.users.byEmail(email);

@@ -46,7 +46,7 @@ export function consoleRoutes(r: Registry): RouteSpec[] {
       schema: { body: SignUpBody },
       handler: async (req, reply) => {
         requireSameSiteJson(req);
-        const user = await accounts.signUp(req.body);
+        const user = await accounts.signUp(req.body, req.ip);
         const { csrfToken } = await sessions.start(user.id, req, reply);
         return reply.status(201).send({ user: userView(user), csrf_token: csrfToken });
       },

@@ -109,3 +109,22 @@ describe('console accounts and sessions', () => {
     expect(res.json().error).toMatchObject({ code: 401, status: 'Unauthorized' });
   });
 });
+
+describe('console sign-up limits', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(() => ctx.close());
+
+  it('bounds sign-ups per address (each one hashes a password)', async () => {
+    const attempt = () => ctx.app.inject({ method: 'POST', url: '/console/api/sign-up', payload: { email: uniqueEmail('flood'), password: 'x' }, remoteAddress: '10.1.2.3' });
+    // Refused attempts (here: a weak password) count too; the limit is about work, not accounts.
+    for (let i = 0; i < 30; i++) expect((await attempt()).statusCode).toBe(400);
+    const limited = await attempt();
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    const elsewhere = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-up', payload: { email: uniqueEmail('ok'), password: 'a good long password' }, remoteAddress: '10.1.2.4' });
+    expect(elsewhere.statusCode).toBe(201);
+  });
+});
