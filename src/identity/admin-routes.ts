@@ -137,7 +137,8 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       schema: { body: CreateIdentityBody },
       handler: async (req, reply) => {
         const identity = await identities.create(req.project!, toCreateInput(req.body));
-        return reply.status(201).header('location', `${req.url.split('?')[0]}/${identity.id}`).send(identity);
+        const path = ((req as { originalUrl?: string }).originalUrl ?? req.url).split('?')[0];
+        return reply.status(201).header('location', `${path}/${identity.id}`).send(identity);
       },
     }),
     defineRoute({

@@ -73,8 +73,10 @@ function renameExtension(node: unknown): unknown {
 }
 
 function newAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false, coerceTypes: false, useDefaults: false });
+  const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false, coerceTypes: false, useDefaults: false, logger: false });
   addFormats(ajv);
+  // Kratos identity schemas commonly use `tel` (phone numbers): E.164-ish, lenient on separators.
+  ajv.addFormat('tel', /^\+?[0-9][0-9 ().-]{3,30}$/);
   ajv.addKeyword({
     keyword: EXT_KEYWORD,
     schemaType: 'object',

@@ -132,4 +132,20 @@ describe('identity services', () => {
     expect(JSON.parse(who!.body)).toEqual(JSON.parse(JSON.stringify(await sessions.byToken(project, token))));
     expect(await sessions.whoami(otherProject, token)).toBeNull();
   });
+
+  it('validates tel-format traits and replaces passwords through replace()', async () => {
+    const { schemas, identities } = ctx.registry;
+    const schema = {
+      type: 'object',
+      properties: { traits: { type: 'object', properties: { phone: { type: 'string', format: 'tel', 'ory.sh/kratos': { credentials: { password: { identifier: true } }, verification: { via: 'sms' } } } }, required: ['phone'] } },
+    };
+    const cfg = { identity: { default_schema_id: 'phone', schemas: [{ id: 'phone', url: `base64://${Buffer.from(JSON.stringify(schema)).toString('base64')}` }] } };
+    const s = schemas.require(cfg, 'phone');
+    expect(schemas.validateTraits(s, { phone: '+49 30 1234567' })).toMatchObject({ ok: true, extensions: { passwordIdentifiers: ['+49 30 1234567'], verifiable: [{ via: 'sms', value: '+49 30 1234567' }] } });
+    expect(schemas.validateTraits(s, { phone: 'call me' }).ok).toBe(false);
+    const i = await identities.create(project, { traits: { email: 'replace-pw@example.com' }, credentials: { password: { config: { password: 'first password 1' } } } });
+    await identities.replace(project, i.id, { schema_id: 'preset://email', state: 'active', traits: { email: 'replace-pw@example.com' }, credentials: { password: { config: { password: 'second password 2' } } } });
+    expect(await identities.verifyPassword(t.projectId, i.id, 'first password 1')).toBe(false);
+    expect(await identities.verifyPassword(t.projectId, i.id, 'second password 2')).toBe(true);
+  });
 });
