@@ -9,7 +9,7 @@ import { bearerToken } from '../platform/http/bearer.js';
 import { ClientBody, LifespansBody } from './clients.js';
 import { ID_TOKEN_SET } from './jwks.js';
 import { OAuth2Error, invalidRequest, invalidToken } from './errors.js';
-import { authenticateClient, readClientCredentials, tokenEndpoint } from './token-endpoint.js';
+import { authenticateClient, readClientCredentials, refuseIfLimited, tokenEndpoint } from './token-endpoint.js';
 import { DuplicateParam, issuerFor, param, splitSpaces } from './util.js';
 import type { TokenSession } from './tokens.js';
 
@@ -341,14 +341,19 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       method: 'POST', url: '/oauth2/revoke', ...open, operation: 'revokeOAuth2Token',
       handler: async (req, reply) => {
         const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
+        let bucket: string | undefined;
         try {
           const creds = readClientCredentials(req, body);
+          await refuseIfLimited(o, req.project!.id, creds.clientId);
+          bucket = creds.clientId;
           const token = param(body, 'token');
           if (!token) throw invalidRequest('The token parameter is missing.');
           const client = await authenticateClient(o, req.project!.id, creds);
           await o.tokens.revoke(req.project!.id, client.client_id, token);
         } catch (err) {
           if (err instanceof DuplicateParam) throw invalidRequest(err.message);
+          // Wrong secrets count against the same per-client limit as at the token endpoint.
+          if (bucket !== undefined && err instanceof OAuth2Error && err.error === 'invalid_client') await o.limiter.fail(req.project!.id, bucket);
           throw err;
         }
         return reply.code(200).send();

@@ -52,6 +52,12 @@ export interface TokenEndpointDeps {
 
 const OFFLINE = ['offline', 'offline_access'];
 
+/** 429 (with Retry-After) while a client is over its failure limit, whatever it sends now. */
+export async function refuseIfLimited(d: Pick<TokenEndpointDeps, 'limiter'>, projectId: string, clientId: string): Promise<void> {
+  const wait = await d.limiter.retryAfter(projectId, clientId);
+  if (wait > 0) throw new OAuth2Error('too_many_requests', 'Too many failed requests for this client; retry later.', 429, { 'retry-after': String(wait) });
+}
+
 /** Authenticates the client of a request or throws invalid_client (401). */
 export async function authenticateClient(d: Pick<TokenEndpointDeps, 'clients'>, projectId: string, creds: ClientCredentials): Promise<OAuth2Client> {
   const basic = creds.method === 'client_secret_basic';
@@ -84,12 +90,8 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
   let bucket: string | undefined;
   try {
     const creds = readClientCredentials(req, body);
+    await refuseIfLimited(d, project.id, creds.clientId);
     bucket = creds.clientId;
-    const wait = await d.limiter.retryAfter(project.id, bucket);
-    if (wait > 0) {
-      bucket = undefined;
-      throw new OAuth2Error('too_many_requests', 'Too many failed token requests for this client; retry later.', 429, { 'retry-after': String(wait) });
-    }
     const grantType = param(body, 'grant_type');
     if (!grantType) throw invalidRequest('The grant_type parameter is missing.');
     const client = await authenticateClient(d, project.id, creds);

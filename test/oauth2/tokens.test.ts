@@ -193,5 +193,14 @@ describe(`oauth2 token endpoint and introspection (${dialectName()})`, () => {
     expect((await api.token({ grant_type: 'client_credentials' }, basic(bystander.client_id, bystander.client_secret))).statusCode).toBe(200);
     const rows = await ctx.registry.db.selectFrom('oauth2_rate_limits').selectAll().where('project_id', '=', t.projectId).where('bucket', '=', victim.client_id).execute();
     expect(rows.reduce((n, r) => n + Number(r.hits), 0)).toBe(10);
+    // Revocation shares the limit: it cannot be used to keep guessing the secret.
+    const revoke = await ctx.app.inject({ method: 'POST', url: `${api.base}/oauth2/revoke`, headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic(victim.client_id, 'guess') }, payload: form({ token: 'x' }) });
+    expect(revoke.statusCode).toBe(429);
+    const other = await api.createClient({ grant_types: ['client_credentials'] });
+    for (let i = 0; i < 10; i++) {
+      const r = await ctx.app.inject({ method: 'POST', url: `${api.base}/oauth2/revoke`, headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic(other.client_id, `guess-${i}`) }, payload: form({ token: 'x' }) });
+      expect(r.statusCode).toBe(401);
+    }
+    expect((await api.token({ grant_type: 'client_credentials' }, basic(other.client_id, other.client_secret))).statusCode).toBe(429);
   });
 });
