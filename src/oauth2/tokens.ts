@@ -187,9 +187,10 @@ export class TokenService {
       nbf: epoch(row.created_at),
       aud: JSON.parse(row.audience) as string[],
       iss: row.issuer,
-      token_type: row.kind === 'access_token' ? 'Bearer' : 'Refresh',
       token_use: row.kind,
     };
+    // As Hydra: a token type only for access tokens.
+    if (row.kind === 'access_token') out.token_type = 'Bearer';
     if (session.access_token && Object.keys(session.access_token).length) out.ext = session.access_token;
     return out;
   }
