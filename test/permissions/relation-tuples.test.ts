@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, dialectName, seedTenant, type Tenant, type TestContext } from '../helpers/context.js';
+import { bearer, createTestContext, dialectName, seedTenant, type Tenant, type TestContext } from '../helpers/context.js';
 import { DOCS_OPL, insert, legacyConfig, oplConfig, projectApi, rt, setPermissionConfig } from './helpers.js';
 
 describe(`relation tuples (${dialectName()})`, () => {
@@ -255,5 +255,19 @@ describe(`relation tuple isolation between projects (${dialectName()})`, () => {
     // A's project key does not open B's project.
     const cross = await ctx.app.inject({ method: 'GET', url: `/p/${b.projectSlug}/relation-tuples`, headers: { authorization: `Bearer ${a.projectKey}` } });
     expect(cross.statusCode).toBe(401);
+  });
+
+  it("deletes a project's tuples when the project is purged, and only those", async () => {
+    const a = await seedTenant(ctx.registry, 'purge-a');
+    const b = await seedTenant(ctx.registry, 'purge-b');
+    for (const tn of [a, b]) {
+      await setPermissionConfig(ctx, tn, legacyConfig('files'));
+      expect((await projectApi(ctx, tn).put(rt('files', 'f', 'owner', 'x'))).status).toBe(201);
+    }
+    const purge = await ctx.app.inject({ method: 'DELETE', url: `/projects/${a.projectId}`, headers: bearer(a.workspaceKey) });
+    expect(purge.statusCode).toBeLessThan(300);
+    const count = async (projectId: string) => (await ctx.registry.db.selectFrom('relation_tuples').select('object').where('project_id', '=', projectId).execute()).length;
+    expect(await count(a.projectId)).toBe(0);
+    expect(await count(b.projectId)).toBe(1);
   });
 });
