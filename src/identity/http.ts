@@ -47,7 +47,7 @@ export function pageParams(q: { page_size?: number; per_page?: number; page_toke
 }
 
 /**
- * Sets Ory's keyset pagination `Link` header: a `first` link, and a `next` link when there is a
+ * Sets Ory's keyset pagination `Link` headers: a `first` link, and a `next` link when there is a
  * next page. Links are relative to the path the client called and keep its other query parameters
  * (Go's `url.Values.Encode` order: keys sorted).
  */
@@ -64,7 +64,8 @@ export function setLinkHeader(req: FastifyRequest, reply: FastifyReply, size: nu
   };
   const links = [link('', 'first')];
   if (nextAfter) links.push(link(encodePageToken(nextAfter), 'next'));
-  reply.header('link', links.join(','));
+  // One Link header line per relation, as Kratos writes them (HTTP clients join them with ", ").
+  reply.header('link', links);
 }
 
 export const identityNotFound = () => notFound('Unable to locate the resource');
