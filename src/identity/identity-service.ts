@@ -63,7 +63,7 @@ export interface IdentityServiceDeps {
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-const IDENTIFIER_CONFLICT = 'An account with the same identifier (email, phone, username, ...) exists already.';
+const IDENTIFIER_CONFLICT = 'This identity conflicts with another identity that already exists.';
 
 /**
  * Identities of a project: create, read, replace, delete, passwords and addresses. Every query is
