@@ -8,7 +8,7 @@
  * the large-store pass, BENCH_LOG_LEVEL for the server (default info, as `npm start`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -123,7 +123,8 @@ function report(title: string, base: Measured, rows: Measured[]): string {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) execSync('npm run build', { cwd: ROOT, stdio: 'inherit' });
+  // Always measure the current source: a stale dist/ would serve yesterday's routes.
+  if (process.env.BENCH_SKIP_BUILD !== '1') execSync('npm run build', { cwd: ROOT, stdio: 'inherit' });
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const env = { DATA_DIR: dataDir, HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', SECRETS_DEFAULT: randomBytes(24).toString('hex'), DATABASE_URL: `sqlite:${join(dataDir, 'bench.sqlite')}` };
   const children: ChildProcess[] = [];
