@@ -6,7 +6,7 @@ import type { Database } from '../platform/db/schema.js';
 import type { OAuth2ClientsTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
 import { isUniqueViolation } from '../platform/db/database.js';
-import { badRequest, conflict, notFound } from '../platform/errors/errors.js';
+import { ErrorId, badRequest, conflict, notFound } from '../platform/errors/errors.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
 import { parseDuration, randomToken, safeEqual, tokenHash } from './util.js';
 
@@ -110,13 +110,13 @@ const CLIENT_ID = /^[A-Za-z0-9._~:@!$&'()*+,;=-]{1,255}$/;
 function normalize(input: ClientInput): Record<string, unknown> {
   const list = (v: string[] | null | undefined) => [...new Set(v ?? [])];
   const grantTypes = list(input.grant_types);
-  for (const g of grantTypes) if (!GRANT_TYPES.includes(g)) throw badRequest(`grant_types contains an unsupported value "${g}".`, 'invalid_client_metadata');
+  for (const g of grantTypes) if (!GRANT_TYPES.includes(g)) throw badRequest(`grant_types contains an unsupported value "${g}".`, ErrorId.oauth2InvalidClientMetadata);
   const responseTypes = list(input.response_types);
-  for (const r of responseTypes) if (!RESPONSE_TYPES.includes(r)) throw badRequest(`response_types contains an unsupported value "${r}".`, 'invalid_client_metadata');
+  for (const r of responseTypes) if (!RESPONSE_TYPES.includes(r)) throw badRequest(`response_types contains an unsupported value "${r}".`, ErrorId.oauth2InvalidClientMetadata);
   const authMethod = input.token_endpoint_auth_method || 'client_secret_basic';
-  if (!AUTH_METHODS.includes(authMethod)) throw badRequest(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}.`, 'invalid_client_metadata');
-  if (input.access_token_strategy && !['opaque', 'jwt'].includes(input.access_token_strategy)) throw badRequest('access_token_strategy must be "opaque" or "jwt".', 'invalid_client_metadata');
-  if (input.subject_type && input.subject_type !== 'public') throw badRequest('subject_type must be "public".', 'invalid_client_metadata');
+  if (!AUTH_METHODS.includes(authMethod)) throw badRequest(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}.`, ErrorId.oauth2InvalidClientMetadata);
+  if (input.access_token_strategy && !['opaque', 'jwt'].includes(input.access_token_strategy)) throw badRequest('access_token_strategy must be "opaque" or "jwt".', ErrorId.oauth2InvalidClientMetadata);
+  if (input.subject_type && input.subject_type !== 'public') throw badRequest('subject_type must be "public".', ErrorId.oauth2InvalidClientMetadata);
   const redirectUris = list(input.redirect_uris);
   const postLogoutUris = list(input.post_logout_redirect_uris);
   for (const uri of [...redirectUris, ...postLogoutUris]) {
@@ -124,14 +124,14 @@ function normalize(input: ClientInput): Record<string, unknown> {
     try {
       u = new URL(uri);
     } catch {
-      throw badRequest(`Redirect URIs must be absolute URLs; "${uri.slice(0, 200)}" is not.`, 'invalid_redirect_uri');
+      throw badRequest(`Redirect URIs must be absolute URLs; "${uri.slice(0, 200)}" is not.`, ErrorId.oauth2InvalidRedirectUri);
     }
-    if (u.hash) throw badRequest('Redirect URIs must not contain a fragment.', 'invalid_redirect_uri');
-    if (['javascript:', 'data:', 'vbscript:', 'file:', 'blob:'].includes(u.protocol)) throw badRequest(`Redirect URIs may not use the ${u.protocol} scheme.`, 'invalid_redirect_uri');
+    if (u.hash) throw badRequest('Redirect URIs must not contain a fragment.', ErrorId.oauth2InvalidRedirectUri);
+    if (['javascript:', 'data:', 'vbscript:', 'file:', 'blob:'].includes(u.protocol)) throw badRequest(`Redirect URIs may not use the ${u.protocol} scheme.`, ErrorId.oauth2InvalidRedirectUri);
   }
   for (const f of LIFESPAN_FIELDS) {
     const v = input[f];
-    if (v !== undefined && v !== null && v !== '' && parseDuration(v) === null) throw badRequest(`${f} must be a duration such as "1h" or "30m".`, 'invalid_client_metadata');
+    if (v !== undefined && v !== null && v !== '' && parseDuration(v) === null) throw badRequest(`${f} must be a duration such as "1h" or "30m".`, ErrorId.oauth2InvalidClientMetadata);
   }
   const out: Record<string, unknown> = {
     client_name: input.client_name ?? '',
@@ -226,13 +226,13 @@ export class ClientService {
   async create(projectId: string, input: ClientInput): Promise<OAuth2Client> {
     const data = normalize(input);
     const clientId = input.client_id || newId();
-    if (!CLIENT_ID.test(clientId)) throw badRequest('client_id contains characters that are not allowed.', 'invalid_client_metadata');
+    if (!CLIENT_ID.test(clientId)) throw badRequest('client_id contains characters that are not allowed.', ErrorId.oauth2InvalidClientMetadata);
     const isPublic = data.token_endpoint_auth_method === 'none';
     let secret: string | undefined;
     let secretHash: string | null = null;
     if (!isPublic) {
       if (input.client_secret !== undefined && input.client_secret !== '') {
-        if (input.client_secret.length < MIN_SECRET) throw badRequest(`client_secret must be at least ${MIN_SECRET} characters long.`, 'invalid_client_metadata');
+        if (input.client_secret.length < MIN_SECRET) throw badRequest(`client_secret must be at least ${MIN_SECRET} characters long.`, ErrorId.oauth2InvalidClientMetadata);
         secret = input.client_secret;
         secretHash = await argon2Hash(secret);
       } else {
@@ -270,7 +270,7 @@ export class ClientService {
   async replace(projectId: string, clientId: string, input: ClientInput): Promise<OAuth2Client> {
     const row = await this.row(projectId, clientId);
     if (!row) throw notFound('The OAuth 2.0 client does not exist.');
-    if (input.client_id !== undefined && input.client_id !== clientId) throw badRequest('client_id cannot be changed.', 'invalid_client_metadata');
+    if (input.client_id !== undefined && input.client_id !== clientId) throw badRequest('client_id cannot be changed.', ErrorId.oauth2InvalidClientMetadata);
     return this.write(row, normalize(input), input.client_secret);
   }
 
@@ -285,7 +285,7 @@ export class ClientService {
     } catch (err) {
       throw badRequest(`The patch could not be applied: ${String((err as Error).message ?? 'invalid operation').split('\n')[0]}`);
     }
-    if (patched.client_id !== clientId) throw badRequest('client_id cannot be changed.', 'invalid_client_metadata');
+    if (patched.client_id !== clientId) throw badRequest('client_id cannot be changed.', ErrorId.oauth2InvalidClientMetadata);
     const { created_at: _c, updated_at: _u, client_id: _i, client_secret, ...rest } = patched;
     const input = rest as ClientInput;
     if (client_secret !== undefined && typeof client_secret !== 'string') throw badRequest('client_secret must be a string.');
@@ -296,10 +296,10 @@ export class ClientService {
     let secretHash = row.secret_hash;
     if (data.token_endpoint_auth_method === 'none') secretHash = null;
     else if (newSecret) {
-      if (newSecret.length < MIN_SECRET) throw badRequest(`client_secret must be at least ${MIN_SECRET} characters long.`, 'invalid_client_metadata');
+      if (newSecret.length < MIN_SECRET) throw badRequest(`client_secret must be at least ${MIN_SECRET} characters long.`, ErrorId.oauth2InvalidClientMetadata);
       secretHash = await argon2Hash(newSecret);
     } else if (!secretHash) {
-      throw badRequest('A confidential client needs a client_secret.', 'invalid_client_metadata');
+      throw badRequest('A confidential client needs a client_secret.', ErrorId.oauth2InvalidClientMetadata);
     }
     const now = nowIso();
     await this.d.db
@@ -319,7 +319,7 @@ export class ClientService {
     const next: Record<string, unknown> = { ...rest };
     for (const f of LIFESPAN_FIELDS) {
       const v = lifespans[f];
-      if (v !== undefined && v !== null && v !== '' && parseDuration(v) === null) throw badRequest(`${f} must be a duration such as "1h" or "30m".`, 'invalid_client_metadata');
+      if (v !== undefined && v !== null && v !== '' && parseDuration(v) === null) throw badRequest(`${f} must be a duration such as "1h" or "30m".`, ErrorId.oauth2InvalidClientMetadata);
       next[f] = v || null;
     }
     return this.write(row, next, undefined);
@@ -329,7 +329,7 @@ export class ClientService {
   async rotateSecret(projectId: string, clientId: string): Promise<OAuth2Client> {
     const row = await this.row(projectId, clientId);
     if (!row) throw notFound('The OAuth 2.0 client does not exist.');
-    if (!row.secret_hash) throw badRequest('A public client has no secret to rotate.', 'invalid_client_metadata');
+    if (!row.secret_hash) throw badRequest('A public client has no secret to rotate.', ErrorId.oauth2InvalidClientMetadata);
     const secret = randomToken();
     const rotated = [row.secret_hash, ...(JSON.parse(row.rotated_secret_hashes) as string[])].slice(0, 5);
     const now = nowIso();

@@ -371,7 +371,7 @@ export class FlowService {
     if (!client) throw notFound('The OAuth 2.0 client of this request no longer exists.');
     const scopes = [...new Set(body.grant_scope ?? [])];
     const bad = scopesAllowed(client, scopes);
-    if (bad !== null) throw new OryError(400, 'The request was malformed or contained invalid parameters', `The client may not be granted the scope "${bad.slice(0, 100)}".`, 'invalid_scope');
+    if (bad !== null) throw new OryError(400, 'The request was malformed or contained invalid parameters', `The client may not be granted the scope "${bad.slice(0, 100)}".`, ErrorId.oauth2InvalidScope);
     const audience = [...new Set(body.grant_access_token_audience ?? [])];
     const badAud = audience.find((a) => !client.audience.includes(a));
     if (badAud) throw new OryError(400, 'The request was malformed or contained invalid parameters', `The client may not be granted the audience "${badAud.slice(0, 100)}".`, ErrorId.badRequest);

@@ -37,6 +37,10 @@ export const ErrorId = {
   selfServiceFlowReturnToForbidden: 'self_service_flow_return_to_forbidden',
   sessionAlreadyAvailable: 'session_already_available',
   securityIdentityMismatch: 'security_identity_mismatch',
+  // oauth2 plane (admin API; protocol endpoints answer RFC 6749 bodies instead)
+  oauth2InvalidClientMetadata: 'invalid_client_metadata',
+  oauth2InvalidRedirectUri: 'invalid_redirect_uri',
+  oauth2InvalidScope: 'invalid_scope',
 } as const;
 export type ErrorId = (typeof ErrorId)[keyof typeof ErrorId];
 
