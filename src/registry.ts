@@ -62,7 +62,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     consoleSessions: new ConsoleSessions({ db: store.db, secret: config.secret }),
     metrics: new Metrics(),
     identities,
-    sessions: new SessionService({ db: store.db, secret: config.secret, identities }),
+    sessions: new SessionService({ db: store.db, secret: config.secret, identities, cacheWhoami: store.dialect === 'sqlite' }),
     courier: new CourierService(store.db),
     schemas,
     selfservice: undefined as unknown as SelfService, // set below: it reads the identity services

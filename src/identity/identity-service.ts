@@ -72,6 +72,11 @@ const IDENTIFIER_CONFLICT = 'This identity conflicts with another identity that 
  */
 export class IdentityService {
   private readonly slugs = new LRUCache<string, string>({ max: 10_000 });
+  /**
+   * Bumped after every write to identities (and by the session service after session writes):
+   * in-process read caches (whoami) drop whatever they cached under an older value.
+   */
+  generation = 0;
 
   // The admin read's one query: identity joined to its credentials, compiled once.
   private readonly getQuery;
@@ -288,7 +293,7 @@ export class IdentityService {
       await this.deleteChildren(trx, projectId, id);
       await trx.deleteFrom('identities').where('project_id', '=', projectId).where('id', '=', id).execute();
       return true;
-    });
+    }).finally(() => this.generation++);
   }
 
   /**
@@ -304,7 +309,7 @@ export class IdentityService {
       await trx.deleteFrom('identity_credentials').where('project_id', '=', projectId).where('id', '=', cred.id).execute();
       await trx.updateTable('identities').set({ updated_at: nowIso() }).where('project_id', '=', projectId).where('id', '=', id).execute();
       return true;
-    });
+    }).finally(() => this.generation++);
     if (!done) throw notFound(`You tried to remove a ${type} credential but this user has no ${type} credential set up.`);
   }
 
@@ -370,7 +375,7 @@ export class IdentityService {
       if (changed) {
         await trx.updateTable('identities').set({ verifiable_addresses: JSON.stringify(list), updated_at: now }).where('project_id', '=', projectId).where('id', '=', identityId).execute();
       }
-    });
+    }).finally(() => this.generation++);
   }
 
   // ---------------------------------------------------------------- internals
@@ -467,6 +472,7 @@ export class IdentityService {
         if (addresses.length) await trx.insertInto('identity_addresses').values(addresses).execute();
       });
     } catch (err) {
+      this.generation++;
       if (isUniqueViolation(err)) {
         const reason = /external_id/i.test(String((err as Error).message)) && externalId !== null
           ? 'An identity with the same external_id exists already.'
@@ -475,6 +481,7 @@ export class IdentityService {
       }
       throw err;
     }
+    this.generation++;
     return id;
   }
 

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
@@ -40,6 +41,19 @@ export interface SessionServiceDeps {
   db: Kysely<Database>;
   secret: string;
   identities: IdentityService;
+  /**
+   * Serve repeated whoami calls from a bounded in-process cache (1 s TTL, dropped on every identity
+   * or session write in this process). Only safe where this process is the only writer: the
+   * embedded SQLite store. Off on PostgreSQL, where other nodes write too.
+   */
+  cacheWhoami?: boolean;
+}
+
+interface CachedWhoami {
+  generation: number;
+  expiresAtMs: number;
+  identityId: string;
+  body: string;
 }
 
 function randomToken(): string {
@@ -60,6 +74,8 @@ function randomToken(): string {
 export class SessionService {
   // whoami's one query: the session by token hash joined to its identity, compiled once.
   private readonly byTokenQuery;
+  // Keyed by the token's HMAC, never by the token.
+  private readonly whoamiCache = new LRUCache<string, CachedWhoami>({ max: 10_000, ttl: 1000, ttlAutopurge: false });
 
   constructor(private readonly d: SessionServiceDeps) {
     this.byTokenQuery = preparedQuery(d.db, (db) =>
@@ -144,6 +160,13 @@ export class SessionService {
    * parse/stringify round trip), or null when there is no active session for the token.
    */
   async whoami(project: ResolvedProject, token: string): Promise<{ identityId: string; body: string } | null> {
+    if (typeof token !== 'string' || token.length < 8 || token.length > 512) return null;
+    const key = this.d.cacheWhoami ? `${project.id}:${this.hashToken(token)}` : null;
+    if (key) {
+      const hit = this.whoamiCache.get(key);
+      if (hit && hit.generation === this.d.identities.generation && hit.expiresAtMs > Date.now()) return { identityId: hit.identityId, body: hit.body };
+    }
+    const generation = this.d.identities.generation;
     const row = await this.activeRow(project, token);
     if (!row) return null;
     const identity = identityJson(
@@ -155,7 +178,15 @@ export class SessionService {
       await this.d.identities.base(project.id),
       { admin: false },
     );
-    return { identityId: row.identity_id, body: sessionJson(row, identity, { devices: true }) };
+    const out = { identityId: row.identity_id, body: sessionJson(row, identity, { devices: true }) };
+    // Cached under the generation read before the query: a write racing with it invalidates it.
+    if (key) this.whoamiCache.set(key, { generation, expiresAtMs: Date.parse(row.expires_at), ...out });
+    return out;
+  }
+
+  /** Drops cached reads after a session write (see `IdentityService.generation`). */
+  private changed(): void {
+    this.d.identities.generation++;
   }
 
   /** The session row (joined with its identity) behind a token, if active, unexpired and of an active identity. */
@@ -222,6 +253,7 @@ export class SessionService {
   async revoke(projectId: string, sessionId: string): Promise<boolean> {
     if (!isUuid(sessionId)) return false;
     const res = await this.d.db.updateTable('sessions').set({ active: 0, updated_at: nowIso() }).where('project_id', '=', projectId).where('id', '=', sessionId).executeTakeFirst();
+    this.changed();
     return Number(res.numUpdatedRows) > 0;
   }
 
@@ -235,6 +267,7 @@ export class SessionService {
       .where('token_hash', '=', this.hashToken(token))
       .where('active', '=', 1)
       .executeTakeFirst();
+    this.changed();
     return Number(res.numUpdatedRows) > 0;
   }
 
@@ -244,6 +277,7 @@ export class SessionService {
     let q = this.d.db.updateTable('sessions').set({ active: 0, updated_at: nowIso() }).where('project_id', '=', projectId).where('identity_id', '=', identityId).where('active', '=', 1);
     if (exceptSessionId) q = q.where('id', '!=', exceptSessionId);
     const res = await q.executeTakeFirst();
+    this.changed();
     return Number(res.numUpdatedRows);
   }
 
@@ -251,6 +285,7 @@ export class SessionService {
   async deleteAllOfIdentity(projectId: string, identityId: string): Promise<number> {
     if (!isUuid(identityId)) return 0;
     const res = await this.d.db.deleteFrom('sessions').where('project_id', '=', projectId).where('identity_id', '=', identityId).executeTakeFirst();
+    this.changed();
     return Number(res.numDeletedRows);
   }
 
@@ -270,6 +305,7 @@ export class SessionService {
     if (Date.parse(row.expires_at) - Date.now() > window) return this.get(project.id, sessionId, { expandIdentity: true, expandDevices: true });
     const expires = new Date(Date.now() + lifespan).toISOString();
     await this.d.db.updateTable('sessions').set({ expires_at: expires, updated_at: nowIso() }).where('project_id', '=', project.id).where('id', '=', sessionId).execute();
+    this.changed();
     return this.get(project.id, sessionId, { expandIdentity: true, expandDevices: true });
   }
 }

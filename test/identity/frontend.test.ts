@@ -155,4 +155,20 @@ describe(`identity frontend API (${dialectName()})`, () => {
     expect((await get('/sessions/whoami', h)).statusCode).toBe(200);
     expect((await get('/sessions', h)).json()).toEqual([]);
   });
+
+  it('reflects every change at once in repeated whoami calls (no stale cache)', async () => {
+    const me = await login('fresh@example.com');
+    const h = { 'x-session-token': me.token };
+    for (let k = 0; k < 3; k++) expect((await get('/sessions/whoami', h)).json().identity.traits.email).toBe('fresh@example.com');
+    await ctx.registry.identities.updateTraits(project, me.identity.id, { email: 'fresher@example.com' });
+    expect((await get('/sessions/whoami', h)).json().identity.traits.email).toBe('fresher@example.com');
+    await ctx.registry.identities.markAddressVerified(t.projectId, me.identity.id, 'fresher@example.com');
+    expect((await get('/sessions/whoami', h)).json().identity.verifiable_addresses[0].verified).toBe(true);
+    await ctx.app.inject({ method: 'DELETE', url: `/p/${t.projectSlug}/admin/sessions/${me.session.id}`, headers: bearer(t.projectKey) });
+    expect((await get('/sessions/whoami', h)).statusCode).toBe(401);
+    const again = await ctx.registry.sessions.issue(project, me.identity.id, { methods: [{ method: 'password', aal: 'aal1', completed_at: new Date().toISOString() }] });
+    expect((await get('/sessions/whoami', { 'x-session-token': again.token })).statusCode).toBe(200);
+    await ctx.app.inject({ method: 'DELETE', url: `/p/${t.projectSlug}/admin/identities/${me.identity.id}`, headers: bearer(t.projectKey) });
+    expect((await get('/sessions/whoami', { 'x-session-token': again.token })).statusCode).toBe(401);
+  });
 });
