@@ -9,13 +9,17 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 
 /** Writes `.br` and `.gz` beside every text asset, so the server sends them without compressing per request. */
 function precompress(): Plugin {
+  let outDir = join(root, 'dist');
   return {
     name: 'gatehouse-precompress',
     apply: 'build',
+    configResolved(config) {
+      outDir = config.build.outDir;
+    },
     closeBundle() {
       const walk = (dir: string): string[] =>
         readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
-      for (const file of walk(join(root, 'dist', 'assets'))) {
+      for (const file of walk(join(outDir, 'assets'))) {
         if (!/\.(js|css|svg|json|txt|map)$/.test(file)) continue;
         const raw = readFileSync(file);
         if (raw.length < 512) continue;

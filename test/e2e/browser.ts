@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WEB = join(ROOT, 'web');
-const DIST_INDEX = join(WEB, 'dist', 'index.html');
 
 /** Debian's chromium (what .ci/run installs), or CHROMIUM_PATH. */
 export function chromiumPath(): string | null {
@@ -16,35 +16,47 @@ export function chromiumPath(): string | null {
   return null;
 }
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    const s = statSync(p);
-    newest = Math.max(newest, s.isDirectory() ? newestSource(p) : s.mtimeMs);
+function hashTree(hash: ReturnType<typeof createHash>, path: string): void {
+  if (!existsSync(path)) return;
+  if (statSync(path).isDirectory()) {
+    for (const f of readdirSync(path).sort()) hashTree(hash, join(path, f));
+  } else {
+    hash.update(path.slice(ROOT.length)).update(readFileSync(path));
   }
-  return newest;
 }
 
 /**
- * Makes sure the console's built assets exist and are not older than its sources (npm ci builds
- * them; a developer who edited web/src gets a fresh build here). Returns why it could not, or null.
+ * Builds the console for the browser tests into a folder named after the hash of its sources, once
+ * per version of the sources. Tests never serve web/dist: `npm run build` may rewrite it at any
+ * moment, and a concurrent test run must not see its assets vanish mid-test.
  */
-export function ensureConsoleBuilt(): string | null {
-  const stale = !existsSync(DIST_INDEX) || statSync(DIST_INDEX).mtimeMs < Math.max(newestSource(join(WEB, 'src')), statSync(join(WEB, 'index.html')).mtimeMs);
-  if (!stale) return null;
+function buildForTests(): { dir: string } | { error: string } {
+  const hash = createHash('sha256');
+  for (const p of ['src', 'public', 'index.html', 'vite.config.ts', 'tsconfig.json']) hashTree(hash, join(WEB, p));
+  hashTree(hash, join(ROOT, 'package-lock.json'));
+  const dir = join(ROOT, 'node_modules', '.cache', 'gatehouse-console', hash.digest('hex').slice(0, 16));
+  if (existsSync(join(dir, 'index.html'))) return { dir };
+  const tmp = `${dir}.tmp-${process.pid}`;
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(WEB, 'vite.config.ts')], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
-    return null;
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(WEB, 'vite.config.ts'), '--outDir', tmp, '--emptyOutDir'], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      if (!existsSync(join(dir, 'index.html'))) throw err; // else another run built the same sources first
+    }
+    return { dir };
   } catch (err) {
-    return `the console could not be built (${String((err as Error).message).split('\n')[0]})`;
+    rmSync(tmp, { recursive: true, force: true });
+    return { error: `the console could not be built (${String((err as Error).message).split('\n')[0]})` };
   }
 }
 
-/** Why the browser tests cannot run here, or null when they can. */
-export function browserSkipReason(): string | null {
-  if (!chromiumPath()) return 'Chromium was not found at /usr/bin/chromium (install Debian\'s package: apt-get install chromium; or set CHROMIUM_PATH)';
-  return ensureConsoleBuilt();
+/** Whether the browser tests can run here: the built assets to serve, or why they are skipped. */
+export function prepareBrowserTests(): { assetsDir: string; skip?: undefined } | { skip: string } {
+  if (!chromiumPath()) return { skip: "Chromium was not found at /usr/bin/chromium (install Debian's package: apt-get install chromium; or set CHROMIUM_PATH)" };
+  const built = buildForTests();
+  return 'error' in built ? { skip: built.error } : { assetsDir: built.dir };
 }
 
 export async function launchChromium(): Promise<Browser> {

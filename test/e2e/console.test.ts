@@ -1,16 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startHttpServer, type HttpTestServer } from '../helpers/http.js';
-import { browserSkipReason, launchChromium } from './browser.js';
+import { launchChromium, prepareBrowserTests } from './browser.js';
 
 // End-to-end tests of the console in a real headless Chromium (Debian's), against the real server
 // over HTTP. Screenshots of the main screens go to test-results/screenshots, or to
 // docs/screenshots with UPDATE_SCREENSHOTS=1 (how the README's pictures are made).
 
-const skipReason = browserSkipReason();
+const prepared = prepareBrowserTests();
+const skipReason = prepared.skip;
 if (skipReason) console.warn(`[e2e] console browser tests skipped: ${skipReason}. The other tests still run.`);
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -59,12 +60,21 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
   };
 
   beforeAll(async () => {
+    process.env.CONSOLE_ASSETS_DIR = prepared.skip ? '' : prepared.assetsDir;
     server = await startHttpServer();
+    delete process.env.CONSOLE_ASSETS_DIR;
     browser = await launchChromium();
     owner = await newContext();
     page = await owner.newPage();
     page.setDefaultTimeout(8_000);
   }, 60_000);
+  // A failing step leaves a picture of the screen behind, for whoever has to understand it.
+  afterEach(async (t) => {
+    if (t.task.result?.state === 'fail' && page) {
+      mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+      await page.screenshot({ path: join(ROOT, 'test-results', `failed-${t.task.name.replace(/\W+/g, '-').slice(0, 60)}.png`), fullPage: true }).catch(() => {});
+    }
+  });
   afterAll(async () => {
     await browser?.close();
     await server?.close();
@@ -273,10 +283,14 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('+ Create workspace');
     await page.keyboard.press('Escape');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-expanded'))).toBe('false');
-    // Every form control on the settings screens has an accessible label.
-    for (const path of [`/w/${wsId}/settings`, `/w/${wsId}/settings/members`, `/w/${wsId}/settings/api-keys`]) {
+    // Every form control on every screen has an accessible label.
+    const cookie = (await owner.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const other = (await (await fetch(`${server.url}/workspaces/${wsId}/projects`, { headers: { cookie } })).json()).projects[0].id;
+    const paths = [`/w/${wsId}`, `/w/${wsId}/settings`, `/w/${wsId}/settings/members`, `/w/${wsId}/settings/api-keys`, '/account'];
+    for (const tab of ['', '/api-keys', '/identity', '/oauth2', '/permissions', '/organizations', '/danger']) paths.push(`/w/${wsId}/projects/${other}${tab}`);
+    for (const path of paths) {
       await page.goto(`${server.url}${path}`);
-      await page.getByRole('heading', { name: 'Workspace settings' }).waitFor();
+      await page.getByRole('heading', { level: 1 }).waitFor();
       await page.waitForLoadState('networkidle');
       const unlabeled = await page.evaluate(() =>
         [...document.querySelectorAll('input, select, textarea, button')].filter((el) => {
