@@ -50,7 +50,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
   const keys = new KeyService({ db: store.db, notifier, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError });
   const projects = new ProjectResolver(store.db, notifier);
   const schemas = new SchemaService();
-  const identities = new IdentityService({ db: store.db, schemas, config });
+  const identities = new IdentityService({ db: store.db, schemas, config, cacheReads: store.dialect === 'sqlite' });
   const registry: Registry = {
     config,
     store,

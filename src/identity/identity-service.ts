@@ -59,6 +59,11 @@ export interface IdentityServiceDeps {
   db: Kysely<Database>;
   schemas: SchemaService;
   config: Pick<Config, 'baseDomain' | 'port'>;
+  /**
+   * Serve repeated admin reads (`getJson`) from a bounded in-process cache (1 s TTL, dropped on
+   * every write in this process). Only where this process is the only writer: embedded SQLite.
+   */
+  cacheReads?: boolean;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -77,6 +82,7 @@ export class IdentityService {
    * in-process read caches (whoami) drop whatever they cached under an older value.
    */
   generation = 0;
+  private readonly readCache = new LRUCache<string, { generation: number; body: string }>({ max: 10_000, ttl: 1000, ttlAutopurge: false });
 
   // The admin read's one query: identity joined to its credentials, compiled once.
   private readonly getQuery;
@@ -123,6 +129,12 @@ export class IdentityService {
    */
   async getJson(projectId: string, id: string, includeCredentials: string[] = []): Promise<string | null> {
     if (!isUuid(id)) return null;
+    const key = this.d.cacheReads ? `${projectId}:${id}:${includeCredentials.join(',')}` : null;
+    if (key) {
+      const hit = this.readCache.get(key);
+      if (hit && hit.generation === this.generation) return hit.body;
+    }
+    const generation = this.generation;
     const rows = (await this.getQuery([projectId, id])).rows;
     if (rows.length === 0) return null;
     const include = new Set(includeCredentials);
@@ -134,7 +146,9 @@ export class IdentityService {
         include.has(r.c_type),
       );
     }
-    return identityJson(rows[0], await this.base(projectId), { admin: true, credentials: JSON.stringify(credentials) });
+    const body = identityJson(rows[0], await this.base(projectId), { admin: true, credentials: JSON.stringify(credentials) });
+    if (key && includeCredentials.length <= 4) this.readCache.set(key, { generation, body });
+    return body;
   }
 
   /** The identity with this external id in the project, or null. */

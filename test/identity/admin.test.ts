@@ -247,4 +247,16 @@ describe(`identity admin API (${dialectName()})`, () => {
     const after = (await call('GET', `/admin/sessions/${session.id}`, undefined, t2)).json();
     expect(Date.parse(after.expires_at)).toBeGreaterThan(Date.parse(older) + 3000_000);
   });
+
+  it('admin reads reflect every write at once', async () => {
+    const created = (await call('POST', '/admin/identities', { schema_id: 'preset://email', traits: { email: 'fresh-read@example.com' } })).json();
+    for (let k = 0; k < 3; k++) expect((await call('GET', `/admin/identities/${created.id}`)).json().state).toBe('active');
+    await call('PATCH', `/admin/identities/${created.id}`, [{ op: 'replace', path: '/state', value: 'inactive' }]);
+    expect((await call('GET', `/admin/identities/${created.id}`)).json().state).toBe('inactive');
+    const project = (await ctx.registry.projects.bySlug(t.projectSlug))!;
+    await ctx.registry.identities.setPassword(project, created.id, 'fresh read password');
+    expect(Object.keys((await call('GET', `/admin/identities/${created.id}?include_credential=password`)).json().credentials.password.config)).toEqual(['hashed_password']);
+    await call('DELETE', `/admin/identities/${created.id}`);
+    expect((await call('GET', `/admin/identities/${created.id}`)).statusCode).toBe(404);
+  });
 });
