@@ -12,7 +12,8 @@ import { ConsoleSessions } from './sessions.js';
 const Password = Type.String({ maxLength: 4096 });
 const SignInBody = Type.Object({ email: Email, password: Password }, { additionalProperties: false });
 const SignUpBody = Type.Object({ email: Email, password: Password, name: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false });
-const InviteToken = Type.Object({ token: Type.String({ minLength: 1, maxLength: 256 }) });
+// Invitation tokens are secrets: they travel in bodies, never in URLs (which logs keep).
+const InviteToken = Type.Object({ token: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
 
 /**
  * Sign-up and sign-in set a session cookie, so a cross-site page must not be able to post them (login
@@ -88,20 +89,20 @@ export function consoleRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/console/api/invites/:token', plane: 'console', credential: 'console',
-      schema: { params: InviteToken },
+      method: 'POST', url: '/console/api/invites/lookup', plane: 'console', credential: 'console',
+      schema: { body: InviteToken },
       handler: async (req, reply) => {
         reply.header('cache-control', 'no-store');
-        const invite = await r.tenancy.members.inviteByToken(req.params.token);
+        const invite = await r.tenancy.members.inviteByToken(req.body.token);
         return { workspace_id: invite.workspace_id, workspace_name: invite.workspace_name, email: invite.email, role: invite.role, expires_at: invite.expires_at };
       },
     }),
     defineRoute({
-      method: 'POST', url: '/console/api/invites/:token/accept', plane: 'console', credential: 'console',
-      schema: { params: InviteToken },
+      method: 'POST', url: '/console/api/invites/accept', plane: 'console', credential: 'console',
+      schema: { body: InviteToken },
       handler: async (req) => {
         const principal = req.principal as { userId: string };
-        return r.tenancy.members.accept(req.params.token, principal.userId);
+        return r.tenancy.members.accept(req.body.token, principal.userId);
       },
     }),
   ];

@@ -19,9 +19,9 @@ describe('management API roles with console sessions', () => {
     const inv = await call(owner, 'POST', `/workspaces/${ws}/invites`, { email: u.email, role });
     expect(inv.statusCode).toBe(201);
     const token = inv.json().token;
-    const lookup = await call(u, 'GET', `/console/api/invites/${token}`);
+    const lookup = await call(u, 'POST', '/console/api/invites/lookup', { token });
     expect(lookup.json()).toMatchObject({ workspace_id: ws, role });
-    const acc = await call(u, 'POST', `/console/api/invites/${token}/accept`);
+    const acc = await call(u, 'POST', '/console/api/invites/accept', { token });
     expect(acc.statusCode).toBe(200);
   }
 
@@ -122,11 +122,11 @@ describe('management API roles with console sessions', () => {
   it('an invite is single-use and needs a signed-in person', async () => {
     const inv = await call(owner, 'POST', `/workspaces/${ws}/invites`, { email: 'once@example.com', role: 'viewer' });
     const token = inv.json().token;
-    expect((await ctx.app.inject({ method: 'GET', url: `/console/api/invites/${token}` })).statusCode).toBe(401);
+    expect((await ctx.app.inject({ method: 'POST', url: '/console/api/invites/lookup', payload: { token } })).statusCode).toBe(401);
     const a = await signUp(ctx.app, 'once');
-    expect((await call(a, 'POST', `/console/api/invites/${token}/accept`)).statusCode).toBe(200);
+    expect((await call(a, 'POST', '/console/api/invites/accept', { token })).statusCode).toBe(200);
     const b = await signUp(ctx.app, 'twice');
-    expect((await call(b, 'POST', `/console/api/invites/${token}/accept`)).statusCode).toBe(404);
+    expect((await call(b, 'POST', '/console/api/invites/accept', { token })).statusCode).toBe(404);
     expect((await call(b, 'GET', `/workspaces/${ws}`)).statusCode).toBe(404);
   });
 });

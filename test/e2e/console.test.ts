@@ -185,7 +185,7 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     await dialog.getByLabel('Role').selectOption('developer');
     await dialog.getByRole('button', { name: 'Create invitation' }).click();
     const link = await page.getByRole('dialog', { name: 'Invitation created' }).getByLabel('Invitation link').inputValue();
-    expect(link).toMatch(new RegExp(`^${server.url}/invite/`));
+    expect(link).toMatch(new RegExp(`^${server.url}/invite#`));
     await page.getByRole('button', { name: 'Done' }).click();
     await page.getByText(`${memberEmail} as developer`).waitFor();
 

@@ -62,8 +62,9 @@ function Root() {
     if (user === undefined) return;
     const isPublic = path === '/sign-in' || path === '/sign-up';
     if (!user && !isPublic) {
-      const next = path + search;
-      const target = path.startsWith('/invite/') ? '/sign-up' : '/sign-in';
+      // The invitation token travels in the fragment (never sent to the server, so never logged).
+      const next = path + search + (path === '/invite' ? location.hash : '');
+      const target = path === '/invite' ? '/sign-up' : '/sign-in';
       navigate(`${target}${next === '/' ? '' : `?next=${encodeURIComponent(next)}`}`, { replace: true });
     } else if (user && isPublic) {
       const next = new URLSearchParams(search).get('next');
@@ -90,7 +91,7 @@ function Root() {
   }
 
   let ws: string | undefined;
-  if ((params = match('/invite/:token', path))) page = <InvitePage token={params.token} />;
+  if (path === '/invite') page = <InvitePage token={decodeURIComponent(location.hash.slice(1))} />;
   else if (path === '/') page = <Home />;
   else if (path === '/account') page = <Account />;
   else if ((params = match('/w/:ws', path))) {
@@ -117,7 +118,7 @@ function Root() {
 function titleFor(path: string): string {
   if (path === '/sign-in') return 'Sign in';
   if (path === '/sign-up') return 'Create your account';
-  if (path.startsWith('/invite/')) return 'Workspace invitation';
+  if (path === '/invite') return 'Workspace invitation';
   if (path === '/account') return 'Account';
   if (/^\/w\/[^/]+\/settings/.test(path)) return 'Workspace settings';
   if (/^\/w\/[^/]+\/projects\//.test(path)) return 'Project settings';

@@ -136,8 +136,9 @@ export const api = {
   signUp: (email: string, password: string, name?: string) => request<{ user: User; csrf_token: string }>('POST', '/console/api/sign-up', { email, password, ...(name ? { name } : {}) }),
   signOut: () => request<void>('POST', '/console/api/sign-out'),
   changePassword: (current_password: string, new_password: string) => request<void>('POST', '/console/api/password', { current_password, new_password }),
-  invite: (token: string) => request<{ workspace_id: string; workspace_name: string; email: string; role: Role }>('GET', `/console/api/invites/${encodeURIComponent(token)}`),
-  acceptInvite: (token: string) => request<{ workspace_id: string; role: Role }>('POST', `/console/api/invites/${encodeURIComponent(token)}/accept`),
+  // The token goes in the body, never in a URL that a log could keep.
+  invite: (token: string) => request<{ workspace_id: string; workspace_name: string; email: string; role: Role }>('POST', '/console/api/invites/lookup', { token }),
+  acceptInvite: (token: string) => request<{ workspace_id: string; role: Role }>('POST', '/console/api/invites/accept', { token }),
 
   workspaces: () => request<{ workspaces: Workspace[] }>('GET', '/workspaces').then((r) => r.workspaces),
   workspace: (id: string) => request<Workspace>('GET', `/workspaces/${id}`),

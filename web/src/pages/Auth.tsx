@@ -81,7 +81,7 @@ export function SignUp() {
   const emailId = useId();
   const pwId = useId();
   const pwHint = useId();
-  const invited = (new URLSearchParams(search).get('next') ?? '').startsWith('/invite/');
+  const invited = (new URLSearchParams(search).get('next') ?? '').startsWith('/invite#');
   return (
     <AuthFrame title="Create your account" subtitle={invited ? 'You have been invited to a workspace. Create an account (or sign in) to accept.' : 'Start managing identity projects in minutes.'}>
       <form

@@ -268,7 +268,7 @@ function InviteDialog({ ws, onClose }: { ws: string; onClose(): void }) {
         onSubmit={async (e) => {
           e.preventDefault();
           const inv = await run(() => api.createInvite(ws, email.trim(), role));
-          if (inv?.token) setLink(`${location.origin}/invite/${inv.token}`);
+          if (inv?.token) setLink(`${location.origin}/invite#${inv.token}`);
         }}
       >
         <div className="field">
