@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
+import { notFound } from '../platform/errors/errors.js';
 import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import { parseDurationMs } from './duration.js';
 import { preparedQuery } from './prepared.js';
@@ -98,9 +99,17 @@ export class SessionService {
     return createHmac('sha256', this.d.secret).update(`session:${token}`).digest('hex');
   }
 
-  /** Issues a session for an identity of the project; lifespan from `session.lifespan` of its config. */
+  /**
+   * Issues a session for an identity of the project (404 if it is not one); lifespan from
+   * `session.lifespan` of its config. The token is returned once and stored only as its HMAC.
+   */
   async issue(project: ResolvedProject, identityId: string, opts: IssueSessionOptions): Promise<{ session: Session; token: string }> {
     this.d.identities.remember(project);
+    // The foreign key alone would accept another project's identity: check the tenant first.
+    const owner = isUuid(identityId)
+      ? await this.d.db.selectFrom('identities').select('id').where('project_id', '=', project.id).where('id', '=', identityId).executeTakeFirst()
+      : undefined;
+    if (!owner) throw notFound('Unable to locate the resource');
     const token = randomToken();
     const now = new Date();
     const lifespan = parseDurationMs(project.services.identity.config?.session?.lifespan, DEFAULT_LIFESPAN_MS);

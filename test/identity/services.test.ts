@@ -92,6 +92,8 @@ describe('identity services', () => {
     expect(await sessions.revokeByToken(project, token)).toBe(true);
     expect(await sessions.byToken(project, token)).toBeNull();
     expect(await sessions.revoke(other.projectId, session.id)).toBe(false);
+    // A session can only be issued for an identity of the same project.
+    await expect(sessions.issue(otherProject, i.id, { methods: [{ method: 'password', aal: 'aal1', completed_at: now }] })).rejects.toMatchObject({ code: 404 });
   });
 
   it('queues courier messages per project', async () => {
