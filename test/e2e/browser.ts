@@ -32,13 +32,20 @@ function hashTree(hash: ReturnType<typeof createHash>, path: string): void {
  */
 function buildForTests(): { dir: string } | { error: string } {
   const hash = createHash('sha256');
+  hash.update('production');
   for (const p of ['src', 'public', 'index.html', 'vite.config.ts', 'tsconfig.json']) hashTree(hash, join(WEB, p));
   hashTree(hash, join(ROOT, 'package-lock.json'));
   const dir = join(ROOT, 'node_modules', '.cache', 'gatehouse-console', hash.digest('hex').slice(0, 16));
   if (existsSync(join(dir, 'index.html'))) return { dir };
   const tmp = `${dir}.tmp-${process.pid}`;
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(WEB, 'vite.config.ts'), '--outDir', tmp, '--emptyOutDir'], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(WEB, 'vite.config.ts'), '--outDir', tmp, '--emptyOutDir'], {
+      cwd: ROOT,
+      stdio: 'pipe',
+      timeout: 120_000,
+      // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
     try {
       renameSync(tmp, dir);
     } catch (err) {

@@ -318,7 +318,7 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
 
   it('renders the first screen in under a second', async () => {
     const ctx = await newContext();
-    const samples: { fcp: number; ready: number }[] = [];
+    const samples: { fcp: number; ready: number; bytes: number }[] = [];
     for (let i = 0; i < 5; i++) {
       const p = await ctx.newPage();
       await p.goto(server.url);
@@ -327,6 +327,7 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
         await p.evaluate(() => ({
           fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN,
           ready: performance.getEntriesByName('gatehouse:first-screen')[0]?.startTime ?? NaN,
+          bytes: [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].reduce((n, e) => n + ((e as PerformanceResourceTiming).transferSize ?? 0), 0),
         })),
       );
       await p.close();
@@ -335,7 +336,12 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const fcp = median(samples.map((s) => s.fcp));
     const ready = median(samples.map((s) => s.ready));
-    console.log(`[e2e] console first screen over ${samples.length} loads: median first-contentful-paint ${fcp.toFixed(0)} ms, sign-in form ready ${ready.toFixed(0)} ms`);
+    const cold = samples[0];
+    console.log(
+      `[e2e] console first screen over ${samples.length} loads: median first-contentful-paint ${fcp.toFixed(0)} ms, sign-in form ready ${ready.toFixed(0)} ms; ` +
+        `first (cold cache) load: paint ${cold.fcp.toFixed(0)} ms, ready ${cold.ready.toFixed(0)} ms, ${(cold.bytes / 1024).toFixed(1)} KiB transferred`,
+    );
+    expect(cold.ready).toBeLessThan(1500);
     expect(fcp).toBeLessThan(1000);
     expect(ready).toBeLessThan(1000);
   });
