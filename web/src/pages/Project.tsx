@@ -20,7 +20,8 @@ const TABS = [
   { id: 'danger', label: 'Delete project' },
 ];
 
-export default function ProjectPage({ ws, projectId, tab }: { ws: string; projectId: string; tab: string }) {
+export default function ProjectPage({ ws, projectId, tab: requested }: { ws: string; projectId: string; tab: string }) {
+  const tab = TABS.some((t) => t.id === requested) ? requested : 'general';
   const { role } = useWorkspace();
   const project = useLoad(() => api.project(projectId), [projectId]);
   const members = useLoad(() => api.members(ws), [ws]);

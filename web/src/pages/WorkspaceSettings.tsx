@@ -13,7 +13,8 @@ const ROLE_TEXT: Record<Role, string> = {
   viewer: 'Viewer: sees everything, changes nothing',
 };
 
-export default function WorkspaceSettings({ ws, tab }: { ws: string; tab: string }) {
+export default function WorkspaceSettings({ ws, tab: requested }: { ws: string; tab: string }) {
+  const tab = ['general', 'members', 'api-keys'].includes(requested) ? requested : 'general';
   const { role } = useWorkspace();
   const members = useLoad(() => api.members(ws), [ws]);
   const tabs = [
