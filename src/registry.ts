@@ -50,7 +50,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
   const keys = new KeyService({ db: store.db, notifier, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError });
   const projects = new ProjectResolver(store.db, notifier);
   const schemas = new SchemaService();
-  const identities = new IdentityService({ db: store.db, schemas, config, cacheReads: store.dialect === 'sqlite' });
+  const identities = new IdentityService({ db: store.db, schemas, config, cacheReads: true, notifier });
   const registry: Registry = {
     config,
     store,
@@ -62,7 +62,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     consoleSessions: new ConsoleSessions({ db: store.db, secret: config.secret }),
     metrics: new Metrics(),
     identities,
-    sessions: new SessionService({ db: store.db, secret: config.secret, identities, cacheWhoami: store.dialect === 'sqlite' }),
+    sessions: new SessionService({ db: store.db, secret: config.secret, identities, cacheWhoami: true }),
     courier: new CourierService(store.db),
     schemas,
     selfservice: undefined as unknown as SelfService, // set below: it reads the identity services

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { Notifier } from '../platform/db/notifier.js';
 import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../platform/config/config.js';
 import type { Database } from '../platform/db/schema.js';
@@ -60,10 +61,12 @@ export interface IdentityServiceDeps {
   schemas: SchemaService;
   config: Pick<Config, 'baseDomain' | 'port'>;
   /**
-   * Serve repeated admin reads (`getJson`) from a bounded in-process cache (1 s TTL, dropped on
-   * every write in this process). Only where this process is the only writer: embedded SQLite.
+   * Serve repeated admin reads (`getJson`) and whoami from bounded in-process caches (1 s TTL),
+   * dropped on every identity or session write on any node: at once on the writing node, through
+   * the notifier on the others. While the notifier cannot hear other nodes, the caches are bypassed.
    */
   cacheReads?: boolean;
+  notifier?: Notifier;
 }
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -88,6 +91,9 @@ export class IdentityService {
   private readonly getQuery;
 
   constructor(private readonly d: IdentityServiceDeps) {
+    d.notifier?.subscribe((m) => {
+      if (m.type === 'identity-write') this.generation++;
+    });
     this.getQuery = preparedQuery(d.db, (db) =>
       db
         .selectFrom('identities as i')
@@ -97,6 +103,17 @@ export class IdentityService {
         .where('i.project_id', '=', '')
         .where('i.id', '=', ''),
     );
+  }
+
+  /** Invalidates every node's cached identity and session reads after a write. */
+  bump(): void {
+    this.generation++;
+    void this.d.notifier?.publish({ type: 'identity-write' }).catch(() => {});
+  }
+
+  /** Whether the read caches may be used right now (see `cacheReads`). */
+  get cachesUsable(): boolean {
+    return this.d.cacheReads === true && (this.d.notifier?.isLive() ?? true);
   }
 
   // ---------------------------------------------------------------- reads
@@ -129,7 +146,7 @@ export class IdentityService {
    */
   async getJson(projectId: string, id: string, includeCredentials: string[] = []): Promise<string | null> {
     if (!isUuid(id)) return null;
-    const key = this.d.cacheReads ? `${projectId}:${id}:${includeCredentials.join(',')}` : null;
+    const key = this.cachesUsable ? `${projectId}:${id}:${includeCredentials.join(',')}` : null;
     if (key) {
       const hit = this.readCache.get(key);
       if (hit && hit.generation === this.generation) return hit.body;
@@ -307,7 +324,7 @@ export class IdentityService {
       await this.deleteChildren(trx, projectId, id);
       await trx.deleteFrom('identities').where('project_id', '=', projectId).where('id', '=', id).execute();
       return true;
-    }).finally(() => this.generation++);
+    }).finally(() => this.bump());
   }
 
   /**
@@ -323,7 +340,7 @@ export class IdentityService {
       await trx.deleteFrom('identity_credentials').where('project_id', '=', projectId).where('id', '=', cred.id).execute();
       await trx.updateTable('identities').set({ updated_at: nowIso() }).where('project_id', '=', projectId).where('id', '=', id).execute();
       return true;
-    }).finally(() => this.generation++);
+    }).finally(() => this.bump());
     if (!done) throw notFound(`You tried to remove a ${type} credential but this user has no ${type} credential set up.`);
   }
 
@@ -389,7 +406,7 @@ export class IdentityService {
       if (changed) {
         await trx.updateTable('identities').set({ verifiable_addresses: JSON.stringify(list), updated_at: now }).where('project_id', '=', projectId).where('id', '=', identityId).execute();
       }
-    }).finally(() => this.generation++);
+    }).finally(() => this.bump());
   }
 
   // ---------------------------------------------------------------- internals
@@ -486,7 +503,7 @@ export class IdentityService {
         if (addresses.length) await trx.insertInto('identity_addresses').values(addresses).execute();
       });
     } catch (err) {
-      this.generation++;
+      this.bump();
       if (isUniqueViolation(err)) {
         const reason = /external_id/i.test(String((err as Error).message)) && externalId !== null
           ? 'An identity with the same external_id exists already.'
@@ -495,7 +512,7 @@ export class IdentityService {
       }
       throw err;
     }
-    this.generation++;
+    this.bump();
     return id;
   }
 

@@ -170,7 +170,7 @@ export class SessionService {
    */
   async whoami(project: ResolvedProject, token: string): Promise<{ identityId: string; body: string } | null> {
     if (typeof token !== 'string' || token.length < 8 || token.length > 512) return null;
-    const key = this.d.cacheWhoami ? `${project.id}:${this.hashToken(token)}` : null;
+    const key = this.d.cacheWhoami && this.d.identities.cachesUsable ? `${project.id}:${this.hashToken(token)}` : null;
     if (key) {
       const hit = this.whoamiCache.get(key);
       if (hit && hit.generation === this.d.identities.generation && hit.expiresAtMs > Date.now()) return { identityId: hit.identityId, body: hit.body };
@@ -195,7 +195,7 @@ export class SessionService {
 
   /** Drops cached reads after a session write (see `IdentityService.generation`). */
   private changed(): void {
-    this.d.identities.generation++;
+    this.d.identities.bump();
   }
 
   /** The session row (joined with its identity) behind a token, if active, unexpired and of an active identity. */

@@ -45,4 +45,32 @@ describe.skipIf(!pg)('key revocation across nodes (PostgreSQL LISTEN/NOTIFY)', (
     const got = await (await fetch(`${a.url}/projects/${p.id}`, { headers: h })).json();
     expect(got.name).toBe('changed on b');
   });
+
+  it('refuses a revoked session on the other node within 1 second (whoami is cached per node)', async () => {
+    const boot = JSON.parse(await a.cli('bootstrap', '--email', `sess-${Date.now()}@example.com`, '--workspace', 'Sessions', '--json'));
+    const h = { authorization: `Bearer ${boot.api_key.value}`, 'content-type': 'application/json' };
+    const p = await (await fetch(`${a.url}/projects`, { method: 'POST', headers: h, body: JSON.stringify({ name: 'sess', environment: 'dev' }) })).json();
+    const key = await (await fetch(`${a.url}/projects/${p.id}/tokens`, { method: 'POST', headers: h, body: JSON.stringify({ name: 'k' }) })).json();
+    const flow = await (await fetch(`${a.url}/p/${p.slug}/self-service/registration/api`)).json();
+    const reg = await fetch(`${a.url}/p/${p.slug}/self-service/registration?flow=${flow.id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'password', password: 'a long and unusual passphrase 42', traits: { email: `user-${Date.now()}@example.com` } }),
+    });
+    expect(reg.status).toBe(200);
+    const { session_token, session } = await reg.json();
+    const whoamiOnB = () => fetch(`${b.url}/p/${p.slug}/sessions/whoami`, { headers: { 'x-session-token': session_token } }).then((r) => r.status);
+    expect(await whoamiOnB()).toBe(200);
+    expect(await whoamiOnB()).toBe(200);
+    const del = await fetch(`${a.url}/p/${p.slug}/admin/sessions/${session.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${key.value}` } });
+    expect(del.status).toBe(204);
+    const revokedAt = Date.now();
+    let status = await whoamiOnB();
+    while (status === 200 && Date.now() - revokedAt < 5000) {
+      await new Promise((r) => setTimeout(r, 20));
+      status = await whoamiOnB();
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - revokedAt).toBeLessThan(1000);
+  });
 });

@@ -6,7 +6,9 @@ import type { Store } from './database.js';
 /** A cross-node invalidation message. Never carries a secret: keys are named by their HMAC or id. */
 export type Invalidation =
   | { type: 'api-key'; hash: string }
-  | { type: 'project'; id: string; slug: string };
+  | { type: 'project'; id: string; slug: string }
+  /** Some identity or session changed: drop cached identity reads and whoami answers. */
+  | { type: 'identity-write' };
 
 /**
  * Delivers invalidations to every node sharing the store. On PostgreSQL through LISTEN/NOTIFY on one
