@@ -1,3 +1,5 @@
+import type { Insertable } from 'kysely';
+import type { Database } from '../../src/platform/db/schema.js';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { hashPassword } from '../../src/identity/passwords.js';
@@ -44,11 +46,11 @@ export async function seedIdentities(registry: Registry, tenant: Tenant, n: numb
   const CHUNK = 1000;
   for (let done = 0; done < n; done += CHUNK) {
     const size = Math.min(CHUNK, n - done);
-    const identities = [];
-    const credentials = [];
-    const identifiers = [];
-    const addresses = [];
-    const sessions = [];
+    const identities: Insertable<Database['identities']>[] = [];
+    const credentials: Insertable<Database['identity_credentials']>[] = [];
+    const identifiers: Insertable<Database['identity_credential_identifiers']>[] = [];
+    const addresses: Insertable<Database['identity_addresses']>[] = [];
+    const sessions: Insertable<Database['sessions']>[] = [];
     for (let k = 0; k < size; k++) {
       const id = newId();
       const credId = newId();

@@ -82,7 +82,7 @@ describe(`identity frontend API (${dialectName()})`, () => {
 
   it('whoami answers the session for a token, header or cookie', async () => {
     const { identity, session, token } = await login('whoami@example.com');
-    for (const headers of [{ 'x-session-token': token }, { authorization: `Bearer ${token}` }, { cookie: `ory_kratos_session=${token}` }]) {
+    for (const headers of [{ 'x-session-token': token }, { authorization: `Bearer ${token}` }, { cookie: `ory_kratos_session=${token}` }] as Record<string, string>[]) {
       const res = await get('/sessions/whoami', headers);
       expect(res.statusCode).toBe(200);
       expect(res.headers['x-kratos-authenticated-identity-id']).toBe(identity.id);

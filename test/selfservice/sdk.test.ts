@@ -157,7 +157,7 @@ describe(`FrontendApi through @ory/client (${dialectName()})`, () => {
 
   it('logs out natively', async () => {
     const { session_token } = await register(email());
-    await frontend.performNativeLogout({ performNativeLogoutBody: { session_token } });
+    await frontend.performNativeLogout({ performNativeLogoutBody: { session_token: session_token! } });
     expect(await status(frontend.toSession({ xSessionToken: session_token }))).toBe(401);
   });
 

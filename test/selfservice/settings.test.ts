@@ -17,7 +17,7 @@ describe(`settings flows (${dialectName()})`, () => {
   });
 
   it('needs a session (401 session_inactive)', async () => {
-    for (const headers of [{}, { 'x-session-token': 'ory_st_nope' }]) {
+    for (const headers of [{}, { 'x-session-token': 'ory_st_nope' }] as Record<string, string>[]) {
       const res = await c.get('/self-service/settings/api', headers);
       expect(res.statusCode).toBe(401);
       expect(res.json().error.id).toBe('session_inactive');
