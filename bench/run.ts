@@ -82,7 +82,7 @@ async function loadScenarios(): Promise<Scenario[]> {
     const mod = (await import(join(dir, file))) as { scenarios?: Scenario[] };
     all.push(...(mod.scenarios ?? []));
   }
-  const order = ['foundation', 'identity', 'oauth2', 'permissions'];
+  const order = ['foundation', 'console', 'identity', 'oauth2', 'permissions'];
   return all.filter((s) => !ONLY || ONLY.includes(s.group)).sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
 }
 

@@ -16,22 +16,22 @@ async function consoleSession({ url, registry, tenant }: BenchEnv): Promise<{ co
 export const scenarios: Scenario[] = [
   {
     name: 'console page (GET / as a browser, brotli)',
-    group: 'foundation',
+    group: 'console',
     prepare: async () => ({ method: 'GET', path: '/', headers: { accept: 'text/html', 'accept-encoding': 'br' }, expectStatus: 200 }),
   },
   {
     name: 'console session (GET /console/api/session)',
-    group: 'foundation',
+    group: 'console',
     prepare: async (env) => ({ method: 'GET', path: '/console/api/session', headers: { cookie: (await consoleSession(env)).cookie }, expectStatus: 200 }),
   },
   {
     name: 'project API keys list (console session)',
-    group: 'foundation',
+    group: 'console',
     prepare: async (env) => ({ method: 'GET', path: `/projects/${env.tenant.projectId}/tokens`, headers: { cookie: (await consoleSession(env)).cookie }, expectStatus: 200 }),
   },
   {
     name: 'state change without CSRF token (403)',
-    group: 'foundation',
+    group: 'console',
     prepare: async (env) => ({
       method: 'PATCH',
       path: `/projects/${env.tenant.projectId}`,

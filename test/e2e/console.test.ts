@@ -60,7 +60,7 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
   };
 
   beforeAll(async () => {
-    process.env.CONSOLE_ASSETS_DIR = prepared.skip ? '' : prepared.assetsDir;
+    process.env.CONSOLE_ASSETS_DIR = 'assetsDir' in prepared ? prepared.assetsDir : '';
     server = await startHttpServer();
     delete process.env.CONSOLE_ASSETS_DIR;
     browser = await launchChromium();
@@ -293,7 +293,7 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
       await page.getByRole('heading', { level: 1 }).waitFor();
       await page.waitForLoadState('networkidle');
       const unlabeled = await page.evaluate(() =>
-        [...document.querySelectorAll('input, select, textarea, button')].filter((el) => {
+        Array.from(document.querySelectorAll('input, select, textarea, button')).filter((el) => {
           const e = el as HTMLInputElement;
           const byLabel = e.labels && e.labels.length > 0;
           return !byLabel && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby') && !(e.textContent ?? '').trim();
