@@ -1,9 +1,10 @@
+import { createHmac } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import { badRequest, conflict, ErrorId, OryError, tooManyRequests } from '../platform/errors/errors.js';
 import type { UserService } from '../tenancy/users.js';
-import { FailureLimiter } from './rate-limit.js';
+import { SlidingWindowLimiter } from '../platform/rate-limit.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 256;
@@ -31,22 +32,25 @@ let dummyHash: Promise<string> | undefined;
  * changes. Users created by `gatehouse bootstrap` have no password until an operator sets one with
  * `gatehouse users set-password`; sign-up never claims them.
  */
-export class ConsoleAccounts {
-  private readonly byEmail: FailureLimiter;
-  private readonly byAddress: FailureLimiter;
-  // Every sign-up hashes a password (deliberately expensive): bound how many one address may start.
-  private readonly signUps = new FailureLimiter({ max: 30, windowMs: 60 * 60 * 1000 });
+const SCOPE = 'console';
+const SIGN_UPS_PER_ADDRESS = 30;
+const SIGN_UP_WINDOW_MS = 60 * 60 * 1000;
 
-  constructor(private readonly o: { db: Kysely<Database>; users: UserService; limits?: { perEmail: number; perAddress: number; windowMs: number } }) {
-    const l = o.limits ?? { perEmail: 5, perAddress: 30, windowMs: 15 * 60 * 1000 };
-    this.byEmail = new FailureLimiter({ max: l.perEmail, windowMs: l.windowMs });
-    this.byAddress = new FailureLimiter({ max: l.perAddress, windowMs: l.windowMs });
+export class ConsoleAccounts {
+  // Console sign-in and sign-up limits are shared by every node through the store (scope `console`).
+  private readonly limiter: SlidingWindowLimiter;
+  private readonly limits: { perEmail: number; perAddress: number; windowMs: number };
+
+  constructor(private readonly o: { db: Kysely<Database>; users: UserService; secret: string; limits?: { perEmail: number; perAddress: number; windowMs: number } }) {
+    this.limits = o.limits ?? { perEmail: 5, perAddress: 30, windowMs: 15 * 60 * 1000 };
+    this.limiter = new SlidingWindowLimiter(o.db);
   }
 
   async signUp(input: { email: string; password: string; name?: string }, address: string) {
-    const wait = this.signUps.retryAfter(address);
+    const signUpKey = `signup:${address}`;
+    const wait = await this.limiter.retryAfter(SCOPE, [{ key: signUpKey, max: SIGN_UPS_PER_ADDRESS }], SIGN_UP_WINDOW_MS, Date.now());
     if (wait > 0) throw tooManyRequests(wait, `Too many accounts were created from your network. Try again in ${humanSeconds(wait)}.`);
-    this.signUps.fail(address);
+    await this.limiter.fail(SCOPE, [signUpKey], SIGN_UP_WINDOW_MS, Date.now());
     const email = input.email.trim().toLowerCase();
     checkPasswordPolicy(input.password, email);
     const existing = await this.o.users.byEmail(email);
@@ -69,23 +73,24 @@ export class ConsoleAccounts {
   /** Verifies email and password; 401 for any mismatch, 429 with Retry-After after too many failures. */
   async signIn(input: { email: string; password: string }, address: string) {
     const email = input.email.trim().toLowerCase();
-    const emailKey = `email:${email}`;
+    // Counters are keyed by an HMAC of the email: the store never holds who was being guessed.
+    const emailKey = `email:${createHmac('sha256', this.o.secret).update(`console-sign-in:${email}`).digest('hex').slice(0, 40)}`;
     const addressKey = `addr:${address}`;
-    const wait = Math.max(this.byEmail.retryAfter(emailKey), this.byAddress.retryAfter(addressKey));
+    const { perEmail, perAddress, windowMs } = this.limits;
+    const wait = await this.limiter.retryAfter(SCOPE, [{ key: emailKey, max: perEmail }, { key: addressKey, max: perAddress }], windowMs, Date.now());
     if (wait > 0) throw tooManyRequests(wait, `Too many failed sign-in attempts. Try again in ${humanSeconds(wait)}.`);
     const user = await this.o.users.byEmail(email);
     const ok = user?.password_hash && input.password.length <= MAX_PASSWORD_LENGTH
       ? await verify(user.password_hash, input.password).catch(() => false)
       : await verify(await (dummyHash ??= hashPassword('gatehouse-dummy-password')), input.password.slice(0, MAX_PASSWORD_LENGTH)).then(() => false, () => false);
     if (!ok || !user) {
-      this.byEmail.fail(emailKey);
-      this.byAddress.fail(addressKey);
+      await this.limiter.fail(SCOPE, [emailKey, addressKey], windowMs, Date.now());
       if (user && !user.password_hash) {
         throw new OryError(401, 'The request could not be authorized', 'This account has no password yet. An administrator can set one with `gatehouse users set-password --email ' + email + '`.', ErrorId.consoleAccountWithoutPassword);
       }
       throw new OryError(401, 'The request could not be authorized', 'The email address or the password is wrong.', ErrorId.consoleInvalidCredentials);
     }
-    this.byEmail.reset(emailKey);
+    await this.limiter.reset(SCOPE, emailKey);
     return user;
   }
 

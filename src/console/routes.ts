@@ -34,7 +34,7 @@ const userView = (u: UsersTable) => ({ id: u.id, email: u.email, name: u.name })
  */
 export function consoleRoutes(r: Registry): RouteSpec[] {
   const sessions = r.consoleSessions instanceof ConsoleSessions ? r.consoleSessions : new ConsoleSessions({ db: r.db, secret: r.config.secret });
-  const accounts = new ConsoleAccounts({ db: r.db, users: r.tenancy.users });
+  const accounts = new ConsoleAccounts({ db: r.db, users: r.tenancy.users, secret: r.config.secret });
   const me = async (userId: string) => {
     const user = await r.tenancy.users.byId(userId);
     if (!user) throw unauthorized('A console session is required.');

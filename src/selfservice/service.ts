@@ -23,7 +23,7 @@ import { FlowStore, type Flow, type FlowKind, type FlowType } from './flow-store
 import type { CourierPort, IdentityPort, SchemaPort, SessionPort, WireIdentity, WireSession } from './ports.js';
 import { FlowSecrets, safeEqual } from './secrets.js';
 import { text, type UiText } from './text.js';
-import { LoginThrottle } from './throttle.js';
+import { SlidingWindowLimiter } from '../platform/rate-limit.js';
 import { codeUi, emailUi, loginUi, registrationUi, settingsUi } from './forms.js';
 import { checkPasswordPolicy } from '../identity/password-policy.js';
 import { addMessage, clearMessages, csrfNode, getPath, scrubSecrets, setValue, traitFields, type UiContainer } from './ui.js';
@@ -53,14 +53,14 @@ const CSRF_COOKIE_MAX_AGE = 365 * 24 * 3600;
  */
 export class SelfService {
   readonly store: FlowStore;
-  readonly throttle: LoginThrottle;
+  readonly throttle: SlidingWindowLimiter;
   readonly secrets: FlowSecrets;
   /** The clock (ms since epoch). Tests replace it to move time without sleeping. */
   now: () => number = () => Date.now();
 
   constructor(private readonly d: SelfServiceDeps) {
     this.store = new FlowStore(d.db);
-    this.throttle = new LoginThrottle(d.db);
+    this.throttle = new SlidingWindowLimiter(d.db);
     this.secrets = new FlowSecrets(d.config.secret);
   }
 

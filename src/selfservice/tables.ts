@@ -44,19 +44,8 @@ export interface SelfServiceErrorsTable {
   updated_at: string;
 }
 
-/**
- * Failed-login counters for brute-force protection: one row per key and fixed window; two adjacent
- * windows give a sliding estimate. Keys are HMACs (of the identifier) or client addresses.
- */
-export interface SelfServiceThrottleTable {
-  project_id: string;
-  key: string;
-  window_start: number;
-  count: number;
-}
 
 export interface SelfServiceTables {
   selfservice_flows: SelfServiceFlowsTable;
   selfservice_errors: SelfServiceErrorsTable;
-  selfservice_throttle: SelfServiceThrottleTable;
 }

@@ -86,7 +86,7 @@ describe(`brute-force protection of password logins (${dialectName()})`, () => {
   });
 
   it('keeps its state in the database, so every node sees it', async () => {
-    const rows = await ctx.registry.db.selectFrom('selfservice_throttle').selectAll().where('project_id', '=', t.projectId).execute();
+    const rows = await ctx.registry.db.selectFrom('rate_limit_windows').selectAll().where('scope', '=', t.projectId).execute();
     expect(rows.length).toBeGreaterThan(0);
     // No identifier in clear text.
     expect(JSON.stringify(rows)).not.toContain('@example.com');

@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-oauth2.js';
 import * as m0004 from './migrations/0004-permissions.js';
 import * as m0005 from './migrations/0005-console.js';
 import * as m0006 from './migrations/0006-selfservice.js';
+import * as m0007 from './migrations/0007-rate-limits.js';
 
 // Listed statically so the compiled build needs no directory scan; names sort in apply order.
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004-permissions': m0004,
   '0005-console': m0005,
   '0006-selfservice': m0006,
+  '0007-rate-limits': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

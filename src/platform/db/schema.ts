@@ -98,6 +98,14 @@ export interface OrganizationDomainsTable {
   organization_id: string;
 }
 
+export interface RateLimitWindowsTable {
+  /** A project id, or `console` for console sign-in. */
+  scope: string;
+  key: string;
+  window_start: number;
+  count: number;
+}
+
 export interface FoundationTables {
   users: UsersTable;
   workspaces: WorkspacesTable;
@@ -107,6 +115,7 @@ export interface FoundationTables {
   api_keys: ApiKeysTable;
   organizations: OrganizationsTable;
   organization_domains: OrganizationDomainsTable;
+  rate_limit_windows: RateLimitWindowsTable;
 }
 
 export interface Database extends FoundationTables, IdentityTables, SelfServiceTables, OAuth2Tables, PermissionTables, ConsoleTables {}

@@ -41,19 +41,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('selfservice_errors_project_idx').on('selfservice_errors').columns(['project_id', 'id']).execute();
 
-  await db.schema
-    .createTable('selfservice_throttle')
-    .addColumn('project_id', 'text', (c) => c.notNull())
-    .addColumn('key', 'text', (c) => c.notNull())
-    .addColumn('window_start', 'bigint', (c) => c.notNull())
-    .addColumn('count', 'integer', (c) => c.notNull())
-    .addPrimaryKeyConstraint('selfservice_throttle_pk', ['project_id', 'key', 'window_start'])
-    .execute();
-  await db.schema.createIndex('selfservice_throttle_window_idx').on('selfservice_throttle').columns(['project_id', 'window_start']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['selfservice_throttle', 'selfservice_errors', 'selfservice_flows']) {
+  for (const t of ['selfservice_errors', 'selfservice_flows']) {
     await db.schema.dropTable(t).ifExists().execute();
   }
 }

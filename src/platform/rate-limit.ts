@@ -1,28 +1,29 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from './db/schema.js';
 
-export interface ThrottleLimit {
+export interface WindowLimit {
   key: string;
   max: number;
 }
 
 /**
- * Brute-force limiter for password logins, shared by every node through the database (DESIGN.md §7).
+ * Failure limiter shared by every node through the database (DESIGN.md §7): brute-force protection
+ * for project logins and codes (scope = the project id) and for console sign-in (scope `console`).
  * Failures are counted per key in fixed windows; the estimate over the last window slides across two
  * adjacent counters: `previous * (1 - elapsed/window) + current`. A blocked request is refused before
  * any password is checked and is not counted, so hammering a blocked account does not extend the block:
  * it lifts at most two windows after the last counted failure. Rows older than two windows are swept.
  */
-export class LoginThrottle {
+export class SlidingWindowLimiter {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Seconds until every limit admits another attempt; 0 when none is exceeded. */
-  async retryAfter(projectId: string, limits: ThrottleLimit[], windowMs: number, now: number): Promise<number> {
+  async retryAfter(scope: string, limits: WindowLimit[], windowMs: number, now: number): Promise<number> {
     const idx = Math.floor(now / windowMs);
     const rows = await this.db
-      .selectFrom('selfservice_throttle')
+      .selectFrom('rate_limit_windows')
       .select(['key', 'window_start', 'count'])
-      .where('project_id', '=', projectId)
+      .where('scope', '=', scope)
       .where('key', 'in', limits.map((l) => l.key))
       .where('window_start', 'in', [idx - 1, idx])
       .execute();
@@ -38,24 +39,24 @@ export class LoginThrottle {
   }
 
   /** Counts one failure against every key. */
-  async fail(projectId: string, keys: string[], windowMs: number, now: number): Promise<void> {
+  async fail(scope: string, keys: string[], windowMs: number, now: number): Promise<void> {
     const idx = Math.floor(now / windowMs);
     for (const key of keys) {
       await this.db
-        .insertInto('selfservice_throttle')
-        .values({ project_id: projectId, key, window_start: idx, count: 1 })
-        .onConflict((oc) => oc.columns(['project_id', 'key', 'window_start']).doUpdateSet({ count: sql`selfservice_throttle.count + 1` }))
+        .insertInto('rate_limit_windows')
+        .values({ scope, key, window_start: idx, count: 1 })
+        .onConflict((oc) => oc.columns(['scope', 'key', 'window_start']).doUpdateSet({ count: sql`rate_limit_windows.count + 1` }))
         .execute();
     }
     // Sweep old windows now and then; the table stays bounded by the keys active in two windows.
     if (Math.random() < 0.05) {
-      await this.db.deleteFrom('selfservice_throttle').where('project_id', '=', projectId).where('window_start', '<', idx - 1).execute();
+      await this.db.deleteFrom('rate_limit_windows').where('scope', '=', scope).where('window_start', '<', idx - 1).execute();
     }
   }
 
   /** Forgets the failures of one key (after a successful login for that identifier). */
-  async reset(projectId: string, key: string): Promise<void> {
-    await this.db.deleteFrom('selfservice_throttle').where('project_id', '=', projectId).where('key', '=', key).execute();
+  async reset(scope: string, key: string): Promise<void> {
+    await this.db.deleteFrom('rate_limit_windows').where('scope', '=', scope).where('key', '=', key).execute();
   }
 }
 
