@@ -14,6 +14,15 @@ export interface BasicOrganization {
   session_lifespan?: string;
 }
 
+/** The `services` part of a project, parsed from its JSON columns. */
+export function parseServices(row: Pick<ProjectsTable, 'identity_config' | 'oauth2_config' | 'permission_config'>) {
+  return {
+    identity: { config: JSON.parse(row.identity_config) as Record<string, any> },
+    oauth2: { config: JSON.parse(row.oauth2_config) as Record<string, any> },
+    permission: { config: JSON.parse(row.permission_config) as Record<string, any> },
+  };
+}
+
 export function toProject(row: ProjectsTable, organizations: BasicOrganization[]) {
   return {
     id: row.id,
@@ -27,11 +36,7 @@ export function toProject(row: ProjectsTable, organizations: BasicOrganization[]
     organizations,
     cors_admin: JSON.parse(row.cors_admin),
     cors_public: JSON.parse(row.cors_public),
-    services: {
-      identity: { config: JSON.parse(row.identity_config) },
-      oauth2: { config: JSON.parse(row.oauth2_config) },
-      permission: { config: JSON.parse(row.permission_config) },
-    },
+    services: parseServices(row),
   };
 }
 export type ProjectModel = ReturnType<typeof toProject>;

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
 import type { Database, ProjectsTable } from '../platform/db/schema.js';
 import type { Notifier } from '../platform/db/notifier.js';
+import { parseServices } from './models.js';
 
 /** A project as the project planes see it: parsed config, ready for the handlers. */
 export interface ResolvedProject {
@@ -26,11 +27,7 @@ export function rowToResolvedProject(row: ProjectsTable): ResolvedProject {
     name: row.name,
     environment: row.environment,
     revisionId: row.revision_id,
-    services: {
-      identity: { config: JSON.parse(row.identity_config) },
-      oauth2: { config: JSON.parse(row.oauth2_config) },
-      permission: { config: JSON.parse(row.permission_config) },
-    },
+    services: parseServices(row),
   };
 }
 

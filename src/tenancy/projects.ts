@@ -10,7 +10,7 @@ import { badRequest, conflict, ErrorId, notFound } from '../platform/errors/erro
 import { isUniqueViolation } from '../platform/db/database.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import { requireWorkspace, visibleWorkspaceIds, type Need } from './access.js';
-import { toProject, toProjectMetadata, type BasicOrganization } from './models.js';
+import { parseServices, toProject, toProjectMetadata, type BasicOrganization } from './models.js';
 import { defaultCors, defaultIdentityConfig, defaultOAuth2Config, defaultPermissionConfig } from './default-config.js';
 
 export interface JsonPatchOp {
@@ -162,11 +162,7 @@ export class ProjectService {
       name: row.name,
       cors_admin: JSON.parse(row.cors_admin),
       cors_public: JSON.parse(row.cors_public),
-      services: {
-        identity: { config: JSON.parse(row.identity_config) },
-        oauth2: { config: JSON.parse(row.oauth2_config) },
-        permission: { config: JSON.parse(row.permission_config) },
-      },
+      services: parseServices(row),
     };
     for (const [i, op] of ops.entries()) {
       for (const p of [op.path, op.from].filter((x): x is string => x !== undefined)) {
