@@ -2,6 +2,7 @@ import { Type, type Static, type TOptional } from '@sinclair/typebox';
 import jsonPatch from 'fast-json-patch';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { Database } from '../platform/db/schema.js';
 import type { OAuth2ClientsTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
@@ -9,6 +10,7 @@ import { isUniqueViolation } from '../platform/db/database.js';
 import { ErrorId, badRequest, conflict, notFound } from '../platform/errors/errors.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
 import { parseDuration, randomToken, safeEqual, tokenHash } from './util.js';
+import { prepared } from './prepared.js';
 
 const Str = Type.String({ maxLength: 2048 });
 const StrList = Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 100 });
@@ -168,6 +170,14 @@ function normalize(input: ClientInput): Record<string, unknown> {
   return out;
 }
 
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 function rowToClient(row: OAuth2ClientsTable): OAuth2Client {
   return { client_id: row.id, ...(JSON.parse(row.data) as Record<string, unknown>), created_at: row.created_at, updated_at: row.updated_at } as OAuth2Client;
 }
@@ -199,8 +209,49 @@ type Deps = { db: Kysely<Database>; secret: string };
  * Secrets: a generated secret is stored as an HMAC (it has 256 bits of entropy); a secret given by
  * the caller is stored as an argon2id hash. Neither is ever returned except once on create/rotate.
  */
+/** What client authentication needs of a row, parsed once. */
+interface AuthEntry {
+  client: OAuth2Client;
+  /** The current secret hash first, then the rotated ones (empty for a public client). */
+  hashes: string[];
+}
+
+/**
+ * How long a node may authenticate from a client row it read: a change made on another node takes
+ * effect here within this time (on the writing node at once; tokens are only written while the client
+ * row exists, see TokenService.issue).
+ */
+const AUTH_CACHE_TTL_MS = 1000;
+
 export class ClientService {
-  constructor(private readonly d: Deps) {}
+  private readonly selectRow;
+  private readonly authCache = new LRUCache<string, AuthEntry>({ max: 10_000, ttl: AUTH_CACHE_TTL_MS });
+
+  constructor(private readonly d: Deps) {
+    this.selectRow = prepared(d.db, (db) => db.selectFrom('oauth2_clients').selectAll().where('project_id', '=', '').where('id', '=', '').compile());
+  }
+
+  /** Drops this node's cached authentication data of a client (after any write to it). */
+  forget(projectId: string, clientId: string): void {
+    this.writes++;
+    this.authCache.delete(`${projectId}\0${clientId}`);
+  }
+
+  /** Bumped by every forget, so a read that raced a write is not cached. */
+  private writes = 0;
+
+  private async authEntry(projectId: string, clientId: string): Promise<AuthEntry | null> {
+    const key = `${projectId}\0${clientId}`;
+    const hit = this.authCache.get(key);
+    if (hit) return hit;
+    const writes = this.writes;
+    const row = await this.row(projectId, clientId);
+    if (!row) return null;
+    const client = deepFreeze(rowToClient(row));
+    const entry: AuthEntry = { client, hashes: row.secret_hash ? [row.secret_hash, ...(JSON.parse(row.rotated_secret_hashes) as string[])] : [] };
+    if (writes === this.writes) this.authCache.set(key, entry);
+    return entry;
+  }
 
   private hmacSecret(projectId: string, clientId: string, secret: string): string {
     return 'h1$' + tokenHash(this.d.secret, 'oauth2-client-secret', `${projectId}\0${clientId}\0${secret}`);
@@ -219,7 +270,7 @@ export class ClientService {
 
   private row(projectId: string, clientId: string): Promise<OAuth2ClientsTable | undefined> {
     if (clientId.length > 255) return Promise.resolve(undefined);
-    return this.d.db.selectFrom('oauth2_clients').selectAll().where('project_id', '=', projectId).where('id', '=', clientId).executeTakeFirst();
+    return this.selectRow([projectId, clientId]).then((r) => r.rows[0]);
   }
 
   /** Creates a client; returns it with `client_secret` (generated unless given) for this one response. */
@@ -307,6 +358,7 @@ export class ClientService {
       .set({ data: JSON.stringify(data), client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, updated_at: now })
       .where('project_id', '=', row.project_id).where('id', '=', row.id)
       .execute();
+    this.forget(row.project_id, row.id);
     return { client_id: row.id, ...data, created_at: row.created_at, updated_at: now } as OAuth2Client;
   }
 
@@ -338,6 +390,7 @@ export class ClientService {
       .set({ secret_hash: this.hmacSecret(projectId, clientId, secret), rotated_secret_hashes: JSON.stringify(rotated), updated_at: now })
       .where('project_id', '=', projectId).where('id', '=', clientId)
       .execute();
+    this.forget(projectId, clientId);
     return { ...rowToClient(row), updated_at: now, client_secret: secret };
   }
 
@@ -345,19 +398,21 @@ export class ClientService {
     const row = await this.row(projectId, clientId);
     if (!row) throw notFound('The OAuth 2.0 client does not exist.');
     await this.d.db.updateTable('oauth2_clients').set({ rotated_secret_hashes: '[]' }).where('project_id', '=', projectId).where('id', '=', clientId).execute();
+    this.forget(projectId, clientId);
     return rowToClient(row);
   }
 
   /** Deletes a client with its tokens and flows. False when it did not exist. */
   async delete(projectId: string, clientId: string): Promise<boolean> {
     if (clientId.length > 255) return false;
+    this.forget(projectId, clientId);
     return this.d.db.transaction().execute(async (trx) => {
       const r = await trx.deleteFrom('oauth2_clients').where('project_id', '=', projectId).where('id', '=', clientId).executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) return false;
       await trx.deleteFrom('oauth2_tokens').where('project_id', '=', projectId).where('client_id', '=', clientId).execute();
       await trx.deleteFrom('oauth2_flows').where('project_id', '=', projectId).where('client_id', '=', clientId).execute();
       return true;
-    });
+    }).finally(() => this.forget(projectId, clientId));
   }
 
   /**
@@ -365,18 +420,18 @@ export class ClientService {
    * unknown client, a public client or a wrong secret (the caller answers invalid_client for all).
    */
   async authenticate(projectId: string, clientId: string, secret: string): Promise<OAuth2Client | null> {
-    const row = await this.row(projectId, clientId);
+    const entry = await this.authEntry(projectId, clientId);
     const hmac = this.hmacSecret(projectId, clientId, secret);
-    if (!row || !row.secret_hash) {
+    if (!entry || entry.hashes.length === 0) {
       safeEqual(hmac, hmac);
       return null;
     }
-    for (const stored of [row.secret_hash, ...(JSON.parse(row.rotated_secret_hashes) as string[])]) {
+    for (const stored of entry.hashes) {
       if (stored.startsWith('h1$')) {
-        if (safeEqual(stored, hmac)) return rowToClient(row);
+        if (safeEqual(stored, hmac)) return entry.client;
       } else if (secret.length <= 512) {
         try {
-          if (await argon2Verify(stored, secret)) return rowToClient(row);
+          if (await argon2Verify(stored, secret)) return entry.client;
         } catch {
           // A malformed stored hash never authenticates.
         }
@@ -384,4 +439,5 @@ export class ClientService {
     }
     return null;
   }
+
 }

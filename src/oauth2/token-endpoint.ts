@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { ClientService, OAuth2Client } from './clients.js';
-import type { TokenService, TokenResponse, TokenSession } from './tokens.js';
+import { IssueRefused, type TokenService, type TokenResponse, type TokenSession } from './tokens.js';
 import type { FlowService } from './flows.js';
 import type { FailureLimiter } from './rate-limit.js';
 import { newId } from '../platform/ids.js';
@@ -52,6 +52,15 @@ export interface TokenEndpointDeps {
 
 const OFFLINE = ['offline', 'offline_access'];
 
+/** A parameter's value for a decision that `param` will make again later (a repeated one reads as absent). */
+function peekParam(body: unknown, name: string): string | undefined {
+  try {
+    return param(body, name);
+  } catch {
+    return undefined;
+  }
+}
+
 /** 429 (with Retry-After) while a client is over its failure limit, whatever it sends now. */
 export async function refuseIfLimited(d: Pick<TokenEndpointDeps, 'limiter'>, projectId: string, clientId: string): Promise<void> {
   const wait = await d.limiter.retryAfter(projectId, clientId);
@@ -88,9 +97,16 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
   const project = req.project!;
   const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
   let bucket: string | undefined;
+  let creds: ClientCredentials | undefined;
+  // A client_credentials request of a client this node saw no recent failures for is not checked
+  // against the failure count up front: the guarded token insert checks the shared count atomically
+  // with the write, and a failing request checks it before answering (so a client over its limit
+  // still gets 429 whatever it sends, from every node).
+  let deferred = false;
   try {
-    const creds = readClientCredentials(req, body);
-    await refuseIfLimited(d, project.id, creds.clientId);
+    creds = readClientCredentials(req, body);
+    deferred = creds.method !== 'none' && peekParam(body, 'grant_type') === 'client_credentials' && !d.limiter.mayBeLimited(project.id, creds.clientId);
+    if (!deferred) await refuseIfLimited(d, project.id, creds.clientId);
     bucket = creds.clientId;
     const grantType = param(body, 'grant_type');
     if (!grantType) throw invalidRequest('The grant_type parameter is missing.');
@@ -108,9 +124,11 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
         const audience = audienceParam(body);
         const badAud = audience.find((a) => !(client.audience as string[]).includes(a));
         if (badAud) throw invalidRequest(`Requested audience "${badAud}" has not been whitelisted by the OAuth 2.0 Client.`);
-        return d.tokens.issue({
+        // Awaited here so that a refused guarded insert reaches the catch below.
+        return await d.tokens.issue({
           projectId: project.id, oauth2Config: config, issuer, client, grantType, subject: client.client_id,
           scopes, audience, session: { access_token: {}, id_token: {} }, requestId: newId(), withRefresh: false, withIdToken: false,
+          guard: { bucket: creds.clientId, limiter: d.limiter },
         });
       }
       case 'authorization_code': {
@@ -190,6 +208,14 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
   } catch (err) {
     let e = err;
     if (err instanceof DuplicateParam) e = invalidRequest(err.message);
+    if (err instanceof IssueRefused && bucket !== undefined) {
+      // Nothing was written: the client is over its limit (429), or it was deleted meanwhile.
+      d.clients.forget(project.id, bucket);
+      await refuseIfLimited(d, project.id, bucket);
+      e = invalidClient('The client does not exist or the secret is wrong.', creds?.method === 'client_secret_basic');
+    } else if (deferred && bucket !== undefined && e instanceof OAuth2Error) {
+      await refuseIfLimited(d, project.id, bucket);
+    }
     if (bucket !== undefined && e instanceof OAuth2Error) await d.limiter.fail(project.id, bucket);
     throw e;
   }

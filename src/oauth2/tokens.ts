@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import type { OAuth2TokensTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
 import { ACCESS_TOKEN_SET, ID_TOKEN_SET, type JwkService } from './jwks.js';
 import type { OAuth2Client } from './clients.js';
 import { configDuration, epoch, parseDuration, randomToken, tokenHash } from './util.js';
+import type { FailureLimiter } from './rate-limit.js';
+import { prepared } from './prepared.js';
 
 /** What a grant carries into every token of its chain. */
 export interface TokenSession {
@@ -36,6 +38,19 @@ export interface IssueInput {
   requestId: string;
   withRefresh: boolean;
   withIdToken: boolean;
+  /**
+   * Write the access token only if the client still exists and its failure count (in `bucket`) is
+   * under the limit, read by the insert itself (client_credentials: one statement per issuance).
+   * When either does not hold, nothing is written and `IssueRefused` is thrown.
+   */
+  guard?: { bucket: string; limiter: FailureLimiter };
+}
+
+/** A guarded issuance wrote nothing: the client is gone or over its failure limit. */
+export class IssueRefused extends Error {
+  constructor() {
+    super('token issuance refused by its guard');
+  }
 }
 
 export interface TokenResponse {
@@ -84,8 +99,25 @@ type Deps = { db: Kysely<Database>; secret: string; jwks: JwkService };
  * its project, so introspection and revocation are one indexed lookup scoped to the project, and a
  * token of one project is unknown in every other.
  */
+const TOKEN_COLUMNS = ['id', 'project_id', 'hash', 'kind', 'request_id', 'client_id', 'subject', 'scope', 'audience', 'session', 'issuer', 'grant_type', 'created_at', 'expires_at', 'revoked_at', 'used_at'] as const;
+
 export class TokenService {
-  constructor(private readonly d: Deps) {}
+  private readonly selectByHash;
+  private readonly guardedInsert;
+
+  constructor(private readonly d: Deps) {
+    this.selectByHash = prepared(d.db, (db) => db.selectFrom('oauth2_tokens').selectAll().where('project_id', '=', '').where('hash', '=', '').compile());
+    // One row, written only if the client row still exists and the client's sliding failure estimate
+    // (the same formula as FailureLimiter.retryAfter, on the same shared rows) is under the limit.
+    this.guardedInsert = prepared(d.db, (db) => {
+      const values = TOKEN_COLUMNS.map(() => '');
+      return sql`insert into oauth2_tokens (${sql.join(TOKEN_COLUMNS.map((c) => sql.ref(c)))})
+        select ${sql.join(values)}
+        where exists (select 1 from oauth2_clients where project_id = ${''} and id = ${''})
+        and (select coalesce(sum(case when window_no = ${0} then hits * 1.0 else hits * cast(${0} as double precision) end), 0)
+             from oauth2_rate_limits where project_id = ${''} and bucket = ${''} and window_no in (${0}, ${0})) < ${0}`.compile(db);
+    });
+  }
 
   hash(token: string): string {
     return tokenHash(this.d.secret, 'oauth2-token', token);
@@ -123,7 +155,18 @@ export class TokenService {
       out.refresh_token = refresh;
     }
     if (i.withIdToken) out.id_token = await this.idToken(i, accessToken, now);
-    await this.d.db.insertInto('oauth2_tokens').values(rows).execute();
+    if (i.guard && rows.length === 1) {
+      const row = rows[0];
+      const { cur, prevWeight } = i.guard.limiter.position();
+      const r = await this.guardedInsert([
+        ...TOKEN_COLUMNS.map((c) => row[c]),
+        i.projectId, i.client.client_id,
+        cur, prevWeight, i.projectId, i.guard.bucket.slice(0, 255), cur - 1, cur, i.guard.limiter.limit,
+      ]);
+      if (Number(r.numAffectedRows ?? 0) !== 1) throw new IssueRefused();
+    } else {
+      await this.d.db.insertInto('oauth2_tokens').values(rows).execute();
+    }
     // Opportunistic janitor (Hydra has a separate one): bounded work, amortized over issuances.
     if (Math.random() < JANITOR_SAMPLE) void this.purgeExpired(i.projectId).catch(() => {});
     return out;
@@ -165,7 +208,7 @@ export class TokenService {
   /** The live row behind a token of this project, or null (unknown, expired, revoked, used refresh token). */
   async active(projectId: string, token: string): Promise<OAuth2TokensTable | null> {
     if (token.length === 0 || token.length > 8192) return null;
-    const row = await this.d.db.selectFrom('oauth2_tokens').selectAll().where('project_id', '=', projectId).where('hash', '=', this.hash(token)).executeTakeFirst();
+    const row = (await this.selectByHash([projectId, this.hash(token)])).rows[0];
     if (!row || row.revoked_at || row.used_at || Date.parse(row.expires_at) <= Date.now()) return null;
     return row;
   }

@@ -126,6 +126,7 @@ describe(`oauth2 clients (${dialectName()})`, () => {
     const c = await api.createClient({ grant_types: ['client_credentials'] });
     const tok = (await api.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret))).json().access_token;
     expect((await api.admin('DELETE', `/admin/clients/${c.client_id}`)).statusCode).toBe(204);
+    expect((await api.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret))).statusCode).toBe(401);
     expect((await api.admin('GET', `/admin/clients/${c.client_id}`)).statusCode).toBe(404);
     expect((await api.admin('DELETE', `/admin/clients/${c.client_id}`)).statusCode).toBe(404);
     expect((await api.introspect(tok)).json()).toEqual({ active: false });

@@ -46,4 +46,33 @@ describe(`oauth2 across two nodes on one store (${dialectName()})`, () => {
     expect(revoke.statusCode).toBe(200);
     expect((await a.introspect(jwt)).json().active).toBe(false);
   });
+
+  it('refuses a client over its limit on a node that saw none of its failures', async () => {
+    const [a, b] = nodes.map((n) => oauth(n.app, t));
+    for (const strategy of ['opaque', 'jwt']) {
+      const c = await a.createClient({ grant_types: ['client_credentials'], access_token_strategy: strategy });
+      // Node a knows the client (and may keep it cached); every failure happens on node b.
+      expect((await a.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret))).statusCode).toBe(200);
+      for (let i = 0; i < 10; i++) expect((await b.token({ grant_type: 'client_credentials' }, basic(c.client_id, 'wrong'))).statusCode).toBe(401);
+      const before = await nodes[0].registry.db.selectFrom('oauth2_tokens').select('id').where('project_id', '=', t.projectId).where('client_id', '=', c.client_id).execute();
+      const limited = await a.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret));
+      expect(limited.statusCode).toBe(429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await a.token({ grant_type: 'client_credentials' }, basic(c.client_id, 'wrong'))).statusCode).toBe(429);
+      const after = await nodes[0].registry.db.selectFrom('oauth2_tokens').select('id').where('project_id', '=', t.projectId).where('client_id', '=', c.client_id).execute();
+      expect(after.length).toBe(before.length);
+    }
+  });
+
+  it('issues no token for a client deleted on another node', async () => {
+    const [a, b] = nodes.map((n) => oauth(n.app, t));
+    const c = await a.createClient({ grant_types: ['client_credentials'] });
+    expect((await a.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret))).statusCode).toBe(200);
+    expect((await b.admin('DELETE', `/admin/clients/${c.client_id}`)).statusCode).toBe(204);
+    const res = await a.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret));
+    expect(res.statusCode, res.body).toBe(401);
+    expect(res.json().error).toBe('invalid_client');
+    const rows = await nodes[0].registry.db.selectFrom('oauth2_tokens').select('id').where('project_id', '=', t.projectId).where('client_id', '=', c.client_id).execute();
+    expect(rows).toEqual([]);
+  });
 });
