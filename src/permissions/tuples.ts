@@ -183,6 +183,18 @@ const INSERT_CHUNK = 400;
 const NODE_CHUNK = 100;
 
 /**
+ * A bound value compared with an indexed column, as `cast(? as text)` rather than a bare `?`.
+ *
+ * better-sqlite3 builds SQLite with STAT4: once the store has been ANALYZEd, a statement whose bare
+ * parameters constrain an index is recompiled on its first step after every new binding (the
+ * planner may pick another plan for other values), which costs several times the lookup itself.
+ * A cast of a parameter is not probed, so the statement stays compiled; the plan is the same (an
+ * equality on the primary key or its prefix) and so is the comparison (every value is text, on
+ * both dialects). Used by the queries a check runs.
+ */
+export const text = <T extends string>(v: T) => sql<T>`cast(${v} as text)`;
+
+/**
  * The two queries a check runs per node, built once per Kysely instance and then executed with
  * fresh parameters: building a query costs as much as running a point lookup.
  */
@@ -200,21 +212,21 @@ function hotQueries(db: Kysely<Database>): HotQueries {
       exists: db
         .selectFrom('relation_tuples')
         .select('subject_type')
-        .where('project_id', '=', '')
-        .where('namespace', '=', '')
-        .where('object', '=', '')
-        .where('relation', '=', '')
-        .where('subject_type', '=', 'id')
-        .where('subject_key', '=', '')
+        .where('project_id', '=', text(''))
+        .where('namespace', '=', text(''))
+        .where('object', '=', text(''))
+        .where('relation', '=', text(''))
+        .where('subject_type', '=', text('id'))
+        .where('subject_key', '=', text(''))
         .compile(),
       subjectSets: db
         .selectFrom('relation_tuples')
         .select(['subject_set_namespace', 'subject_set_object', 'subject_set_relation'])
-        .where('project_id', '=', '')
-        .where('namespace', '=', '')
-        .where('object', '=', '')
-        .where('relation', '=', '')
-        .where('subject_type', '=', 'set')
+        .where('project_id', '=', text(''))
+        .where('namespace', '=', text(''))
+        .where('object', '=', text(''))
+        .where('relation', '=', text(''))
+        .where('subject_type', '=', text('set'))
         .orderBy('subject_key')
         .limit(0)
         .compile(),
@@ -267,12 +279,12 @@ export class TupleRepository {
           eb.or(
             chunk.map((n) =>
               eb.and([
-                eb('project_id', '=', projectId),
-                eb('namespace', '=', n.namespace),
-                eb('object', '=', n.object),
-                eb('relation', '=', n.relation),
-                eb('subject_type', '=', subjectType(subject)),
-                eb('subject_key', '=', subjectKey(subject)),
+                eb('project_id', '=', text(projectId)),
+                eb('namespace', '=', text(n.namespace)),
+                eb('object', '=', text(n.object)),
+                eb('relation', '=', text(n.relation)),
+                eb('subject_type', '=', text(subjectType(subject))),
+                eb('subject_key', '=', text(subjectKey(subject))),
               ]),
             ),
           ),
@@ -296,7 +308,7 @@ export class TupleRepository {
         .where((eb) =>
           eb.or(
             chunk.map((n) =>
-              eb.and([eb('project_id', '=', projectId), eb('namespace', '=', n.namespace), eb('object', '=', n.object), eb('relation', '=', n.relation), eb('subject_type', '=', 'set')]),
+              eb.and([eb('project_id', '=', text(projectId)), eb('namespace', '=', text(n.namespace)), eb('object', '=', text(n.object)), eb('relation', '=', text(n.relation)), eb('subject_type', '=', text('set'))]),
             ),
           ),
         )
