@@ -39,6 +39,8 @@ class CheckRun {
     private readonly model: PermissionModel,
     private readonly subject: Subject,
     private readonly limits: EngineLimits,
+    /** The key of a node already known not to hold the subject directly (the caller looked it up). */
+    private knownIndirect: string | null = null,
   ) {}
 
   async isMember(namespace: string, object: string, relation: string, depth: number): Promise<Membership> {
@@ -68,14 +70,19 @@ class CheckRun {
    * sets naming an OPL permission are evaluated by their rule.
    */
   private async related(namespace: string, object: string, relation: string, depth: number): Promise<Membership> {
-    const visited = new Set<string>([`${namespace}\u0000${object}\u0000${relation}`]);
+    const rootKey = `${namespace}\u0000${object}\u0000${relation}`;
+    const visited = new Set<string>([rootKey]);
     let frontier: SubjectSet[] = [{ namespace, object, relation }];
     let result: Membership = NOT;
+    // The caller's direct lookup of this very node came back empty: do not run it again.
+    let skipDirect = this.knownIndirect === rootKey;
+    if (skipDirect) this.knownIndirect = null;
     for (let remaining = depth; frontier.length > 0; remaining--) {
       if (remaining <= 0) return UNKNOWN;
       if (this.nodes > this.limits.maxNodes) return UNKNOWN;
       // Two plain index lookups per level: cheaper than one OR-ed query on both dialects.
-      if (await this.repo.anyContains(this.projectId, frontier, this.subject)) return MEMBER;
+      if (!skipDirect && (await this.repo.anyContains(this.projectId, frontier, this.subject))) return MEMBER;
+      skipDirect = false;
       const sets = await this.subjectSetsOf(frontier);
       if (sets === null) return UNKNOWN;
       const next: SubjectSet[] = [];
@@ -156,7 +163,11 @@ class CheckRun {
   }
 }
 
-/** True when `subject` is in `namespace:object#relation` within `depth` hops. */
+/**
+ * True when `subject` is in `namespace:object#relation` within `depth` hops. `directChecked` says
+ * the caller has just looked up the tuple itself and not found it, so the walk starts at the
+ * root's subject sets instead of repeating that lookup.
+ */
 export async function checkMembership(
   repo: TupleRepository,
   projectId: string,
@@ -164,8 +175,10 @@ export async function checkMembership(
   tuple: { namespace: string; object: string; relation: string; subject: Subject },
   depth: number,
   limits: EngineLimits = DEFAULT_LIMITS,
+  directChecked = false,
 ): Promise<boolean> {
-  const run = new CheckRun(repo, projectId, model, tuple.subject, limits);
+  const root = directChecked ? `${tuple.namespace}\u0000${tuple.object}\u0000${tuple.relation}` : null;
+  const run = new CheckRun(repo, projectId, model, tuple.subject, limits, root);
   return (await run.isMember(tuple.namespace, tuple.object, tuple.relation, depth)) === MEMBER;
 }
 

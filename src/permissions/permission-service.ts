@@ -125,9 +125,11 @@ export class PermissionService {
       throw badRequest(`Namespace "${t.namespace}" has no relation or permission "${t.relation}".`);
     }
     const repo = this.repo();
-    // Fast path for the common case: a stored relation holding the subject directly.
-    if (!ns.permits.has(t.relation) && (await repo.exists(project.id, t))) return true;
-    return checkMembership(repo, project.id, model, t, this.depth(model, maxDepth), this.limits);
+    // Fast path for the common case: a stored relation holding the subject directly. When it
+    // misses, the walk below starts from the relation's subject sets (no second lookup).
+    const stored = !ns.permits.has(t.relation);
+    if (stored && (await repo.exists(project.id, t))) return true;
+    return checkMembership(repo, project.id, model, t, this.depth(model, maxDepth), this.limits, stored);
   }
 
   maxBatchCheckSize(project: PermissionScope): number {
