@@ -862,6 +862,9 @@ export class SelfService {
   private checkReturnTo(ri: RequestInfo, cfg: FlowConfig, raw: string | undefined): string | null {
     if (!raw) return null;
     if (raw.length > 2048) throw returnToForbidden(raw);
+    // Browsers drop tabs and newlines inside URLs (`/\t/evil.example` becomes `//evil.example`), and
+    // a control character cannot go into a Location header at all: refuse them, and backslashes.
+    if (/[\u0000-\u001f\u007f\\]/.test(raw)) throw returnToForbidden(raw);
     if (raw.startsWith('/') && !raw.startsWith('//') && !raw.startsWith('/\\')) return raw;
     let url: URL;
     try {
