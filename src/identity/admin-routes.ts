@@ -182,7 +182,8 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         const plaintext = patches.filter((p) => p.create?.credentials?.password?.config?.password).length;
         if (plaintext > MAX_BATCH_PLAINTEXT) throw badRequest(`A batch may import at most ${MAX_BATCH_PLAINTEXT} identities with plaintext passwords.`);
         const results: { action: 'create' | 'error'; identity?: string; patch_id?: string; error?: unknown }[] = [];
-        // Bounded parallelism: hashing dominates, and the store serializes writes anyway.
+        // In order, one at a time: when two patches claim the same identifier, the first one wins on
+        // every store (parallel workers made the winner depend on timing).
         const queue = patches.map((p, i) => ({ p, i }));
         const out = new Array<(typeof results)[number]>(patches.length);
         const worker = async () => {
@@ -202,7 +203,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
             }
           }
         };
-        await Promise.all(Array.from({ length: Math.min(4, patches.length) }, worker));
+        await worker();
         results.push(...out);
         const failures = results.filter((x) => x.action === 'error');
         if (results.length > 0 && failures.length === results.length) {
