@@ -552,7 +552,7 @@ export class IdentityService {
     if (!cfg) return null;
     if (typeof cfg.hashed_password === 'string' && cfg.hashed_password !== '') {
       if (!importedHashKind(cfg.hashed_password)) {
-        throw badRequest('The hashed password is not in a supported format: use bcrypt ($2a$, $2b$) or argon2 ($argon2id$) in PHC form.');
+        throw badRequest('The hashed password is not in a supported format: use bcrypt ($2a$, $2b$, cost at most 15) or argon2 ($argon2id$, at most m=131072,t=16,p=16) in PHC form.');
       }
       return cfg.hashed_password;
     }

@@ -17,10 +17,24 @@ export function hashPassword(password: string): Promise<string> {
 
 export type HashKind = 'argon2' | 'bcrypt';
 
-/** Which imported hash formats are accepted: bcrypt `$2a$`/`$2b$`/`$2y$` and argon2 `$argon2id$`/`$argon2i$`. */
+/**
+ * Work limits of imported hashes. A hash carries its own cost, and every login attempt for its
+ * identifier (by anyone) pays it on this shared process: a bcrypt cost of 31 or an argon2 memory
+ * cost of gigabytes would let one tenant stall or exhaust the server. Kratos' defaults (bcrypt 12,
+ * argon2 128 MiB) are well inside these.
+ */
+export const MAX_BCRYPT_COST = 15;
+export const MAX_ARGON2 = { memoryKiB: 128 * 1024, iterations: 16, parallelism: 16 } as const;
+
+/** Which imported hash formats are accepted: bcrypt `$2a$`/`$2b$`/`$2y$` and argon2 `$argon2id$`/`$argon2i$`, within the work limits. */
 export function importedHashKind(hashed: string): HashKind | null {
-  if (/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/.test(hashed)) return 'bcrypt';
-  if (/^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.test(hashed)) return 'argon2';
+  const b = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$/.exec(hashed);
+  if (b) return Number(b[1]) >= 4 && Number(b[1]) <= MAX_BCRYPT_COST ? 'bcrypt' : null;
+  const a = /^\$argon2(?:id|i|d)\$v=\d{1,3}\$m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,10})\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.exec(hashed);
+  if (a) {
+    const [m, t, p] = [Number(a[1]), Number(a[2]), Number(a[3])];
+    return m <= MAX_ARGON2.memoryKiB && t >= 1 && t <= MAX_ARGON2.iterations && p >= 1 && p <= MAX_ARGON2.parallelism ? 'argon2' : null;
+  }
   return null;
 }
 
