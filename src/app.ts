@@ -34,7 +34,7 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
   const { config } = registry;
   const projectHost = PROJECT_HOST(config.baseDomain);
   // Buffered, asynchronous writes: logging must not stall the event loop on a slow stdout.
-  const logStream = opts.logger === false ? null : pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const logStream = opts.logger === false ? null : pino.destination({ dest: 1, sync: false });
 
   const app = Fastify({
     logger:
