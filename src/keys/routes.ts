@@ -42,7 +42,9 @@ function checkExpiry(expiresAt: string | undefined): string | undefined {
 export function keyRoutes(r: Registry): RouteSpec[] {
   const { db, keys, tenancy } = r;
 
-  async function workspaceScope(principal: Principal | undefined, workspaceId: string, need: 'read' | 'manage'): Promise<KeyScope> {
+  // A workspace key acts with an owner's rights in its workspace (tenancy/access.ts), so issuing or
+  // revoking one needs the owner role: a developer must not be able to mint their way to owner.
+  async function workspaceScope(principal: Principal | undefined, workspaceId: string, need: 'read' | 'admin'): Promise<KeyScope> {
     if (!isUuid(workspaceId)) throw notFound();
     await requireWorkspace(db, principal, workspaceId, need);
     return { kind: 'workspace', workspaceId };
@@ -62,7 +64,7 @@ export function keyRoutes(r: Registry): RouteSpec[] {
       method: 'POST', url: '/workspaces/:workspace/tokens', plane: 'management', credential: 'management', operation: 'createWorkspaceApiKey',
       schema: { params: Type.Object({ workspace: Id }), body: CreateKeyBody, response: { 201: Type.Object({ ...WorkspaceKey.properties, value: Type.String() }) } },
       handler: async (req, reply) => {
-        const scope = await workspaceScope(req.principal, req.params.workspace, 'manage');
+        const scope = await workspaceScope(req.principal, req.params.workspace, 'admin');
         const key = await keys.issue(scope, { name: req.body.name.trim(), ownerId: ownerOf(req.principal), expiresAt: checkExpiry(req.body.expires_at) });
         return reply.status(201).send(key);
       },
@@ -71,7 +73,7 @@ export function keyRoutes(r: Registry): RouteSpec[] {
       method: 'DELETE', url: '/workspaces/:workspace/tokens/:token_id', plane: 'management', credential: 'management', operation: 'deleteWorkspaceApiKey',
       schema: { params: Type.Object({ workspace: Id, token_id: Id }) },
       handler: async (req, reply) => {
-        const scope = await workspaceScope(req.principal, req.params.workspace, 'manage');
+        const scope = await workspaceScope(req.principal, req.params.workspace, 'admin');
         if (!isUuid(req.params.token_id) || !(await keys.revoke(scope, req.params.token_id))) throw notFound();
         return reply.status(204).send();
       },

@@ -18,6 +18,8 @@ function need(spec: RouteSpec): Need {
   if (spec.method === 'POST' && spec.url === '/workspaces') return 'any';
   if (spec.method === 'PUT' && spec.url === '/workspaces/:workspace') return 'admin';
   if (/\/(members|invites)(\/|$)/.test(spec.url)) return 'admin';
+  // Workspace keys act as the workspace's owner: only an owner issues or revokes them.
+  if (spec.url.startsWith('/workspaces/:workspace/tokens')) return 'admin';
   return 'manage';
 }
 

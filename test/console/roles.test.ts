@@ -57,8 +57,14 @@ describe('management API roles with console sessions', () => {
     const key = await call(developer, 'POST', `/projects/${project}/tokens`, { name: 'dev key' });
     expect(key.statusCode).toBe(201);
     expect((await call(developer, 'DELETE', `/projects/${project}/tokens/${key.json().id}`)).statusCode).toBe(204);
+    // A workspace key acts as an owner of its workspace: minting one is an owner's act, or a
+    // developer could make themselves owner with it.
     const wkey = await call(developer, 'POST', `/workspaces/${ws}/tokens`, { name: 'dev ws key' });
-    expect(wkey.statusCode).toBe(201);
+    expect(wkey.statusCode).toBe(403);
+    const ownerKey = await call(owner, 'POST', `/workspaces/${ws}/tokens`, { name: 'owner ws key' });
+    expect(ownerKey.statusCode).toBe(201);
+    expect((await call(developer, 'DELETE', `/workspaces/${ws}/tokens/${ownerKey.json().id}`)).statusCode).toBe(403);
+    expect((await call(owner, 'DELETE', `/workspaces/${ws}/tokens/${ownerKey.json().id}`)).statusCode).toBe(204);
     const p = await call(developer, 'POST', '/projects', { name: 'Dev project', environment: 'stage', workspace_id: ws });
     expect(p.statusCode).toBe(201);
     expect((await call(developer, 'PATCH', `/projects/${p.json().id}`, [{ op: 'replace', path: '/name', value: 'Renamed' }])).statusCode).toBe(200);
