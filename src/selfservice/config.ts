@@ -35,6 +35,11 @@ const obj = (v: unknown): Record<string, any> => (v && typeof v === 'object' && 
 const bool = (v: unknown, d: boolean) => (typeof v === 'boolean' ? v : d);
 const int = (v: unknown, d: number, min = 0, max = 1_000_000) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : d);
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 && v.length <= 2048 ? v : null);
+/** A configured redirect target: unusable ones (control characters cannot go into a Location header) count as unset. */
+const url = (v: unknown): string | null => {
+  const s = str(v);
+  return s && !/[\u0000-\u001f\u007f]/.test(s) ? s : null;
+};
 
 export function flowConfig(project: ResolvedProject): FlowConfig {
   const c = obj(project.services.identity.config);
@@ -47,7 +52,7 @@ export function flowConfig(project: ResolvedProject): FlowConfig {
   const session = obj(c.session);
   const bf = obj(obj(c.security).brute_force);
   const lifespan = (k: string) => parseDurationMs(f(k).lifespan, 3_600_000);
-  const after = (k: string) => str(obj(f(k).after).default_browser_return_url);
+  const after = (k: string) => url(obj(f(k).after).default_browser_return_url);
   return {
     passwordEnabled: bool(password.enabled, true),
     codeEnabled: bool(code.enabled, true),
@@ -66,15 +71,15 @@ export function flowConfig(project: ResolvedProject): FlowConfig {
     sessionLifespanMs: parseDurationMs(session.lifespan, 72 * 3_600_000),
     cookiePersistent: bool(obj(session.cookie).persistent, true),
     cookieSameSite: ['Lax', 'Strict', 'None'].includes(obj(session.cookie).same_site) ? obj(session.cookie).same_site : 'Lax',
-    defaultReturnUrl: str(ss.default_browser_return_url) ?? '/',
+    defaultReturnUrl: url(ss.default_browser_return_url) ?? '/',
     allowedReturnUrls: Array.isArray(ss.allowed_return_urls) ? ss.allowed_return_urls.filter((u: unknown): u is string => typeof u === 'string') : [],
     uiUrl: {
-      login: str(f('login').ui_url),
-      registration: str(f('registration').ui_url),
-      settings: str(f('settings').ui_url),
-      recovery: str(f('recovery').ui_url),
-      verification: str(f('verification').ui_url),
-      error: str(f('error').ui_url),
+      login: url(f('login').ui_url),
+      registration: url(f('registration').ui_url),
+      settings: url(f('settings').ui_url),
+      recovery: url(f('recovery').ui_url),
+      verification: url(f('verification').ui_url),
+      error: url(f('error').ui_url),
     },
     afterReturnUrl: {
       login: after('login'),

@@ -69,6 +69,21 @@ export function requestInfo(req: FastifyRequest): RequestInfo {
   };
 }
 
+/**
+ * A redirect target as a Location header value: anything outside printable ASCII (from a project's
+ * configured URLs, say `https://ui.example/€`) is percent-encoded as UTF-8, since Node refuses such
+ * header values outright (a 500) and browsers would read Latin-1 bytes wrongly.
+ */
+export function locationValue(target: string): string {
+  return target.replace(/[^\x21-\x7e]+/g, (run) => {
+    try {
+      return encodeURI(run);
+    } catch {
+      return ''; // a lone surrogate has no UTF-8 form
+    }
+  });
+}
+
 /** Writes an Outcome: cookies (HttpOnly, scoped to the project), then a redirect, an error or a JSON body. */
 export function send(req: FastifyRequest, reply: FastifyReply, ri: RequestInfo, out: Outcome): FastifyReply {
   for (const c of out.cookies ?? []) {
@@ -77,7 +92,7 @@ export function send(req: FastifyRequest, reply: FastifyReply, ri: RequestInfo, 
     else reply.setCookie(c.name, c.value, c.maxAge === undefined ? opts : { ...opts, maxAge: c.maxAge });
   }
   reply.header('cache-control', 'private, no-cache, no-store, must-revalidate');
-  if (out.redirect) return reply.redirect(out.redirect, out.status);
+  if (out.redirect) return reply.redirect(locationValue(out.redirect), out.status);
   if (out.error) {
     if (out.error.headers) reply.headers(out.error.headers);
     return reply.status(out.error.code).type('application/json; charset=utf-8').send(out.error.toBody(req.id));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialectName } from '../helpers/context.js';
-import { Client, createTestContext, GOOD_PASSWORD, node, randomEmail, registerNative, seedTenant, type Tenant, type TestContext } from './helpers.js';
+import { Client, createTestContext, GOOD_PASSWORD, node, patchConfig, randomEmail, registerNative, seedTenant, type Tenant, type TestContext } from './helpers.js';
 
 describe(`return_to hardening (${dialectName()})`, () => {
   let ctx: TestContext;
@@ -28,5 +28,23 @@ describe(`return_to hardening (${dialectName()})`, () => {
     const ok = await c.get('/self-service/login/browser?return_to=/welcome', { accept: 'text/html' });
     expect(ok.statusCode).toBe(303);
     expect(ok.headers.location).toBe('/welcome');
+    const unicode = await c.get('/self-service/login/browser?return_to=/caf%C3%A9', { accept: 'text/html' });
+    expect(unicode.statusCode).toBe(303);
+    expect(unicode.headers.location).toBe('/caf%C3%A9');
+  });
+
+  it('never answers 500 for configured UI URLs that cannot go into a Location header as they are', async () => {
+    const t = await seedTenant(ctx.registry, 'tenant-rt-cfg');
+    const c = new Client(ctx, t.projectSlug);
+    // A newline: the URL is unusable and counts as unset (the flow is answered as JSON).
+    await patchConfig(ctx, t, [{ op: 'add', path: '/services/identity/config/selfservice', value: { flows: { login: { ui_url: 'https://ui.example/lo\ngin' } } } }]);
+    const broken = await c.get('/self-service/login/browser', { accept: 'text/html' });
+    expect(broken.statusCode).toBe(200);
+    expect(broken.json().type).toBe('browser');
+    // Non-ASCII: percent-encoded as UTF-8.
+    await patchConfig(ctx, t, [{ op: 'add', path: '/services/identity/config/selfservice', value: { flows: { login: { ui_url: 'https://ui.example/€/login' } } } }]);
+    const euro = await c.get('/self-service/login/browser', { accept: 'text/html' });
+    expect(euro.statusCode).toBe(303);
+    expect(euro.headers.location).toMatch(/^https:\/\/ui\.example\/%E2%82%AC\/login\?flow=/);
   });
 });
