@@ -165,7 +165,12 @@ export class SchemaService {
     try {
       // $id and $schema are dropped: many projects reuse one $id, and ajv refuses to register it twice.
       const { $id: _id, $schema: _s, ...rest } = schema.schema as Record<string, unknown>;
-      entry = { validate: this.ajv.compile(renameExtension(rest) as object) };
+      const source = renameExtension(rest) as object;
+      const validate = this.ajv.compile(source);
+      // Ajv keeps every compiled schema in its own unbounded cache; the LRU above is the only cache
+      // wanted, so the entry is dropped at once (the validator keeps working) and evictions free memory.
+      this.ajv.removeSchema(source);
+      entry = { validate };
     } catch (err) {
       entry = { error: String((err as Error)?.message ?? err).slice(0, 300) };
     }
