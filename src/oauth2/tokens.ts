@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { sql, type Kysely } from 'kysely';
+import { SqliteAdapter, sql, type Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import type { OAuth2TokensTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
@@ -101,11 +101,25 @@ type Deps = { db: Kysely<Database>; secret: string; jwks: JwkService };
  */
 const TOKEN_COLUMNS = ['id', 'project_id', 'hash', 'kind', 'request_id', 'client_id', 'subject', 'scope', 'audience', 'session', 'issuer', 'grant_type', 'created_at', 'expires_at', 'revoked_at', 'used_at'] as const;
 
+interface PendingInsert {
+  params: unknown[];
+  resolve(inserted: boolean): void;
+  reject(err: unknown): void;
+}
+
 export class TokenService {
   private readonly selectByHash;
   private readonly guardedInsert;
+  /**
+   * SQLite: guarded token inserts that arrive while the event loop handles one batch of I/O are
+   * committed together in one transaction (one WAL commit instead of one each); every insert is
+   * still its own guarded statement with its own outcome. PostgreSQL runs each on its own.
+   */
+  private readonly groupCommit: boolean;
+  private pending: PendingInsert[] = [];
 
   constructor(private readonly d: Deps) {
+    this.groupCommit = d.db.getExecutor().adapter instanceof SqliteAdapter;
     this.selectByHash = prepared(d.db, (db) => db.selectFrom('oauth2_tokens').selectAll().where('project_id', '=', '').where('hash', '=', '').compile());
     // One row, written only if the client row still exists and the client's sliding failure estimate
     // (the same formula as FailureLimiter.retryAfter, on the same shared rows) is under the limit.
@@ -158,18 +172,49 @@ export class TokenService {
     if (i.guard && rows.length === 1) {
       const row = rows[0];
       const { cur, prevWeight } = i.guard.limiter.position();
-      const r = await this.guardedInsert([
+      const inserted = await this.insertGuarded([
         ...TOKEN_COLUMNS.map((c) => row[c]),
         i.projectId, i.client.client_id,
         cur, prevWeight, i.projectId, i.guard.bucket.slice(0, 255), cur - 1, cur, i.guard.limiter.limit,
       ]);
-      if (Number(r.numAffectedRows ?? 0) !== 1) throw new IssueRefused();
+      if (!inserted) throw new IssueRefused();
     } else {
       await this.d.db.insertInto('oauth2_tokens').values(rows).execute();
     }
     // Opportunistic janitor (Hydra has a separate one): bounded work, amortized over issuances.
     if (Math.random() < JANITOR_SAMPLE) void this.purgeExpired(i.projectId).catch(() => {});
     return out;
+  }
+
+  private async insertGuarded(params: unknown[]): Promise<boolean> {
+    if (!this.groupCommit) return Number((await this.guardedInsert(params)).numAffectedRows ?? 0) === 1;
+    return new Promise<boolean>((resolve, reject) => {
+      this.pending.push({ params, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const one = (p: PendingInsert, via?: Kysely<Database>) => this.guardedInsert(p.params, via).then((r) => Number(r.numAffectedRows ?? 0) === 1);
+    if (batch.length === 1) {
+      await one(batch[0]).then(batch[0].resolve, batch[0].reject);
+      return;
+    }
+    let outcomes: boolean[];
+    try {
+      outcomes = await this.d.db.transaction().execute(async (trx) => {
+        const out: boolean[] = [];
+        for (const p of batch) out.push(await one(p, trx));
+        return out;
+      });
+    } catch {
+      // One failing statement must not fail the others: run each on its own.
+      for (const p of batch) await one(p).then(p.resolve, p.reject);
+      return;
+    }
+    batch.forEach((p, n) => p.resolve(outcomes[n]));
   }
 
   /**

@@ -37,6 +37,31 @@ describe(`oauth2 token endpoint and introspection (${dialectName()})`, () => {
     expect(JSON.stringify(rows)).not.toContain(body.access_token);
   });
 
+  it('issues concurrent tokens each with its own outcome (active, deleted client, client over its limit)', async () => {
+    const good = await api.createClient({ grant_types: ['client_credentials'] });
+    const gone = await api.createClient({ grant_types: ['client_credentials'] });
+    const limited = await api.createClient({ grant_types: ['client_credentials'] });
+    // Each client authenticates once here first (so this node knows it), then changes behind this
+    // node's back as another node would change it: one is deleted, one collects failures.
+    for (const c of [good, gone, limited]) expect((await api.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret))).statusCode).toBe(200);
+    await ctx.registry.db.deleteFrom('oauth2_clients').where('project_id', '=', t.projectId).where('id', '=', gone.client_id).execute();
+    const windowNo = Math.floor(Date.now() / 60_000);
+    await ctx.registry.db.insertInto('oauth2_rate_limits').values({ project_id: t.projectId, bucket: limited.client_id, window_no: windowNo, hits: 50 }).execute();
+    const send = (c: { client_id: string; client_secret: string }) => api.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret));
+    const results = await Promise.all([...Array(8)].flatMap(() => [send(good), send(gone), send(limited)]));
+    const status = (c: { client_id: string }) => results.filter((_, n) => [good, gone, limited][n % 3] === c).map((r) => r.statusCode);
+    expect(new Set(status(good))).toEqual(new Set([200]));
+    expect(new Set(status(gone))).toEqual(new Set([401]));
+    expect(new Set(status(limited))).toEqual(new Set([429]));
+    const tokens = results.filter((r) => r.statusCode === 200).map((r) => r.json().access_token as string);
+    expect(new Set(tokens).size).toBe(8);
+    for (const tok of tokens) expect((await api.introspect(tok)).json().active).toBe(true);
+    const written = await ctx.registry.db.selectFrom('oauth2_tokens').select('client_id').where('project_id', '=', t.projectId).where('client_id', 'in', [gone.client_id, limited.client_id]).execute();
+    // Only the first token of each (issued before the change) was written.
+    expect(written.filter((w) => w.client_id === gone.client_id)).toHaveLength(1);
+    expect(written.filter((w) => w.client_id === limited.client_id)).toHaveLength(1);
+  });
+
   it('accepts client_secret_post only for clients registered for it', async () => {
     const post = await api.createClient({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' });
     const ok = await api.token({ grant_type: 'client_credentials', client_id: post.client_id, client_secret: post.client_secret });
