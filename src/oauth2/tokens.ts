@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { SqliteAdapter, sql, type Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { Database } from '../platform/db/schema.js';
 import type { OAuth2TokensTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
@@ -77,8 +78,11 @@ export interface Introspection {
   ext?: Record<string, unknown>;
 }
 
-/** Share of issuances that also purge long-expired rows of their project. */
-const JANITOR_SAMPLE = 0.001;
+/**
+ * How often (per project, per node) an issuance also purges its project's long-expired rows. By time,
+ * not by a share of issuances: the purge scans the project's rows, so its cost must not grow with load.
+ */
+const JANITOR_INTERVAL_MS = 10 * 60_000;
 
 const DEFAULT_TTL = { access_token: 3_600_000, refresh_token: 720 * 3_600_000, id_token: 3_600_000, auth_code: 600_000 };
 const RESERVED_ID_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'at_hash', 'c_hash', 'auth_time', 'rat', 'acr', 'amr', 'sid', 'azp']);
@@ -117,6 +121,8 @@ export class TokenService {
    */
   private readonly groupCommit: boolean;
   private pending: PendingInsert[] = [];
+  /** Projects whose expired rows this node purged within the janitor interval. */
+  private readonly janitorRuns = new LRUCache<string, true>({ max: 10_000, ttl: JANITOR_INTERVAL_MS });
 
   constructor(private readonly d: Deps) {
     this.groupCommit = d.db.getExecutor().adapter instanceof SqliteAdapter;
@@ -182,7 +188,10 @@ export class TokenService {
       await this.d.db.insertInto('oauth2_tokens').values(rows).execute();
     }
     // Opportunistic janitor (Hydra has a separate one): bounded work, amortized over issuances.
-    if (Math.random() < JANITOR_SAMPLE) void this.purgeExpired(i.projectId).catch(() => {});
+    if (!this.janitorRuns.has(i.projectId)) {
+      this.janitorRuns.set(i.projectId, true);
+      void this.purgeExpired(i.projectId).catch(() => {});
+    }
     return out;
   }
 

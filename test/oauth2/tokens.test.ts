@@ -144,6 +144,25 @@ describe(`oauth2 token endpoint and introspection (${dialectName()})`, () => {
     expect(left.map((r) => r.hash)).toEqual([o.hash(live)]);
   });
 
+  it('purges a project\'s long-expired rows on its first issuance on a node, then not again within the interval', async () => {
+    const t2 = await seedTenant(ctx.registry, 'janitor');
+    const api2 = oauth(ctx.app, t2);
+    const c = await api2.createClient({ grant_types: ['client_credentials'] });
+    const expired = (id: string) => ({
+      id, project_id: t2.projectId, hash: `expired-${id}`, kind: 'access_token' as const, request_id: id, client_id: c.client_id, subject: c.client_id, scope: '',
+      audience: '[]', session: '{}', issuer: 'x', grant_type: 'client_credentials', created_at: '2020-01-01T00:00:00.000Z', expires_at: '2020-01-01T01:00:00.000Z', revoked_at: null, used_at: null,
+    });
+    const remaining = async () => (await ctx.registry.db.selectFrom('oauth2_tokens').select('id').where('project_id', '=', t2.projectId).where('hash', 'like', 'expired-%').execute()).map((r) => r.id);
+    await ctx.registry.db.insertInto('oauth2_tokens').values(expired('j1')).execute();
+    expect((await api2.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret))).statusCode).toBe(200);
+    for (let i = 0; i < 100 && (await remaining()).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await remaining()).toEqual([]);
+    await ctx.registry.db.insertInto('oauth2_tokens').values(expired('j2')).execute();
+    for (let i = 0; i < 5; i++) expect((await api2.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret))).statusCode).toBe(200);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await remaining()).toEqual(['j2']);
+  });
+
   it('revokes tokens (RFC 7009) for the owning client only', async () => {
     const other = await api.createClient({ grant_types: ['client_credentials'] });
     const tok = (await api.token({ grant_type: 'client_credentials' }, basic(svc.client_id, svc.client_secret))).json().access_token;
