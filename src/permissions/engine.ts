@@ -80,10 +80,9 @@ class CheckRun {
     for (let remaining = depth; frontier.length > 0; remaining--) {
       if (remaining <= 0) return UNKNOWN;
       if (this.nodes > this.limits.maxNodes) return UNKNOWN;
-      // Two plain index lookups per level: cheaper than one OR-ed query on both dialects.
-      if (!skipDirect && (await this.repo.anyContains(this.projectId, frontier, this.subject))) return MEMBER;
+      const sets = await this.level(frontier, skipDirect, remaining === depth);
       skipDirect = false;
-      const sets = await this.subjectSetsOf(frontier);
+      if (sets === MEMBER) return MEMBER;
       if (sets === null) return UNKNOWN;
       const next: SubjectSet[] = [];
       for (const s of sets) {
@@ -106,6 +105,26 @@ class CheckRun {
       frontier = next;
     }
     return result;
+  }
+
+  /**
+   * One level of the walk: MEMBER when a node of `nodes` holds the subject directly (unless
+   * `skipDirect`: the caller already knows it does not), else their subject sets, or null when the
+   * row budget is spent. Below the first level, a single node is one statement holding both index
+   * lookups (the sets part is skipped when the direct one hits): fewer round trips down a chain.
+   * The first level (most often a direct hit) and several nodes are two queries, the direct
+   * lookup first, as an OR-ed probe of both would be slower on both dialects.
+   */
+  private async level(nodes: SubjectSet[], skipDirect: boolean, first: boolean): Promise<SubjectSet[] | null | typeof MEMBER> {
+    const budget = this.limits.maxRows - this.rows;
+    if (nodes.length === 1 && !skipDirect && !first && budget > 0) {
+      const probe = await this.repo.probe(this.projectId, nodes[0], this.subject, budget + 1);
+      if (probe === 'member') return MEMBER;
+      this.rows += probe.length;
+      return probe.length > budget ? null : probe;
+    }
+    if (!skipDirect && (await this.repo.anyContains(this.projectId, nodes, this.subject))) return MEMBER;
+    return this.subjectSetsOf(nodes);
   }
 
   /** The subject sets under `nodes`, or null when the row budget is spent. */

@@ -204,7 +204,10 @@ export const count = (n: number) => sql<number>`cast(${n} as integer)`;
 interface HotQueries {
   exists: CompiledQuery;
   subjectSets: CompiledQuery;
+  probe: CompiledQuery;
 }
+
+type ProbeRow = { direct: number; subject_set_namespace: string | null; subject_set_object: string | null; subject_set_relation: string | null };
 
 const hot = new WeakMap<Kysely<Database>, HotQueries>();
 
@@ -233,11 +236,48 @@ function hotQueries(db: Kysely<Database>): HotQueries {
         .orderBy('subject_key')
         .limit(count(0))
         .compile(),
+      probe: compileProbe(db),
     };
     hot.set(db, q);
   }
   return q;
 }
+
+/**
+ * `exists` and `subjectSets` of one node in one statement: the direct tuple's row if stored, else
+ * the node's subject sets in key order (at most the limit), both by the primary key. Parameters:
+ * the node's four key parts and the subject's type and key (direct lookup), the four key parts
+ * (sets), the four key parts and the subject's type and key again (the NOT EXISTS that skips the
+ * sets when the direct lookup hits), then the limit.
+ */
+function compileProbe(db: Kysely<Database>): CompiledQuery {
+  const columns = ['subject_set_namespace', 'subject_set_object', 'subject_set_relation'] as const;
+  const node = () =>
+    db
+      .selectFrom('relation_tuples')
+      .where('project_id', '=', text(''))
+      .where('namespace', '=', text(''))
+      .where('object', '=', text(''))
+      .where('relation', '=', text(''));
+  // Only the key's columns: the lookup stays on the index, as `exists` does.
+  const direct = () =>
+    node()
+      .select([sql<string | null>`null`.as('subject_set_namespace'), sql<string | null>`null`.as('subject_set_object'), sql<string | null>`null`.as('subject_set_relation'), sql<number>`1`.as('direct')])
+      .where('subject_type', '=', text('id'))
+      .where('subject_key', '=', text(''));
+  const sets = node()
+    .select(columns)
+    .select(sql<number>`0`.as('direct'))
+    .where('subject_type', '=', text('set'))
+    .where((eb) => eb.not(eb.exists(node().select('subject_type').where('subject_type', '=', text('id')).where('subject_key', '=', text('')))))
+    .orderBy('subject_key')
+    .limit(count(0));
+  const compiled = db.selectFrom(direct().as('hit')).selectAll().unionAll(db.selectFrom(sets.as('sets')).selectAll()).compile();
+  if (compiled.parameters.length !== PROBE_PARAMS) throw new Error(`probe query has ${compiled.parameters.length} parameters, expected ${PROBE_PARAMS}`);
+  return compiled;
+}
+
+const PROBE_PARAMS = 18;
 
 /** The same compiled query with other parameter values (in the order they were bound). */
 function withParams(q: CompiledQuery, parameters: unknown[]): CompiledQuery {
@@ -266,6 +306,30 @@ export class TupleRepository {
       withParams(q, [projectId, namespace, object, relation, 'set', limit]),
     );
     return res.rows.map((r) => ({ namespace: r.subject_set_namespace ?? '', object: r.subject_set_object ?? '', relation: r.subject_set_relation ?? '' }));
+  }
+
+  /**
+   * 'member' when `subject` is stored directly under `node`, else the node's subject sets in key
+   * order, at most `limit` of them: `exists` then `subjectSets`, in one statement.
+   */
+  async probe(projectId: string, node: SubjectSet, subject: Subject, limit: number): Promise<'member' | SubjectSet[]> {
+    const type = subjectType(subject);
+    const key = subjectKey(subject);
+    const { namespace, object, relation } = node;
+    const res = await this.db.executeQuery<ProbeRow>(
+      withParams(hotQueries(this.db).probe, [
+        projectId, namespace, object, relation, type, key,
+        projectId, namespace, object, relation, 'set',
+        projectId, namespace, object, relation, type, key,
+        limit,
+      ]),
+    );
+    const out: SubjectSet[] = [];
+    for (const r of res.rows) {
+      if (Number(r.direct) === 1) return 'member';
+      out.push({ namespace: r.subject_set_namespace ?? '', object: r.subject_set_object ?? '', relation: r.subject_set_relation ?? '' });
+    }
+    return out;
   }
 
   /** True when `subject` is stored directly under any of `nodes` (one query per 100 nodes). */
