@@ -61,6 +61,11 @@ describe(`permission checks on an ANALYZEd store (${dialectName()})`, () => {
     // Reaching dave reads the 5 sets under "fan", then 1 row per set below it (none there).
     expect(await new PermissionService(ctx.registry.db, { maxNodes: 5000, maxRows: 5 }).check(project, tuple)).toBe(true);
     expect(await new PermissionService(ctx.registry.db, { maxNodes: 5000, maxRows: 4 }).check(project, tuple)).toBe(false);
-    expect(await new PermissionService(ctx.registry.db, { maxNodes: 5000, maxRows: 4 }).check(project, { ...tuple, object: 'c1', subject: { id: 'carol' } })).toBe(true);
+    // c1 -> c2 -> c3 -> carol reads one subject-set row under c1 and one under c2; the direct
+    // lookup that finds carol under c3 needs no budget.
+    const carol = { ...tuple, object: 'c1', subject: { id: 'carol' } };
+    expect(await new PermissionService(ctx.registry.db, { maxNodes: 5000, maxRows: 2 }).check(project, carol)).toBe(true);
+    expect(await new PermissionService(ctx.registry.db, { maxNodes: 5000, maxRows: 1 }).check(project, carol)).toBe(false);
+    expect(await new PermissionService(ctx.registry.db, { maxNodes: 5000, maxRows: 1 }).check(project, { ...carol, object: 'c2', subject: { set: { namespace: 'groups', object: 'c3', relation: 'member' } } })).toBe(true);
   });
 });
