@@ -34,7 +34,7 @@ export default function WorkspaceSettings({ ws, tab: requested }: { ws: string; 
         <ApiKeys
           kind="workspace"
           scopeKey={ws}
-          canManage={can.manage(role)}
+          canManage={can.admin(role) /* a workspace key acts with owner rights: owners only */}
           members={members.data}
           list={() => api.workspaceKeys(ws)}
           create={(name, exp) => api.createWorkspaceKey(ws, name, exp)}
