@@ -77,12 +77,13 @@ function seed(env: BenchEnv): Promise<void> {
       });
     }
     await registry.db.insertInto('relation_tuples').values(special.map((t) => tupleToRow(projectId, t, at))).onConflict((oc) => oc.doNothing()).execute();
+    // Statistics for the table just loaded only (as on PostgreSQL): every scenario's prepare runs
+    // before any measurement, so a database-wide ANALYZE would change other groups' runs too.
+    await sql`ANALYZE relation_tuples`.execute(registry.db);
     if (registry.store.dialect === 'sqlite') {
-      await sql`ANALYZE`.execute(registry.db);
       // Fold the seeding's WAL into the database so the server's reads do not wade through it.
       await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(registry.db);
     }
-    else await sql`ANALYZE relation_tuples`.execute(registry.db);
     console.log(`permissions: seeded ${TOTAL} relation tuples in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     // Warm the server after the bulk load (statement cache, the store's pages) before measuring.
     for (let i = 0; i < 300; i++) {
