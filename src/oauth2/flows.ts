@@ -8,7 +8,7 @@ import { newId, nowIso } from '../platform/ids.js';
 import { OryError, ErrorId, notFound } from '../platform/errors/errors.js';
 import { OAuth2Error, invalidRequest } from './errors.js';
 import { authCodeLifespanMs } from './tokens.js';
-import { DuplicateParam, audienceParam, configDuration, epoch, param, randomToken, safeEqual, splitSpaces, tokenHash } from './util.js';
+import { DuplicateParam, audienceParam, configDuration, epoch, param, randomToken, safeEqual, splitSpaces, tokenHash, uiUrl, withParams } from './util.js';
 import { scopesAllowed } from './token-endpoint.js';
 import { loginSessionCookie, type OAuth2SessionStore, type RememberedLogin } from './sessions.js';
 
@@ -60,11 +60,6 @@ type Deps = { db: Kysely<Database>; secret: string; clients: ClientService; stor
 const SESSION_COOKIE = 'ory_kratos_session';
 const csrfCookieName = (flowId: string) => `ory_oauth2_csrf_${flowId.replace(/-/g, '').slice(-16)}`;
 
-function withParams(base: string, params: Record<string, string | undefined>): string {
-  const u = new URL(base);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v);
-  return u.toString();
-}
 
 /** The client as login and consent UIs see it: no secret, ever. */
 const publicClient = (c: OAuth2Client | null): Record<string, unknown> => {
@@ -202,7 +197,7 @@ export class FlowService {
       }
     }
     if (prompt === 'none' && !remembered) return fail('login_required', 'Prompt "none" was requested, but no existing login session was found.');
-    return reply.code(302).header('location', withParams(loginUrl || `${issuer}/ui/login`, { login_challenge: loginChallenge })).send();
+    return reply.code(302).header('location', uiUrl(loginUrl, issuer, 'login', { login_challenge: loginChallenge })).send();
   }
 
   /** The identity plane's session behind the browser's cookie, if that plane is wired. */
@@ -270,8 +265,7 @@ export class FlowService {
     const challenge = randomToken();
     const skip = !!flow.subject && (await this.d.store.consentCovers(flow.project_id, flow.subject, client.client_id, request.scope, request.audience));
     await this.transition(flow, 'login_accepted', { state: 'consent_requested', consent_challenge_hash: this.h('consent-challenge', challenge), request: JSON.stringify({ ...request, consent_skip: skip }) });
-    const consentUrl = typeof config?.urls?.consent === 'string' && config.urls.consent ? config.urls.consent : `${issuer}/ui/consent`;
-    return reply.code(302).header('location', withParams(consentUrl, { consent_challenge: challenge })).send();
+    return reply.code(302).header('location', uiUrl(config?.urls?.consent, issuer, 'consent', { consent_challenge: challenge })).send();
   }
 
   private async afterConsent(req: FastifyRequest, reply: FastifyReply, verifier: string): Promise<FastifyReply> {

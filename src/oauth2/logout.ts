@@ -9,7 +9,7 @@ import { loginSessionCookie, type OAuth2SessionStore } from './sessions.js';
 import { newId } from '../platform/ids.js';
 import { OryError, ErrorId, notFound } from '../platform/errors/errors.js';
 import { OAuth2Error, invalidRequest } from './errors.js';
-import { DuplicateParam, configDuration, param, randomToken, tokenHash } from './util.js';
+import { DuplicateParam, configDuration, param, randomToken, tokenHash, uiUrl, withParams } from './util.js';
 
 interface LogoutRequest {
   request_url: string;
@@ -20,11 +20,6 @@ interface LogoutRequest {
 
 type Deps = { db: Kysely<Database>; secret: string; clients: ClientService; jwks: JwkService; store: OAuth2SessionStore };
 
-function withParams(base: string, params: Record<string, string | undefined>): string {
-  const u = new URL(base);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v);
-  return u.toString();
-}
 
 /**
  * OpenID Connect RP-initiated logout with Hydra's logout challenge: /oauth2/sessions/logout sends the
@@ -82,8 +77,7 @@ export class LogoutService {
         subject, sid, request: JSON.stringify(request), created_at: now.toISOString(),
         expires_at: new Date(now.getTime() + configDuration(config?.ttl?.login_consent_request, 30 * 60_000)).toISOString(),
       }).execute();
-      const logoutUrl = typeof config?.urls?.logout === 'string' && config.urls.logout ? config.urls.logout : `${issuer}/ui/logout`;
-      return reply.code(302).header('location', withParams(logoutUrl, { logout_challenge: challenge })).send();
+      return reply.code(302).header('location', uiUrl(config?.urls?.logout, issuer, 'logout', { logout_challenge: challenge })).send();
     } catch (err) {
       if (err instanceof DuplicateParam) throw invalidRequest(err.message);
       throw err;

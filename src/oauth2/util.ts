@@ -102,3 +102,28 @@ export function issuerFor(req: FastifyRequest, baseDomain: string): string {
 }
 
 export const epoch = (iso: string | Date): number => Math.floor((typeof iso === 'string' ? Date.parse(iso) : iso.getTime()) / 1000);
+
+/** `base` with query parameters set. A relative `base` resolves against `relativeTo`. Throws on a URL that cannot be parsed. */
+export function withParams(base: string, params: Record<string, string | undefined>, relativeTo?: string): string {
+  const u = new URL(base, relativeTo);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v);
+  return u.toString();
+}
+
+/**
+ * A UI page configured in `urls.{login,consent,logout}`: paths are pages under the issuer,
+ * and a value that is not a usable http(s) URL falls back to the issuer's own `/ui/{page}`, so a bad
+ * config can never turn the flow into a 500.
+ */
+export function uiUrl(configured: unknown, issuer: string, page: 'login' | 'consent' | 'logout', params: Record<string, string | undefined>): string {
+  if (typeof configured === 'string' && configured && !/[\u0000-\u001f\u007f]/.test(configured)) {
+    try {
+      // A path is a page of the project itself: under its base (the issuer), on either address form.
+      const url = withParams(configured.startsWith('/') && !configured.startsWith('//') ? `${issuer}${configured}` : configured, params, `${issuer}/`);
+      if (/^https?:/.test(url)) return url;
+    } catch {
+      // not a URL: fall back below
+    }
+  }
+  return withParams(`${issuer}/ui/${page}`, params);
+}

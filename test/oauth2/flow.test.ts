@@ -323,4 +323,21 @@ describe(`oauth2 authorization code flow (${dialectName()})`, () => {
     expect(tok.statusCode, tok.body).toBe(200);
     return { tokens: tok.json() };
   }
+
+  it('resolves a relative login URL against the issuer and falls back on an unusable one, never a 500', async () => {
+    const other = await seedTenant(ctx.registry, 'relative-ui');
+    const o = oauth(ctx.app, other);
+    const client = await o.createClient({ grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [REDIRECT], scope: 'openid' });
+    const { challenge } = pkce();
+    const params = { client_id: client.client_id, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid', state: 'state-123456', code_challenge: challenge, code_challenge_method: 'S256' };
+    for (const [value, expectedPath] of [['/my/login', `/p/${other.projectSlug}/my/login`], ['http://[not a host', `/p/${other.projectSlug}/ui/login`], ['javascript:alert(1)', `/p/${other.projectSlug}/ui/login`]] as const) {
+      const patch = await ctx.app.inject({ method: 'PATCH', url: `/projects/${other.projectId}`, headers: bearer(other.workspaceKey), payload: [{ op: 'replace', path: '/services/oauth2/config/urls/login', value }] });
+      expect(patch.statusCode).toBe(200);
+      const res = await ctx.app.inject({ method: 'GET', url: `/p/${other.projectSlug}/oauth2/auth?${new URLSearchParams(params)}` });
+      expect(res.statusCode, `${value}: ${res.body}`).toBe(302);
+      const loc = new URL(String(res.headers.location));
+      expect(loc.pathname).toBe(expectedPath);
+      expect(loc.searchParams.get('login_challenge')).toBeTruthy();
+    }
+  });
 });

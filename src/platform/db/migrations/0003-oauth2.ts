@@ -41,6 +41,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('oauth2_tokens_hash_uq').on('oauth2_tokens').columns(['project_id', 'hash']).unique().execute();
   await db.schema.createIndex('oauth2_tokens_client_idx').on('oauth2_tokens').columns(['project_id', 'client_id']).execute();
   await db.schema.createIndex('oauth2_tokens_request_idx').on('oauth2_tokens').columns(['project_id', 'request_id']).execute();
+  // The janitor deletes long-expired tokens by this range.
+  await db.schema.createIndex('oauth2_tokens_expiry_idx').on('oauth2_tokens').columns(['project_id', 'expires_at']).execute();
 
   await db.schema
     .createTable('oauth2_flows')
