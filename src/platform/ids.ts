@@ -1,11 +1,26 @@
 import { randomBytes } from 'node:crypto';
 
+// CSPRNG output drawn in 4 KiB blocks: one syscall per ~400 ids instead of one per id. Each byte is
+// handed out once.
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+function randomInto(target: Buffer, at: number, length: number): void {
+  if (poolOffset + length > pool.length) {
+    pool = randomBytes(4096);
+    poolOffset = 0;
+  }
+  pool.copy(target, at, poolOffset, poolOffset + length);
+  pool.fill(0, poolOffset, poolOffset + length);
+  poolOffset += length;
+}
+
 /**
  * A UUIDv7 (RFC 9562): millisecond timestamp first, then randomness. Ids sort by creation time, so
  * keyset pagination on `id` walks rows in creation order on both dialects.
  */
 export function newId(): string {
-  const bytes = randomBytes(16);
+  const bytes = Buffer.allocUnsafe(16);
+  randomInto(bytes, 6, 10);
   const ms = Date.now();
   bytes.writeUIntBE(ms, 0, 6);
   bytes[6] = 0x70 | (bytes[6] & 0x0f);
