@@ -19,8 +19,12 @@ class AccessLog extends LogController {
   override incomingRequest(request: FastifyRequest): void {
     request.log.debug({ req: request }, 'incoming request');
   }
+  // A flat entry: serializing the request and reply objects costs a third of a cheap request.
+  // The path never carries the query string (flows and tokens travel there).
   override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
-    const entry = { req: request, res: reply, responseTime: reply.elapsedTime };
+    const url = request.url;
+    const q = url.indexOf('?');
+    const entry = { method: request.method, path: q < 0 ? url : url.slice(0, q), status: reply.statusCode, ms: reply.elapsedTime, host: request.headers.host, ip: request.ip };
     if (error) reply.log.error({ ...entry, err: error }, 'request errored');
     else reply.log.info(entry, 'request completed');
   }

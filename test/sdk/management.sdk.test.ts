@@ -137,6 +137,6 @@ describe('Management API through @ory/client', () => {
     expect(out).not.toContain(acme.api_key.value);
     expect(out).not.toContain('ory_wak_');
     const line = out.split('\n').find((l) => l.includes('"path":"/projects"') && l.includes('"method":"GET"') && l.includes('request completed'));
-    expect(JSON.parse(line!)).toMatchObject({ request_id: expect.any(String), msg: 'request completed', res: { statusCode: 200 } });
+    expect(JSON.parse(line!)).toMatchObject({ request_id: expect.any(String), msg: 'request completed', method: 'GET', path: '/projects', status: 200 });
   });
 });
