@@ -432,19 +432,9 @@ export class SelfService {
 
   private async submitRecovery(ri: RequestInfo, cfg: FlowConfig, flow: Flow, body: Body): Promise<Outcome> {
     if (!cfg.recoveryEnabled || !cfg.codeEnabled) throw flowDisabled('Recovery');
-    if (flow.state === 'passed_challenge') {
-      clearMessages(flow.ui);
-      return this.fail(ri, cfg, flow, null, text.recoveryRetrySuccess());
-    }
-    clearMessages(flow.ui);
-    if (field(body, 'method', 64) !== 'code') return this.fail(ri, cfg, flow, null, text.recoveryNoStrategy());
-    const email = field(body, 'email', 320)?.trim();
-    const code = field(body, 'code', 64)?.trim();
-    if (email !== undefined && email !== '') return this.sendCode(ri, cfg, flow, email);
-    if (code === undefined || code === '') {
-      if (flow.state === 'sent_email') return this.fail(ri, cfg, flow, 'code', text.required('code'));
-      return this.fail(ri, cfg, flow, 'email', text.required('email'));
-    }
+    const step = await this.codeStep(ri, cfg, flow, body, text.recoveryRetrySuccess, text.recoveryNoStrategy);
+    if ('outcome' in step) return step.outcome;
+    const { code } = step;
     if (!(await this.checkCode(ri, cfg, flow, code))) return this.fail(ri, cfg, await this.reload(flow), 'code', text.recoveryCodeInvalid());
     if (!(await this.store.transition(flow, 'sent_email', 'passed_challenge', this.iso()))) {
       return this.fail(ri, cfg, await this.reload(flow), null, text.recoveryRetrySuccess());
@@ -484,19 +474,9 @@ export class SelfService {
 
   private async submitVerification(ri: RequestInfo, cfg: FlowConfig, flow: Flow, body: Body): Promise<Outcome> {
     if (!cfg.verificationEnabled || !cfg.codeEnabled) throw flowDisabled('Verification');
-    if (flow.state === 'passed_challenge') {
-      clearMessages(flow.ui);
-      return this.fail(ri, cfg, flow, null, text.verificationRetrySuccess());
-    }
-    clearMessages(flow.ui);
-    if (field(body, 'method', 64) !== 'code') return this.fail(ri, cfg, flow, null, text.verificationNoStrategy());
-    const email = field(body, 'email', 320)?.trim();
-    const code = field(body, 'code', 64)?.trim();
-    if (email !== undefined && email !== '') return this.sendCode(ri, cfg, flow, email);
-    if (code === undefined || code === '') {
-      if (flow.state === 'sent_email') return this.fail(ri, cfg, flow, 'code', text.required('code'));
-      return this.fail(ri, cfg, flow, 'email', text.required('email'));
-    }
+    const step = await this.codeStep(ri, cfg, flow, body, text.verificationRetrySuccess, text.verificationNoStrategy);
+    if ('outcome' in step) return step.outcome;
+    const { code } = step;
     const address = flow.codeAddress;
     if (!(await this.checkCode(ri, cfg, flow, code)) || !address) return this.fail(ri, cfg, await this.reload(flow), 'code', text.verificationCodeInvalid());
     if (!(await this.store.transition(flow, 'sent_email', 'passed_challenge', this.iso()))) {
@@ -513,6 +493,25 @@ export class SelfService {
   }
 
   /** Sends (or re-sends) a code to an address. Unknown addresses get the same answer and no message. */
+  /**
+   * The first steps of a recovery or verification submission, alike for both: a finished flow, a
+   * missing method, an address to send a code to, or a missing code each end the request here;
+   * otherwise the submitted code comes back to be checked.
+   */
+  private async codeStep(ri: RequestInfo, cfg: FlowConfig, flow: Flow, body: Body, retrySuccess: () => UiText, noStrategy: () => UiText): Promise<{ outcome: Outcome } | { code: string }> {
+    clearMessages(flow.ui);
+    if (flow.state === 'passed_challenge') return { outcome: await this.fail(ri, cfg, flow, null, retrySuccess()) };
+    if (field(body, 'method', 64) !== 'code') return { outcome: await this.fail(ri, cfg, flow, null, noStrategy()) };
+    const email = field(body, 'email', 320)?.trim();
+    const code = field(body, 'code', 64)?.trim();
+    if (email !== undefined && email !== '') return { outcome: await this.sendCode(ri, cfg, flow, email) };
+    if (code === undefined || code === '') {
+      const missing = flow.state === 'sent_email' ? 'code' : 'email';
+      return { outcome: await this.fail(ri, cfg, flow, missing, text.required(missing)) };
+    }
+    return { code };
+  }
+
   private async sendCode(ri: RequestInfo, cfg: FlowConfig, flow: Flow, rawAddress: string): Promise<Outcome> {
     const address = rawAddress.toLowerCase();
     const kind = flow.kind as 'recovery' | 'verification';
