@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { formatDate, type ApiKey, type Member } from '../api';
 import { useAction, useLoad } from '../hooks';
-import { ConfirmDialog, Dialog, ErrorMessage } from './Dialog';
+import { ConfirmDialog, Dialog, ErrorMessage, FormActions } from './Dialog';
 import { KeyPrompt } from './KeyPrompt';
 
 /**
@@ -158,14 +158,7 @@ function CreateKeyDialog({ onClose, create }: { onClose(): void; create(name: st
           </p>
         </div>
         <ErrorMessage>{error}</ErrorMessage>
-        <div className="actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={busy} label="Create" busyLabel="Creating…" />
       </form>
     </Dialog>
   );

@@ -75,3 +75,17 @@ export function ConfirmDialog({ title, body, confirmLabel, onConfirm, onClose, b
     </Dialog>
   );
 }
+
+/** The action row of a dialog form: Cancel, and the submit button that shows `busyLabel` while working. */
+export function FormActions({ onCancel, busy, label, busyLabel }: { onCancel(): void; busy?: boolean; label: string; busyLabel: string }) {
+  return (
+    <div className="actions">
+      <button type="button" className="btn" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="btn primary" disabled={busy}>
+        {busy ? busyLabel : label}
+      </button>
+    </div>
+  );
+}

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { api, type Role, type Workspace } from '../api';
 import { Link, navigate, useLocation } from '../router';
 import { useSession, useWorkspace, WorkspaceContext } from '../session';
-import { Dialog, ErrorMessage } from './Dialog';
+import { Dialog, ErrorMessage, FormActions } from './Dialog';
 import { useAction } from '../hooks';
 
 export const LAST_WS = 'gatehouse.lastWorkspace';
@@ -187,14 +187,7 @@ export function CreateWorkspaceDialog({ onClose }: { onClose(): void }) {
           <input id={id} value={name} onChange={(e) => setName(e.target.value)} required maxLength={256} autoFocus placeholder="Acme Inc." />
         </div>
         <ErrorMessage>{error}</ErrorMessage>
-        <div className="actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create workspace'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={busy} label="Create workspace" busyLabel="Creating…" />
       </form>
     </Dialog>
   );

@@ -3,7 +3,7 @@ import { api, can, formatDate, type Organization, type Project } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { navigate } from '../router';
 import { useWorkspace } from '../session';
-import { ConfirmDialog, Dialog, ErrorMessage } from '../components/Dialog';
+import { ConfirmDialog, Dialog, ErrorMessage, FormActions } from '../components/Dialog';
 import { ApiKeys } from '../components/ApiKeys';
 import { SubNav } from '../components/SubNav';
 import { CopyField } from '../components/CopyField';
@@ -481,14 +481,7 @@ function OrganizationDialog({ org, onClose, onSave }: { org: Organization | null
           </p>
         </div>
         <ErrorMessage>{error}</ErrorMessage>
-        <div className="actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn primary" disabled={busy}>
-            {busy ? 'Saving…' : 'Save organization'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={busy} label="Save organization" busyLabel="Saving…" />
       </form>
     </Dialog>
   );

@@ -3,7 +3,7 @@ import { api, can, formatDate } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
 import { useWorkspace } from '../session';
-import { Dialog, ErrorMessage } from '../components/Dialog';
+import { Dialog, ErrorMessage, FormActions } from '../components/Dialog';
 
 const ENV_LABEL = { prod: 'Production', stage: 'Staging', dev: 'Development' } as const;
 
@@ -91,14 +91,7 @@ function CreateProjectDialog({ ws, onClose }: { ws: string; onClose(): void }) {
           </select>
         </div>
         <ErrorMessage>{error}</ErrorMessage>
-        <div className="actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create project'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={busy} label="Create project" busyLabel="Creating…" />
       </form>
     </Dialog>
   );

@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { api, can, formatDate, type Invite, type Member, type Role } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { useSession, useWorkspace } from '../session';
-import { ConfirmDialog, Dialog, ErrorMessage } from '../components/Dialog';
+import { ConfirmDialog, Dialog, ErrorMessage, FormActions } from '../components/Dialog';
 import { CopyField } from '../components/CopyField';
 import { ApiKeys } from '../components/ApiKeys';
 import { SubNav } from '../components/SubNav';
@@ -287,14 +287,7 @@ function InviteDialog({ ws, onClose }: { ws: string; onClose(): void }) {
           </select>
         </div>
         <ErrorMessage>{error}</ErrorMessage>
-        <div className="actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn primary" disabled={busy}>
-            {busy ? 'Inviting…' : 'Create invitation'}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} busy={busy} label="Create invitation" busyLabel="Inviting…" />
       </form>
     </Dialog>
   );
