@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
 import type { Database, ApiKeysTable } from '../platform/db/schema.js';
@@ -37,8 +38,20 @@ export type VerifyResult =
   | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked' };
 
 const STALE_WHEN_DEAF_MS = 1000;
+const MALFORMED: VerifyResult = { ok: false, reason: 'malformed' };
+const UNKNOWN: VerifyResult = { ok: false, reason: 'unknown' };
+const REVOKED: VerifyResult = { ok: false, reason: 'revoked' };
+const EXPIRED: VerifyResult = { ok: false, reason: 'expired' };
 
-type CacheEntry = { key: VerifiedKey } | { key: null; reason: 'unknown' | 'revoked' };
+type Loaded = { key: VerifiedKey } | { key: null; reason: 'unknown' | 'revoked' };
+/** A cache entry remembers its row's HMAC, so a revocation (which names the HMAC) can find it. */
+type CacheEntry = Loaded & { hmac: string };
+
+/**
+ * The in-process cache key of a presented key: its SHA-256. Keys carry 238 random bits, so the digest
+ * reveals nothing, and it costs a seventh of the HMAC, which is computed only on a cache miss.
+ */
+const fingerprint = (raw: string): string => hash('sha256', raw, 'base64');
 
 export interface KeyServiceOptions {
   db: Kysely<Database>;
@@ -75,15 +88,28 @@ function toView(row: ApiKeysTable): ApiKeyView {
  */
 export class KeyService {
   private readonly cache: LRUCache<string, CacheEntry>;
-  private pendingLastUsed = new Map<string, string>();
+  /** HMAC -> fingerprint of the cached entries, for revocations. */
+  private readonly byHmac = new Map<string, string>();
+  /** Key id -> epoch ms of its latest use, written in batches (a clock read per request, no formatting). */
+  private pendingLastUsed = new Map<string, number>();
   private readonly flushTimer: NodeJS.Timeout;
 
   constructor(private readonly o: KeyServiceOptions) {
-    this.cache = new LRUCache({ max: o.cacheMax ?? 50_000, ttl: o.cacheTtlMs, ttlAutopurge: false });
+    this.cache = new LRUCache({
+      max: o.cacheMax ?? 50_000,
+      ttl: o.cacheTtlMs,
+      ttlAutopurge: false,
+      dispose: (entry, fp) => {
+        if (this.byHmac.get(entry.hmac) === fp) this.byHmac.delete(entry.hmac);
+      },
+    });
     o.notifier.subscribe((m) => {
-      if (m.type === 'api-key') this.cache.delete(m.hash);
+      if (m.type === 'api-key') {
+        const fp = this.byHmac.get(m.hash);
+        if (fp) this.cache.delete(fp);
+      }
       if (m.type === 'project') {
-        for (const [hash, entry] of this.cache.entries()) if (entry.key?.projectId === m.id) this.cache.delete(hash);
+        for (const [fp, entry] of this.cache.entries()) if (entry.key?.projectId === m.id) this.cache.delete(fp);
       }
     });
     this.flushTimer = setInterval(() => void this.flushLastUsed().catch(o.onError), o.lastUsedFlushMs);
@@ -133,7 +159,10 @@ export class KeyService {
     if (scope.kind === 'project') q = q.where('project_id', '=', scope.projectId);
     const rows = await q.orderBy('id').execute();
     const pending = this.pendingLastUsed;
-    return rows.map((r) => toView({ ...r, last_used_at: pending.get(r.id) ?? r.last_used_at }));
+    return rows.map((r) => {
+      const used = pending.get(r.id);
+      return toView(used === undefined ? r : { ...r, last_used_at: new Date(used).toISOString() });
+    });
   }
 
   /** Revokes a key of the scope. Returns false when no such active key exists there. */
@@ -152,28 +181,44 @@ export class KeyService {
     await this.o.notifier.publish({ type: 'project', id: projectId, slug: '' });
   }
 
+  /**
+   * Verifies a presented credential from the cache alone: the result, or undefined when the store
+   * must be asked (then call `verify`). Lets the hot path answer without a promise.
+   */
+  verifyCached(raw: string): VerifyResult | undefined {
+    if (!parseApiKey(raw)) return MALFORMED;
+    const fp = fingerprint(raw);
+    const entry = this.cache.get(fp);
+    if (!entry) return undefined;
+    // While revocations from other nodes may be missed, an entry older than a second is re-read.
+    if (!this.o.notifier.isLive() && this.o.cacheTtlMs - this.cache.getRemainingTTL(fp) > STALE_WHEN_DEAF_MS) return undefined;
+    return this.judge(entry);
+  }
+
   /** Verifies a presented credential. Never throws for bad input; the result says why it failed. */
   async verify(raw: string): Promise<VerifyResult> {
-    if (!parseApiKey(raw)) return { ok: false, reason: 'malformed' };
-    const hash = hashApiKey(this.o.secret, raw);
-    let entry = this.cache.get(hash);
-    // While revocations from other nodes may be missed, an entry older than a second is re-read.
-    if (entry && !this.o.notifier.isLive() && this.o.cacheTtlMs - this.cache.getRemainingTTL(hash) > STALE_WHEN_DEAF_MS) entry = undefined;
-    if (!entry) {
-      entry = await this.load(hash);
-      this.cache.set(hash, entry);
-    }
-    if (!entry.key) return { ok: false, reason: entry.reason };
-    if (entry.key.expiresAtMs !== null && entry.key.expiresAtMs <= Date.now()) return { ok: false, reason: 'expired' };
-    this.pendingLastUsed.set(entry.key.id, nowIso());
+    const cached = this.verifyCached(raw);
+    if (cached) return cached;
+    const hmac = hashApiKey(this.o.secret, raw);
+    const entry: CacheEntry = { ...(await this.load(hmac)), hmac };
+    const fp = fingerprint(raw);
+    this.cache.set(fp, entry);
+    this.byHmac.set(hmac, fp);
+    return this.judge(entry);
+  }
+
+  private judge(entry: CacheEntry): VerifyResult {
+    if (!entry.key) return entry.reason === 'unknown' ? UNKNOWN : REVOKED;
+    if (entry.key.expiresAtMs !== null && entry.key.expiresAtMs <= Date.now()) return EXPIRED;
+    this.pendingLastUsed.set(entry.key.id, Date.now());
     return { ok: true, key: entry.key };
   }
 
-  private async load(hash: string): Promise<CacheEntry> {
+  private async load(hmac: string): Promise<Loaded> {
     const row = await this.o.db
       .selectFrom('api_keys')
       .select(['id', 'kind', 'workspace_id', 'project_id', 'owner_id', 'expires_at', 'revoked_at'])
-      .where('secret_hash', '=', hash)
+      .where('secret_hash', '=', hmac)
       .executeTakeFirst();
     if (!row) return { key: null, reason: 'unknown' };
     if (row.revoked_at) return { key: null, reason: 'revoked' };
@@ -195,7 +240,7 @@ export class KeyService {
     const batch = this.pendingLastUsed;
     this.pendingLastUsed = new Map();
     await this.o.db.transaction().execute(async (trx) => {
-      for (const [id, at] of batch) await trx.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+      for (const [id, at] of batch) await trx.updateTable('api_keys').set({ last_used_at: new Date(at).toISOString() }).where('id', '=', id).execute();
     });
   }
 
