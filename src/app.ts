@@ -1,34 +1,20 @@
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import cookie from '@fastify/cookie';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
 import pino from 'pino';
 import './platform/http/fastify-augment.js';
 import type { Registry } from './registry.js';
+import type { ResolvedProject } from './tenancy/project-resolver.js';
+import type { VerifyResult } from './keys/key-service.js';
 import { OryError, ErrorId, badRequest, notFound, unauthorized } from './platform/errors/errors.js';
 import { mountedUrl, type RouteSpec } from './platform/http/route-table.js';
 import { validatorCompiler } from './platform/http/validation.js';
 import { bearerToken } from './platform/http/bearer.js';
 import { allRoutes } from './routes.js';
+import { AccessLog, BatchedSink } from './platform/http/access-log.js';
+import { registerCookies } from './platform/http/cookies.js';
+import { createEdgeGate } from './platform/http/edge-gate.js';
 import { consolePlugin } from './console/plugin.js';
-
-/** One access-log line per request, on completion (the "incoming" line is debug-level). */
-class AccessLog extends LogController {
-  constructor() {
-    super({ requestIdLogLabel: 'request_id' });
-  }
-  override incomingRequest(request: FastifyRequest): void {
-    request.log.debug({ req: request }, 'incoming request');
-  }
-  // A flat entry: serializing the request and reply objects costs a third of a cheap request.
-  // The path never carries the query string (flows and tokens travel there).
-  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
-    const url = request.url;
-    const q = url.indexOf('?');
-    const entry = { method: request.method, path: q < 0 ? url : url.slice(0, q), status: reply.statusCode, ms: reply.elapsedTime, host: request.headers.host, ip: request.ip };
-    if (error) reply.log.error({ ...entry, err: error }, 'request errored');
-    else reply.log.info(entry, 'request completed');
-  }
-}
 
 const PROJECT_HOST = (baseDomain: string) =>
   new RegExp(`^([a-z0-9][a-z0-9-]{0,62})\\.projects\\.${baseDomain.replace(/[.]/g, '\\.')}(?::\\d+)?$`, 'i');
@@ -40,43 +26,66 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
   // Asynchronous writes: logging must not stall the event loop on a slow stdout.
   const logStream = opts.logger === false ? null : pino.destination({ dest: 1, sync: false });
 
+  const accessLines = logStream && pino.levels.values[config.logLevel] <= pino.levels.values.info ? new BatchedSink(logStream) : null;
+  const accessLog = new AccessLog(accessLines, registry.metrics);
+  const trustProxy = process.env.TRUST_PROXY === 'true';
+  const routerOptions = { ignoreTrailingSlash: true, maxParamLength: 500, useSemicolonDelimiter: false };
+  // Project hosts are rewritten onto the `/p/{slug}` mount, so one route table serves both forms.
+  const rewriteUrl = (req: IncomingMessage): string => {
+    const url = req.url ?? '/';
+    const m = projectHost.exec(req.headers.host ?? '');
+    // Health checks answer on every host, so a load balancer can probe any of them.
+    if (!m || url.startsWith('/health/')) return url;
+    return `/p/${m[1].toLowerCase()}${url === '/' ? '' : url}`;
+  };
+  const routes = allRoutes(registry);
+  const gate = createEdgeGate({
+    routes,
+    rewriteUrl,
+    peekProject: (slug) => registry.projects.peek(slug),
+    refusal: NO_KEY,
+    accessLog,
+    trustProxy,
+    routerOptions,
+  });
+
   const app = Fastify({
-    logger:
-      opts.logger === false
-        ? false
-        : {
-            level: config.logLevel,
-            stream: logStream!,
-            // Never log secrets: no headers, no query strings (flows carry tokens there), no bodies.
-            serializers: {
-              req: (req) => ({ method: req.method, path: req.url.split('?')[0], host: req.headers?.host, remoteAddress: req.ip }),
-              res: (res) => ({ statusCode: res.statusCode }),
-            },
-          },
-    logController: new AccessLog(),
-    bodyLimit: config.bodyLimit,
-    trustProxy: process.env.TRUST_PROXY === 'true',
-    genReqId: () => randomUUID(),
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
-    // Project hosts are rewritten onto the `/p/{slug}` mount, so one route table serves both forms.
-    rewriteUrl(req) {
-      const url = req.url ?? '/';
-      const m = projectHost.exec(req.headers.host ?? '');
-      // Health checks answer on every host, so a load balancer can probe any of them.
-      if (!m || url.startsWith('/health/')) return url;
-      return `/p/${m[1].toLowerCase()}${url === '/' ? '' : url}`;
+    // Always a logger (silent when disabled): Fastify reports a finished request to the access log,
+    // which also records the metrics, only when it has one.
+    logger: {
+      level: logStream ? config.logLevel : 'silent',
+      ...(logStream ? { stream: logStream } : {}),
+      // Never log secrets: no headers, no query strings (flows carry tokens there), no bodies.
+      serializers: {
+        req: (req) => ({ method: req.method, path: req.url.split('?')[0], host: req.headers?.host, remoteAddress: req.ip }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
     },
+    logController: accessLog,
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => gate(req, res) || handler(req, res));
+      // Fastify's own defaults, which it applies only to servers it creates: idle keep-alive
+      // connections outlive a load balancer's (typically 60 s) idle timeout.
+      server.keepAliveTimeout = 72_000;
+      return server;
+    },
+    bodyLimit: config.bodyLimit,
+    trustProxy,
+    genReqId: () => randomUUID(),
+    routerOptions,
+    rewriteUrl,
   });
 
   app.addHook('onClose', async () => {
     try {
+      accessLines?.flush();
       logStream?.flushSync();
     } catch {
       // nothing buffered, or stdout already gone
     }
   });
   app.setValidatorCompiler(validatorCompiler);
-  await app.register(cookie);
+  registerCookies(app);
 
   // NUL is never valid in any Gatehouse text, and PostgreSQL refuses it in text columns: it is refused
   // at the door, in paths, query strings and every body type, so no handler ever sees one.
@@ -110,10 +119,6 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
     }
     done();
   });
-  app.addHook('onResponse', (req, reply, done) => {
-    registry.metrics.observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime);
-    done();
-  });
 
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((req, reply) => sendError(notFound(`No route ${req.method} ${req.url.split('?')[0]}.`), req, reply));
@@ -127,7 +132,7 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
 
   await app.register(consolePlugin, { registry });
 
-  for (const spec of allRoutes(registry)) registerRoute(app, registry, spec);
+  for (const spec of routes) registerRoute(app, registry, spec);
   return app;
 }
 
@@ -139,10 +144,13 @@ function registerRoute(app: FastifyInstance, registry: Registry, spec: RouteSpec
     bodyLimit: spec.bodyLimit,
     config: { fromTable: true },
     // Credentials are checked before the body is even parsed: an unauthenticated caller learns
-    // nothing about what the route would accept.
-    onRequest: async (req, reply) => {
-      const refusal = await authenticate(registry, spec, req);
-      if (refusal) return sendError(refusal, req, reply);
+    // nothing about what the route would accept. Callback style: a cached credential answers
+    // without a promise.
+    onRequest: (req, reply, done) => {
+      const outcome = authenticate(registry, spec, req);
+      if (outcome === null) return done();
+      if (!(outcome instanceof Promise)) return void sendError(outcome, req, reply);
+      outcome.then((refusal) => (refusal ? sendError(refusal, req, reply) : done()), done);
     },
     handler: spec.handler as never,
   });
@@ -154,48 +162,63 @@ const NO_KEY = unauthorized();
 const NO_MANAGEMENT_CREDENTIAL = unauthorized('The request could not be authorized: a workspace API key or a console session is required.');
 const NO_CONSOLE_SESSION = unauthorized('A console session is required.');
 
+type Outcome = OryError | null;
+
 /**
  * Resolves the project (project plane) and the principal the route's credential demands. Returns the
- * refusal to send, or null when the request may proceed. A workspace key on a project route, a key of
- * another project, an expired, revoked, unknown or malformed key: all the same 401.
+ * refusal to send, or null when the request may proceed; a promise only when the answer is not in a
+ * cache. A workspace key on a project route, a key of another project, an expired, revoked, unknown
+ * or malformed key: all the same 401.
  */
-async function authenticate(registry: Registry, spec: RouteSpec, req: FastifyRequest): Promise<OryError | null> {
-  if (spec.plane === 'project') {
-    const project = await registry.projects.bySlug((req.params as { slug?: string }).slug ?? '');
-    if (!project) return NO_PROJECT;
-    req.project = project;
-  }
+function authenticate(registry: Registry, spec: RouteSpec, req: FastifyRequest): Outcome | Promise<Outcome> {
+  if (spec.plane !== 'project') return checkCredential(registry, spec, req);
+  const slug = (req.params as { slug?: string }).slug ?? '';
+  const cached = registry.projects.peek(slug);
+  if (cached !== undefined) return withProject(registry, spec, req, cached);
+  return registry.projects.bySlug(slug).then((project) => withProject(registry, spec, req, project));
+}
+
+function withProject(registry: Registry, spec: RouteSpec, req: FastifyRequest, project: ResolvedProject | null): Outcome | Promise<Outcome> {
+  if (!project) return NO_PROJECT;
+  req.project = project;
+  return checkCredential(registry, spec, req);
+}
+
+function checkCredential(registry: Registry, spec: RouteSpec, req: FastifyRequest): Outcome | Promise<Outcome> {
   switch (spec.credential) {
     case 'none':
       return null;
-    case 'project': {
-      const token = bearerToken(req);
-      if (!token) return NO_KEY;
-      const result = await registry.keys.verify(token);
-      if (!result.ok || result.key.kind !== 'project' || result.key.projectId !== req.project!.id) return NO_KEY;
-      req.principal = { kind: 'project-key', keyId: result.key.id, projectId: req.project!.id, workspaceId: result.key.workspaceId, ownerId: result.key.ownerId };
-      return null;
-    }
+    case 'project':
     case 'management': {
       const token = bearerToken(req);
-      if (token) {
-        const result = await registry.keys.verify(token);
-        if (!result.ok || result.key.kind !== 'workspace') return NO_KEY;
-        req.principal = { kind: 'workspace-key', keyId: result.key.id, workspaceId: result.key.workspaceId, ownerId: result.key.ownerId };
-        return null;
-      }
-      const user = await registry.consoleSessions.authenticate(req);
-      if (!user) return NO_MANAGEMENT_CREDENTIAL;
-      req.principal = user;
-      return null;
+      if (!token) return spec.credential === 'project' ? NO_KEY : consoleUser(registry, req, NO_MANAGEMENT_CREDENTIAL);
+      const cached = registry.keys.verifyCached(token);
+      if (cached) return acceptKey(spec, req, cached);
+      return registry.keys.verify(token).then((result) => acceptKey(spec, req, result));
     }
-    case 'console': {
-      const user = await registry.consoleSessions.authenticate(req);
-      if (!user) return NO_CONSOLE_SESSION;
-      req.principal = user;
-      return null;
-    }
+    case 'console':
+      return consoleUser(registry, req, NO_CONSOLE_SESSION);
   }
+}
+
+function acceptKey(spec: RouteSpec, req: FastifyRequest, result: VerifyResult): Outcome {
+  if (!result.ok) return NO_KEY;
+  const key = result.key;
+  if (spec.credential === 'project') {
+    if (key.kind !== 'project' || key.projectId !== req.project!.id) return NO_KEY;
+    req.principal = { kind: 'project-key', keyId: key.id, projectId: key.projectId, workspaceId: key.workspaceId, ownerId: key.ownerId };
+    return null;
+  }
+  if (key.kind !== 'workspace') return NO_KEY;
+  req.principal = { kind: 'workspace-key', keyId: key.id, workspaceId: key.workspaceId, ownerId: key.ownerId };
+  return null;
+}
+
+async function consoleUser(registry: Registry, req: FastifyRequest, refusal: OryError): Promise<Outcome> {
+  const user = await registry.consoleSessions.authenticate(req);
+  if (!user) return refusal;
+  req.principal = user;
+  return null;
 }
 
 /** Renders any error in Ory's shape. Unknown errors become a generic 500, logged, never echoed. */
@@ -203,7 +226,7 @@ export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply
   const ory = toOryError(err);
   if (ory.code >= 500) req.log.error({ err }, 'unhandled error');
   if (ory.headers) reply.headers(ory.headers);
-  return reply.status(ory.code).type('application/json; charset=utf-8').send(ory.toBody(req.id));
+  return reply.status(ory.code).type('application/json; charset=utf-8').send(ory.toJson(req.id));
 }
 
 function toOryError(err: unknown): OryError {

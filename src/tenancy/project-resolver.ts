@@ -50,10 +50,15 @@ export class ProjectResolver {
     });
   }
 
-  async bySlug(slug: string): Promise<ResolvedProject | null> {
+  /** The cached answer for `slug` without I/O: the project, null (none runs there), or undefined (ask `bySlug`). */
+  peek(slug: string): ResolvedProject | null | undefined {
     if (!SLUG.test(slug)) return null;
-    const hit = this.cache.get(slug);
-    if (hit) return hit.project;
+    return this.cache.get(slug)?.project;
+  }
+
+  async bySlug(slug: string): Promise<ResolvedProject | null> {
+    const hit = this.peek(slug);
+    if (hit !== undefined) return hit;
     const row = await this.db.selectFrom('projects').selectAll().where('slug', '=', slug).where('state', '=', 'running').executeTakeFirst();
     const project = row ? rowToResolvedProject(row) : null;
     this.cache.set(slug, { project });

@@ -132,11 +132,17 @@ describe('Management API through @ory/client', () => {
 
   it('logs JSON with request ids and never a key', async () => {
     await fetch(`${server.url}/projects`, { headers: { authorization: `Bearer ${acme.api_key.value}` } });
+    // A forged key is refused before routing (the edge gate), and logged all the same.
+    const forged = acme.api_key.value.slice(0, -1) + (acme.api_key.value.endsWith('A') ? 'B' : 'A');
+    const refused = await fetch(`${server.url}/projects?page_size=5`, { headers: { authorization: `Bearer ${forged}` } });
+    expect(refused.status).toBe(401);
     await server.stop(); // flushes the buffered log
     const out = server.output();
     expect(out).not.toContain(acme.api_key.value);
+    expect(out).not.toContain(forged);
     expect(out).not.toContain('ory_wak_');
-    const line = out.split('\n').find((l) => l.includes('"path":"/projects"') && l.includes('"method":"GET"') && l.includes('request completed'));
-    expect(JSON.parse(line!)).toMatchObject({ request_id: expect.any(String), msg: 'request completed', method: 'GET', path: '/projects', status: 200 });
+    const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.path === '/projects' && l.method === 'GET' && l.status === 200)).toMatchObject({ request_id: expect.any(String), msg: 'request completed', level: 30, time: expect.any(Number) });
+    expect(lines.find((l) => l.request_id === refused.headers.get('x-request-id'))).toMatchObject({ msg: 'request completed', method: 'GET', path: '/projects', status: 401, ip: '127.0.0.1' });
   });
 });

@@ -63,6 +63,18 @@ export class OryError extends Error {
     return STATUS_CODES[this.code] ?? 'Error';
   }
 
+  private jsonHead?: string;
+
+  /**
+   * `toBody` as JSON text. For Ory's own shape (where the request id comes last) the part before
+   * the id is rendered once per error; subclasses with their own body shape render it whole.
+   */
+  toJson(requestId: string): string {
+    if (this.toBody !== OryError.prototype.toBody) return JSON.stringify(this.toBody(requestId));
+    this.jsonHead ??= JSON.stringify(this.toBody('')).slice(0, -'"request":""}}'.length) + '"request":';
+    return `${this.jsonHead}${JSON.stringify(requestId)}}}`;
+  }
+
   /** Ory's body: `{"error":{code,status,id,message,reason,details,request}}`. */
   toBody(requestId: string): { error: Record<string, unknown> } {
     const error: Record<string, unknown> = { code: this.code, status: this.status, message: this.message };

@@ -1,23 +1,74 @@
 import client from 'prom-client';
 
+const DURATION = 'gatehouse_http_request_duration_seconds';
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** One label set of the request-duration histogram: counts per bucket (not cumulative), sum, count. */
+interface Series {
+  labels: { method: string; route: string; status: string };
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * The request-duration histogram, observed on every request. prom-client's Histogram hashes the
+ * label object on each observation; this keeps one series per method/status/route found by a string
+ * key and renders prom-client's exposition shape only when scraped.
+ */
+class RequestDurations {
+  readonly name = DURATION;
+  readonly help = 'HTTP request duration by method, route template and status code.';
+  readonly type = 'histogram' as unknown as client.MetricType;
+  readonly aggregator: client.Aggregator = 'sum';
+  private readonly series = new Map<string, Series>();
+
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const key = `${status} ${method} ${route}`;
+    let s = this.series.get(key);
+    if (!s) {
+      s = { labels: { method, route, status: String(status) }, buckets: new Float64Array(BUCKETS.length), sum: 0, count: 0 };
+      this.series.set(key, s);
+    }
+    let i = 0;
+    while (i < BUCKETS.length && seconds > BUCKETS[i]) i++;
+    if (i < BUCKETS.length) s.buckets[i]++;
+    s.sum += seconds;
+    s.count++;
+  }
+
+  get(): Omit<client.MetricObjectWithValues<client.MetricValueWithName<string>>, 'collect'> {
+    const values: client.MetricValueWithName<string>[] = [];
+    for (const s of this.series.values()) {
+      let cumulative = 0;
+      BUCKETS.forEach((le, i) => {
+        cumulative += s.buckets[i];
+        values.push({ metricName: `${DURATION}_bucket`, labels: { le, ...s.labels }, value: cumulative });
+      });
+      values.push({ metricName: `${DURATION}_bucket`, labels: { le: '+Inf', ...s.labels }, value: s.count });
+      values.push({ metricName: `${DURATION}_sum`, labels: s.labels, value: s.sum });
+      values.push({ metricName: `${DURATION}_count`, labels: s.labels, value: s.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+}
+
 /** Prometheus metrics of one process. A fresh registry per app keeps tests independent. */
 export class Metrics {
   readonly registry = new client.Registry();
-  private readonly duration: client.Histogram<'method' | 'route' | 'status'>;
+  private readonly durations = new RequestDurations();
 
   constructor() {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
-    this.duration = new client.Histogram({
-      name: 'gatehouse_http_request_duration_seconds',
-      help: 'HTTP request duration by method, route template and status code.',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [this.registry],
-    });
+    this.registry.registerMetric(this.durations as unknown as client.Metric);
   }
 
   /** `route` is the route template, never the raw URL, so label cardinality stays bounded. */
   observe(method: string, route: string, status: number, elapsedMs: number): void {
-    this.duration.observe({ method, route, status: String(status) }, elapsedMs / 1000);
+    this.durations.observe(method, route, status, elapsedMs / 1000);
   }
 }
