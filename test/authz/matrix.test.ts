@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../src/routes.js';
 import { mountedUrl, type RouteSpec } from '../../src/platform/http/route-table.js';
 import { generateApiKey } from '../../src/keys/format.js';
+import { compileSchema } from '../../src/platform/http/validation.js';
 import { bearer, createTestContext, dialectName, seedTenant, type Tenant, type TestContext } from '../helpers/context.js';
 
 // The authorization matrix of DESIGN.md §3, generated from the one route table: every management,
@@ -103,6 +104,21 @@ describe(`authorization matrix (${dialectName()})`, () => {
       if (spec.plane === 'management') expect(spec.credential, `${spec.method} ${spec.url}`).toBe('management');
       if (spec.credential === 'project') expect(spec.plane, `${spec.method} ${spec.url}`).toBe('project');
     }
+  });
+
+  it('compiles every route schema (validators are otherwise compiled on first use)', () => {
+    const broken: string[] = [];
+    for (const spec of allRoutes(ctx.registry)) {
+      for (const [part, schema] of Object.entries(spec.schema ?? {})) {
+        if (part === 'response') continue;
+        try {
+          compileSchema(schema as object, part);
+        } catch (err) {
+          broken.push(`${spec.method} ${spec.url} ${part}: ${(err as Error).message}`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   it('gives every route × credential the expected answer', async () => {
