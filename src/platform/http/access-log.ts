@@ -2,6 +2,11 @@ import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hostname } from 'node:os';
 import type { Metrics } from './metrics.js';
 
+// Printable ASCII but `"` and `\`: such a string is its own JSON body, no escaping needed.
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** A JSON string literal, skipping the general serializer for the plain text that paths and hosts are. */
+const json = (s: string | undefined): string => (s === undefined ? 'null' : PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
+
 /** Where access lines go: pino's destination stream, or nowhere when info is not enabled. */
 export interface LineSink {
   write(line: string): unknown;
@@ -74,7 +79,7 @@ export class AccessLog extends LogController {
     const q = e.url.indexOf('?');
     const path = q < 0 ? e.url : e.url.slice(0, q);
     this.sink.write(
-      `${this.prefix}${Date.now()},"request_id":${JSON.stringify(e.requestId)},"method":${JSON.stringify(e.method)},"path":${JSON.stringify(path)},"status":${e.status},"ms":${e.ms.toFixed(3)},"host":${JSON.stringify(e.host ?? null)},"ip":${JSON.stringify(e.ip ?? null)},"msg":"request completed"}\n`,
+      `${this.prefix}${Date.now()},"request_id":${json(e.requestId)},"method":${json(e.method)},"path":${json(path)},"status":${e.status},"ms":${e.ms.toFixed(3)},"host":${json(e.host)},"ip":${json(e.ip)},"msg":"request completed"}\n`,
     );
   }
 

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { AccessLog, BatchedSink, type AccessEntry } from '../../src/platform/http/access-log.js';
+import { Metrics } from '../../src/platform/http/metrics.js';
+
+const entry = (over: Partial<AccessEntry> = {}): AccessEntry => ({
+  requestId: '488d85a6-dfc8-4f86-9a8d-c89c0f10ff57',
+  method: 'GET',
+  url: '/projects/abc',
+  route: '/projects/:project_id',
+  status: 200,
+  ms: 0.4567,
+  host: '127.0.0.1:4000',
+  ip: '127.0.0.1',
+  ...over,
+});
+
+describe('access log', () => {
+  it('writes one JSON line per request, in pino shape, without the query string', () => {
+    const out: string[] = [];
+    const log = new AccessLog({ write: (s) => out.push(s) }, new Metrics());
+    log.record(entry({ url: '/self-service/login?flow=secret-flow-id&token=abc' }));
+    expect(out).toHaveLength(1);
+    expect(out[0].endsWith('\n')).toBe(true);
+    const line = JSON.parse(out[0]);
+    expect(line).toMatchObject({ level: 30, pid: process.pid, msg: 'request completed', request_id: entry().requestId, method: 'GET', path: '/self-service/login', status: 200, ms: 0.457, host: '127.0.0.1:4000', ip: '127.0.0.1' });
+    expect(typeof line.time).toBe('number');
+    expect(out[0]).not.toContain('secret-flow-id');
+  });
+
+  it('escapes whatever a client puts in the path or Host header', () => {
+    const out: string[] = [];
+    const log = new AccessLog({ write: (s) => out.push(s) }, new Metrics());
+    const hostile = ['/a"b', '/a\\b', '/tab\there', '/ünïcødé', '/line\nbreak', '/\u2028'];
+    for (const url of hostile) log.record(entry({ url, host: url }));
+    log.record(entry({ host: undefined, ip: undefined }));
+    const lines = out.map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.path)).toEqual([...hostile, '/projects/abc']);
+    expect(lines.map((l) => l.host)).toEqual([...hostile, null]);
+    expect(out.every((l) => l.indexOf('\n') === l.length - 1)).toBe(true);
+  });
+
+  it('records a metrics observation even when lines are off', async () => {
+    const metrics = new Metrics();
+    new AccessLog(null, metrics).record(entry({ status: 401 }));
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('gatehouse_http_request_duration_seconds_count{method="GET",route="/projects/:project_id",status="401"} 1');
+  });
+});
+
+describe('batched sink', () => {
+  it('hands lines over in batches: at the size limit at once, otherwise after a short delay', async () => {
+    const writes: string[] = [];
+    const sink = new BatchedSink({ write: (s) => writes.push(s) }, 100, 20);
+    sink.write('a'.repeat(40) + '\n');
+    sink.write('b'.repeat(40) + '\n');
+    expect(writes).toEqual([]);
+    sink.write('c'.repeat(40) + '\n'); // crosses 100 bytes
+    expect(writes).toHaveLength(1);
+    expect(writes[0].split('\n').filter(Boolean)).toHaveLength(3);
+    sink.write('d\n');
+    expect(writes).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(writes).toEqual([writes[0], 'd\n']);
+  });
+
+  it('flushes what is pending on demand (shutdown) and then holds nothing', () => {
+    const writes: string[] = [];
+    const sink = new BatchedSink({ write: (s) => writes.push(s) });
+    sink.write('x\n');
+    sink.flush();
+    sink.flush();
+    expect(writes).toEqual(['x\n']);
+  });
+});
