@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: measures Gatehouse against a bare Fastify baseline in the same run and reports
- * ratios (these machines are shared and noisy; only ratios within one run mean anything).
+ * ratios (these machines are shared and noisy; only ratios within one run mean anything). Every
+ * scenario runs right after its own baseline run, and its ratio is to that run.
  *
- * The server under test and the baseline each run as their own process; load comes from autocannon
- * in this process. Options (environment): BENCH_DURATION seconds per scenario (default 5),
+ * The server under test, the baseline and the load generator (autocannon, bench/load.mjs) each run
+ * as their own process. Options (environment): BENCH_DURATION seconds per run (default 3),
+ * BENCH_ROUNDS paired runs per scenario, of which the median ratio is reported (default 3),
  * BENCH_CONNECTIONS (default 50), BENCH_ONLY=group[,group] to run some groups, BENCH_LARGE=0 to skip
  * the large-store pass, BENCH_LOG_LEVEL for the server (default info, as `npm start`).
  */
@@ -12,8 +14,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { execSync } from 'node:child_process';
-import autocannon from 'autocannon';
+import { execFileSync, execSync } from 'node:child_process';
 import { createRegistry, type Registry } from '../src/registry.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { newId, nowIso } from '../src/platform/ids.js';
@@ -22,7 +23,8 @@ import { freePort } from '../test/helpers/process.js';
 import type { BenchRequest, Scenario } from './scenario.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const DURATION = Number(process.env.BENCH_DURATION ?? 3);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean);
 const LARGE = process.env.BENCH_LARGE !== '0';
@@ -62,17 +64,15 @@ async function measure(url: string, name: string, group: string, reqs: BenchRequ
     duration,
     requests: reqs.map((r) => ({ method: r.method, path: r.path, headers: { ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers }, body: r.body })),
   };
-  await autocannon({ ...opts, duration: 1 }); // warm-up: JIT, caches, connection pools
-  const result = await autocannon(opts);
-  const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+  const out = execFileSync(process.execPath, [join(ROOT, 'bench/load.mjs'), JSON.stringify(opts)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const result = JSON.parse(out) as { rps: number; p50: number; p99: number; errors: number; statusCodeStats: Record<string, { count: number }> };
   let total = 0;
-  let mismatched = 0;
-  for (const [code, { count }] of Object.entries(stats)) {
+  let mismatched = result.errors;
+  for (const [code, { count }] of Object.entries(result.statusCodeStats)) {
     total += count;
     if (!expected.has(Number(code))) mismatched += count;
   }
-  mismatched += result.errors + result.timeouts;
-  return { name, group, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, mismatched, total };
+  return { name, group, rps: result.rps, p50: result.p50, p99: result.p99, mismatched, total };
 }
 
 async function loadScenarios(): Promise<Scenario[]> {
@@ -113,12 +113,14 @@ async function seedKeys(registry: Registry, tenant: Tenant, n: number): Promise<
 
 const fmt = (n: number, d = 0) => n.toFixed(d).padStart(9);
 
-function report(title: string, base: Measured, rows: Measured[]): string {
-  const lines = [`\n${title}`, `${'scenario'.padEnd(52)}${'req/s'.padStart(9)}${'ratio'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}  check`];
-  for (const r of [base, ...rows]) {
+function report(title: string, base: Measured, rows: Measured[], bases: Measured[]): string {
+  const lines = [`\n${title}`, `${'scenario'.padEnd(52)}${'req/s'.padStart(9)}${'ratio'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'base/s'.padStart(9)}  check`];
+  const line = (r: Measured, b: Measured) => {
     const check = r.total === 0 ? 'NO RESPONSES' : r.mismatched ? `${r.mismatched}/${r.total} unexpected` : 'ok';
-    lines.push(`${`[${r.group}] ${r.name}`.padEnd(52).slice(0, 52)}${fmt(r.rps)}${fmt(r.rps / base.rps, 2)}${fmt(r.p50, 1)}${fmt(r.p99, 1)}  ${check}`);
-  }
+    return `${`[${r.group}] ${r.name}`.padEnd(52).slice(0, 52)}${fmt(r.rps)}${fmt(r.rps / b.rps, 2)}${fmt(r.p50, 1)}${fmt(r.p99, 1)}${fmt(b.rps)}  ${check}`;
+  };
+  lines.push(line(base, base).replace(/ {2}ok$/, '  ok (mean of the paired baseline runs)'));
+  rows.forEach((r, i) => lines.push(line(r, bases[i])));
   return lines.join('\n');
 }
 
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
     const registry = await createRegistry(registryConfig);
     const tenant = await seedTenant(registry, 'bench');
     const scenarios = await loadScenarios();
-    console.log(`Gatehouse bench: ${scenarios.length} scenarios, ${CONNECTIONS} connections, ${DURATION}s each, Node ${process.version}, SQLite store, server LOG_LEVEL=${env.LOG_LEVEL}`);
+    console.log(`Gatehouse bench: ${scenarios.length} scenarios, ${CONNECTIONS} connections, median of ${ROUNDS} paired ${DURATION}s runs each, Node ${process.version}, SQLite store, server LOG_LEVEL=${env.LOG_LEVEL}`);
 
     const prepared: { s: Scenario; reqs: BenchRequest[] }[] = [];
     for (const s of scenarios) {
@@ -151,15 +153,28 @@ async function main(): Promise<void> {
       }
     }
     const hello: BenchRequest[] = [{ method: 'GET', path: '/hello', expectStatus: 200 }];
+    // Each scenario is measured right after its own baseline run, ROUNDS times, and reported as the
+    // median of those paired ratios: on a shared, noisy machine, load drifts over a minute but rarely
+    // within a few seconds, and a median ignores the round a neighbour spiked.
     const runPass = async (title: string) => {
-      const before = await measure(baseUrl, 'Fastify hello world (baseline)', 'baseline', hello);
       const rows: Measured[] = [];
-      for (const { s, reqs } of prepared) rows.push(await measure(url, s.name, s.group, reqs));
-      const after = await measure(baseUrl, 'Fastify hello world (baseline)', 'baseline', hello);
-      // The baseline before and after, averaged, so drift during the run is shared by every ratio.
-      const base: Measured = { ...before, rps: (before.rps + after.rps) / 2, p50: (before.p50 + after.p50) / 2, p99: (before.p99 + after.p99) / 2, mismatched: before.mismatched + after.mismatched, total: before.total + after.total };
-      console.log(report(title, base, rows));
-      return { base, rows };
+      const bases: Measured[] = [];
+      for (const { s, reqs } of prepared) {
+        const pairs: { base: Measured; row: Measured }[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const base = await measure(baseUrl, 'Fastify hello world (baseline)', 'baseline', hello);
+          pairs.push({ base, row: await measure(url, s.name, s.group, reqs) });
+        }
+        pairs.sort((a, b) => a.row.rps / a.base.rps - b.row.rps / b.base.rps);
+        const median = pairs[Math.floor(pairs.length / 2)];
+        const sum = (f: (m: Measured) => number) => pairs.reduce((a, p) => a + f(p.row), 0);
+        rows.push({ ...median.row, mismatched: sum((m) => m.mismatched), total: sum((m) => m.total) });
+        bases.push(median.base);
+      }
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+      const base: Measured = { ...bases[0], rps: mean(bases.map((b) => b.rps)), p50: mean(bases.map((b) => b.p50)), p99: mean(bases.map((b) => b.p99)), mismatched: bases.reduce((a, b) => a + b.mismatched, 0), total: bases.reduce((a, b) => a + b.total, 0) };
+      console.log(report(title, base, rows, bases));
+      return { base, rows, bases };
     };
 
     const small = await runPass('Small store');
@@ -173,7 +188,8 @@ async function main(): Promise<void> {
       const lines = ['\nLarge store vs small store (ratio of ratios; 1.00 = unchanged)'];
       for (const row of large.rows) {
         const smallRow = small.rows.find((r) => r.name === row.name)!;
-        lines.push(`${row.name.padEnd(52)}${fmt(row.rps / large.base.rps / (smallRow.rps / small.base.rps), 2)}`);
+        const ratio = (pass: { rows: Measured[]; bases: Measured[] }, r: Measured) => r.rps / pass.bases[pass.rows.indexOf(r)].rps;
+        lines.push(`${row.name.padEnd(52)}${fmt(ratio(large, row) / ratio(small, smallRow), 2)}`);
       }
       console.log(lines.join('\n'));
       results.large = large;
