@@ -86,6 +86,7 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
   });
   app.setValidatorCompiler(validatorCompiler);
   registerCookies(app);
+  app.decorateRequest('routeTemplate', null);
 
   // NUL is never valid in any Gatehouse text, and PostgreSQL refuses it in text columns: it is refused
   // at the door, in paths, query strings and every body type, so no handler ever sees one.
@@ -137,9 +138,10 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
 }
 
 function registerRoute(app: FastifyInstance, registry: Registry, spec: RouteSpec): void {
+  const template = mountedUrl(spec);
   app.route({
     method: spec.method,
-    url: mountedUrl(spec),
+    url: template,
     schema: spec.schema,
     bodyLimit: spec.bodyLimit,
     config: { fromTable: true },
@@ -147,6 +149,7 @@ function registerRoute(app: FastifyInstance, registry: Registry, spec: RouteSpec
     // nothing about what the route would accept. Callback style: a cached credential answers
     // without a promise.
     onRequest: (req, reply, done) => {
+      req.routeTemplate = template;
       const outcome = authenticate(registry, spec, req);
       if (outcome === null) return done();
       if (!(outcome instanceof Promise)) return void sendError(outcome, req, reply);

@@ -15,23 +15,39 @@ export type Need = 'read' | 'manage' | 'admin';
 const RANK: Record<Role, number> = { viewer: 0, developer: 1, owner: 2 };
 const NEED_RANK: Record<Need, number> = { read: 0, manage: 1, admin: 2 };
 
-/** The role `principal` has in `workspaceId`, or null when it has none (or is not a management principal). */
-export async function workspaceRole(db: Kysely<Database>, principal: Principal, workspaceId: string): Promise<Role | null> {
+/**
+ * The role `principal` has in `workspaceId` when no lookup is needed (an API key), or undefined when
+ * only the store can tell (a console user).
+ */
+export function roleWithoutLookup(principal: Principal, workspaceId: string): Role | null | undefined {
   switch (principal.kind) {
     case 'workspace-key':
       return principal.workspaceId === workspaceId ? 'owner' : null;
-    case 'console-user': {
-      const row = await db
-        .selectFrom('workspace_members')
-        .select('role')
-        .where('workspace_id', '=', workspaceId)
-        .where('user_id', '=', principal.userId)
-        .executeTakeFirst();
-      return row?.role ?? null;
-    }
+    case 'console-user':
+      return undefined;
     default:
       return null;
   }
+}
+
+/** The role `principal` has in `workspaceId`, or null when it has none (or is not a management principal). */
+export async function workspaceRole(db: Kysely<Database>, principal: Principal, workspaceId: string): Promise<Role | null> {
+  const known = roleWithoutLookup(principal, workspaceId);
+  if (known !== undefined || principal.kind !== 'console-user') return known ?? null;
+  const row = await db
+    .selectFrom('workspace_members')
+    .select('role')
+    .where('workspace_id', '=', workspaceId)
+    .where('user_id', '=', principal.userId)
+    .executeTakeFirst();
+  return row?.role ?? null;
+}
+
+/** Throws unless `role` (the principal's role in a workspace, null for none) may do `need` there. */
+export function requireRole(role: Role | null, need: Need): Role {
+  if (!role) throw notFound();
+  if (RANK[role] < NEED_RANK[need]) throw forbidden(`This action needs the ${need === 'admin' ? 'owner' : 'developer'} role in the workspace.`);
+  return role;
 }
 
 /**
@@ -40,10 +56,7 @@ export async function workspaceRole(db: Kysely<Database>, principal: Principal, 
  */
 export async function requireWorkspace(db: Kysely<Database>, principal: Principal | undefined, workspaceId: string, need: Need): Promise<Role> {
   if (!principal) throw unauthorized();
-  const role = await workspaceRole(db, principal, workspaceId);
-  if (!role) throw notFound();
-  if (RANK[role] < NEED_RANK[need]) throw forbidden(`This action needs the ${need === 'admin' ? 'owner' : 'developer'} role in the workspace.`);
-  return role;
+  return requireRole(await workspaceRole(db, principal, workspaceId), need);
 }
 
 /** The workspaces `principal` can see. */

@@ -9,7 +9,7 @@ import type { KeyService } from '../keys/key-service.js';
 import { badRequest, conflict, ErrorId, notFound } from '../platform/errors/errors.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
-import { requireWorkspace, visibleWorkspaceIds, type Need } from './access.js';
+import { requireRole, requireWorkspace, roleWithoutLookup, visibleWorkspaceIds, type Need } from './access.js';
 import { parseServices, toProject, toProjectMetadata, type BasicOrganization } from './models.js';
 import { defaultCors, defaultIdentityConfig, defaultOAuth2Config, defaultPermissionConfig } from './default-config.js';
 
@@ -129,8 +129,21 @@ export class ProjectService {
     return toProject(row, await this.organizationsOf(row.id));
   }
 
-  /** `get`, already serialized as JSON; served from the view cache when possible. */
-  async getJson(principal: Principal | undefined, projectId: string): Promise<string> {
+  /**
+   * `get`, already serialized as JSON; served from the view cache when possible, and then, for an API
+   * key (whose rights need no lookup), without a promise.
+   */
+  getJson(principal: Principal | undefined, projectId: string): string | Promise<string> {
+    const view = this.views.get(projectId);
+    const role = view && principal ? roleWithoutLookup(principal, view.workspaceId) : undefined;
+    if (view && role !== undefined) {
+      requireRole(role, 'read');
+      return view.json;
+    }
+    return this.loadJson(principal, projectId);
+  }
+
+  private async loadJson(principal: Principal | undefined, projectId: string): Promise<string> {
     let view = this.views.get(projectId);
     if (!view) {
       if (!isUuid(projectId)) throw notFound();

@@ -120,7 +120,10 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'GET', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'getProject',
       schema: { params: ProjectParams },
-      handler: async (req, reply) => reply.type('application/json; charset=utf-8').send(await projects.getJson(req.principal, req.params.project_id)),
+      handler: (req, reply) => {
+        const json = projects.getJson(req.principal, req.params.project_id);
+        return typeof json === 'string' ? reply.type('application/json; charset=utf-8').send(json) : json.then((j) => reply.type('application/json; charset=utf-8').send(j));
+      },
     }),
     defineRoute({
       method: 'PUT', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'setProject',

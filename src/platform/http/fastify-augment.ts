@@ -12,6 +12,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the route's credential check before the handler runs; absent on `none` routes. */
     principal?: Principal;
+    /** The route-table template the request matched (metrics label); set before credentials are checked. */
+    routeTemplate: string | null;
     /** Set for every `project` plane route: the project the host or `/p/{slug}` resolved to. */
     project?: ResolvedProject;
   }
