@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseCookie, stringifySetCookie, type SetCookie } from 'cookie';
+import { parse, serialize, type SerializeOptions } from 'cookie';
 
-export type CookieOptions = Omit<SetCookie, 'name' | 'value'>;
+export type CookieOptions = Omit<SerializeOptions, 'encode'>;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,12 +25,12 @@ export function registerCookies(app: FastifyInstance): void {
   app.decorateRequest('parsedCookies', null);
   app.decorateRequest('cookies', {
     getter(this: FastifyRequest) {
-      return (this.parsedCookies ??= this.headers.cookie ? parseCookie(this.headers.cookie) : {});
+      return (this.parsedCookies ??= this.headers.cookie ? parse(this.headers.cookie) : {});
     },
   });
   app.decorateReply('setCookie', function (this: FastifyReply, name: string, value: string, options?: CookieOptions) {
     // Fastify appends repeated `set-cookie` headers rather than replacing them.
-    return this.header('set-cookie', stringifySetCookie({ sameSite: 'lax', ...options, name, value }));
+    return this.header('set-cookie', serialize(name, value, { sameSite: 'lax', ...options }));
   });
   app.decorateReply('clearCookie', function (this: FastifyReply, name: string, options?: CookieOptions) {
     return this.setCookie(name, '', { path: '/', ...options, expires: new Date(0), maxAge: 0 });
