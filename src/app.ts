@@ -13,7 +13,7 @@ import { bearerToken } from './platform/http/bearer.js';
 import { allRoutes } from './routes.js';
 import { AccessLog, BatchedSink } from './platform/http/access-log.js';
 import { registerCookies } from './platform/http/cookies.js';
-import { createEdgeGate } from './platform/http/edge-gate.js';
+import { createEdgeGate, type Guard } from './platform/http/edge-gate.js';
 import { consolePlugin } from './console/plugin.js';
 
 const PROJECT_HOST = (baseDomain: string) =>
@@ -40,7 +40,6 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
   };
   const routes = allRoutes(registry);
   const gate = createEdgeGate({
-    routes,
     rewriteUrl,
     peekProject: (slug) => registry.projects.peek(slug),
     refusal: NO_KEY,
@@ -63,7 +62,7 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
     },
     logController: accessLog,
     serverFactory: (handler) => {
-      const server = createServer((req, res) => gate(req, res) || handler(req, res));
+      const server = createServer((req, res) => gate.answer(req, res) || handler(req, res));
       // Fastify's own defaults, which it applies only to servers it creates: idle keep-alive
       // connections outlive a load balancer's (typically 60 s) idle timeout.
       server.keepAliveTimeout = 72_000;
@@ -76,6 +75,11 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
     rewriteUrl,
   });
 
+  // While closing, Fastify answers 503 with `Connection: close` to drain keep-alive clients.
+  app.addHook('preClose', (done) => {
+    gate.close();
+    done();
+  });
   app.addHook('onClose', async () => {
     try {
       accessLines?.flush();
@@ -127,6 +131,9 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
   // Every route the app serves is recorded, so tests can prove none bypasses the route table.
   const served: { method: string; url: string; fromTable: boolean }[] = [];
   app.addHook('onRoute', (opts) => {
+    // The edge gate mirrors every route, so its router matches exactly as Fastify's does.
+    const table = opts.config as { fromTable?: boolean; guard?: Guard } | undefined;
+    for (const method of [opts.method].flat()) gate.route(method, opts.url, table?.guard ?? null);
     for (const method of [opts.method].flat()) served.push({ method, url: opts.url, fromTable: (opts.config as { fromTable?: boolean } | undefined)?.fromTable === true || (opts.config as { asset?: boolean } | undefined)?.asset === true });
   });
   app.decorate('servedRoutes', served);
@@ -144,7 +151,7 @@ function registerRoute(app: FastifyInstance, registry: Registry, spec: RouteSpec
     url: template,
     schema: spec.schema,
     bodyLimit: spec.bodyLimit,
-    config: { fromTable: true },
+    config: { fromTable: true, guard: spec.credential === 'management' || spec.credential === 'project' ? { plane: spec.plane } : null },
     // Credentials are checked before the body is even parsed: an unauthenticated caller learns
     // nothing about what the route would accept. Callback style: a cached credential answers
     // without a promise.
@@ -153,7 +160,7 @@ function registerRoute(app: FastifyInstance, registry: Registry, spec: RouteSpec
       const outcome = authenticate(registry, spec, req);
       if (outcome === null) return done();
       if (!(outcome instanceof Promise)) return void sendError(outcome, req, reply);
-      outcome.then((refusal) => (refusal ? sendError(refusal, req, reply) : done()), done);
+      outcome.then((refusal) => (refusal ? sendError(refusal, req, reply) : done()), done).catch(done);
     },
     handler: spec.handler as never,
   });

@@ -82,14 +82,16 @@ function toView(row: ApiKeysTable): ApiKeyView {
 /**
  * Issues, verifies and revokes API keys (DESIGN.md §4).
  *
- * Verification: prefix and checksum (no I/O) -> HMAC -> bounded in-process cache keyed by the HMAC
- * (never by the raw key) -> database. Revocation drops the entry here at once and tells every other
- * node through the notifier; the cache TTL is the backstop if a message is lost.
+ * Verification: prefix and checksum (no I/O) -> bounded in-process cache, found by the key's SHA-256
+ * (never holding the key) -> HMAC -> database. Revocation drops the entry here at once and tells every
+ * other node through the notifier; the cache TTL is the backstop if a message is lost.
  */
 export class KeyService {
   private readonly cache: LRUCache<string, CacheEntry>;
   /** HMAC -> fingerprint of the cached entries, for revocations. */
   private readonly byHmac = new Map<string, string>();
+  /** Counts revocations seen here; a lookup that overlapped one is not cached (it may predate it). */
+  private revocations = 0;
   /** Key id -> epoch ms of its latest use, written in batches (a clock read per request, no formatting). */
   private pendingLastUsed = new Map<string, number>();
   private readonly flushTimer: NodeJS.Timeout;
@@ -104,6 +106,7 @@ export class KeyService {
       },
     });
     o.notifier.subscribe((m) => {
+      if (m.type === 'api-key' || m.type === 'project') this.revocations++;
       if (m.type === 'api-key') {
         const fp = this.byHmac.get(m.hash);
         if (fp) this.cache.delete(fp);
@@ -200,7 +203,11 @@ export class KeyService {
     const cached = this.verifyCached(raw);
     if (cached) return cached;
     const hmac = hashApiKey(this.o.secret, raw);
+    const before = this.revocations;
     const entry: CacheEntry = { ...(await this.load(hmac)), hmac };
+    // A revocation that arrived while the row was being read may be newer than the row: read again
+    // rather than cache an answer that could keep a deleted key alive for a whole TTL.
+    if (this.revocations !== before) return this.judge({ ...(await this.load(hmac)), hmac });
     const fp = fingerprint(raw);
     this.cache.set(fp, entry);
     this.byHmac.set(hmac, fp);

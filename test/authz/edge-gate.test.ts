@@ -105,6 +105,14 @@ describe(`edge refusal of keys that can never be valid (${dialectName()})`, () =
     // A broken key on a public route is no reason to refuse: the route does not read it.
     const alive = await send(server.url, 'GET', '/health/alive', { authorization: `Bearer ${corrupt(t.workspaceKey)}` });
     expect(alive.status).toBe(200);
+    // Nor on the console's own pages, which are not in the route table at all.
+    const page = await send(server.url, 'GET', '/', { authorization: `Bearer ${corrupt(t.workspaceKey)}`, accept: 'text/html' });
+    expect(page.status).toBe(200);
+    expect(page.contentType).toContain('text/html');
+    // HEAD is left to Fastify, which answers without a body.
+    const head = await send(server.url, 'HEAD', `/projects/${t.projectId}`, { authorization: `Bearer ${corrupt(t.workspaceKey)}` });
+    expect(head.status).toBe(401);
+    expect(head.body).toBe('');
     const ok = await send(server.url, 'GET', `/projects/${t.projectId}`, { authorization: `Bearer ${t.workspaceKey}` });
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body)).toMatchObject({ id: t.projectId });

@@ -145,3 +145,31 @@ describe('key cache when cross-node invalidation is down', () => {
     }
   });
 });
+
+describe('key cache and revocations in flight', () => {
+  it('does not cache a lookup that a revocation overlapped, and finds the revoked row on the re-read', async () => {
+    const ctx = await createTestContext({ keyCacheTtlMs: 60_000 });
+    try {
+      const t = await seedTenant(ctx.registry);
+      // The first read returns the row as it was; before the answer is used, another node revokes
+      // the key (the row changes, then the message arrives), as can happen while a read is in flight.
+      const keys = ctx.registry.keys as unknown as { load(hmac: string): Promise<unknown> };
+      const load = keys.load.bind(keys);
+      let reads = 0;
+      keys.load = async (hmac: string) => {
+        const before = await load(hmac);
+        if (reads++ === 0) {
+          await ctx.registry.db.updateTable('api_keys').set({ revoked_at: new Date().toISOString() }).where('secret_hash', '=', hmac).execute();
+          await ctx.registry.notifier.publish({ type: 'api-key', hash: hmac });
+        }
+        return before;
+      };
+      const pending = ctx.registry.keys.verify(t.workspaceKey);
+      expect(await pending).toEqual({ ok: false, reason: 'revoked' });
+      expect(ctx.registry.keys.verifyCached(t.workspaceKey)).toBeUndefined(); // nothing was cached
+      expect(await ctx.registry.keys.verify(t.workspaceKey)).toEqual({ ok: false, reason: 'revoked' });
+    } finally {
+      await ctx.close();
+    }
+  });
+});

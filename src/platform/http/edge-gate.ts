@@ -5,12 +5,11 @@ import FindMyWay from 'find-my-way';
 import { parseApiKey } from '../../keys/format.js';
 import type { OryError } from '../errors/errors.js';
 import type { AccessLog } from './access-log.js';
-import { mountedUrl, type RouteSpec } from './route-table.js';
+import type { Plane } from './route-table.js';
 import { rawBearerToken } from './bearer.js';
 import type { ResolvedProject } from '../../tenancy/project-resolver.js';
 
 export interface EdgeGateOptions {
-  routes: RouteSpec[];
   /** The same rewrite Fastify applies (project hosts onto `/p/{slug}`). */
   rewriteUrl(req: IncomingMessage): string;
   /** The cached project behind a slug: the project, null, or undefined when unknown to the cache. */
@@ -20,12 +19,24 @@ export interface EdgeGateOptions {
   accessLog: AccessLog;
   trustProxy: boolean;
   /** Router options identical to Fastify's, so both match the same URLs. */
-  routerOptions: { ignoreTrailingSlash: boolean; maxParamLength: number };
+  routerOptions: { ignoreTrailingSlash: boolean; maxParamLength: number; useSemicolonDelimiter: boolean };
 }
 
-interface Guarded {
+/** What the gate knows of a route: null for one it never answers for (no key needed, or not a table route). */
+export type Guard = { plane: Plane } | null;
+
+interface Entry {
   template: string;
-  plane: RouteSpec['plane'];
+  guard: Guard;
+}
+
+export interface EdgeGate {
+  /** Mirrors one route Fastify registers (call it from `onRoute`), so both routers match alike. */
+  route(method: string, url: string, guard: Guard): void;
+  /** Answers the request and returns true, or returns false to let Fastify answer it. */
+  answer(req: IncomingMessage, res: ServerResponse): boolean;
+  /** From now on every request goes to Fastify (which drains connections while closing). */
+  close(): void;
 }
 
 /**
@@ -34,45 +45,52 @@ interface Guarded {
  * what the key checksum is for: a flood of forged or mistyped keys costs no lookup, no routing
  * lifecycle and no allocation beyond the answer.
  *
- * The answer is exactly the route's own (status, Ory error body, headers, access-log line, metrics);
- * anything the gate is not certain about (an unknown route, a project not in the resolver's cache, a
- * NUL in the URL) passes through to Fastify, which answers as it always does.
+ * The gate's router holds every route Fastify holds, so the same route matches in both; the answer
+ * is exactly the route's own (status, Ory error body, headers, access-log line, metrics). Anything
+ * the gate is not certain about (a route needing no key, HEAD, an unknown route, a project not in the
+ * resolver's cache, a NUL in the URL, a server shutting down) passes through to Fastify.
  */
-export function createEdgeGate(o: EdgeGateOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createEdgeGate(o: EdgeGateOptions): EdgeGate {
   const router = FindMyWay<FindMyWay.HTTPVersion.V1>({ ...o.routerOptions, caseSensitive: true });
   const noop = () => undefined;
-  for (const spec of o.routes) {
-    if (spec.credential !== 'management' && spec.credential !== 'project') continue;
-    const template = mountedUrl(spec);
-    router.on(spec.method.toUpperCase() as FindMyWay.HTTPMethod, template, noop, { template, plane: spec.plane } satisfies Guarded);
-  }
+  let closing = false;
 
-  return (req, res) => {
-    const started = performance.now();
-    const token = rawBearerToken(req.headers.authorization);
-    if (token === null || parseApiKey(token) !== null) return false;
-    const url = o.rewriteUrl(req);
-    if (url.includes('%00')) return false;
-    const match = router.find(req.method as FindMyWay.HTTPMethod, url);
-    if (!match) return false;
-    const guarded = match.store as Guarded;
-    if (guarded.plane === 'project' && !o.peekProject(match.params.slug ?? '')) return false;
+  return {
+    route(method, url, guard) {
+      const m = method.toUpperCase() as FindMyWay.HTTPMethod;
+      router.on(m, url, noop, { template: url, guard: m === 'HEAD' ? null : guard } satisfies Entry);
+    },
+    close() {
+      closing = true;
+    },
+    answer(req, res) {
+      if (closing) return false;
+      const started = performance.now();
+      const token = rawBearerToken(req.headers.authorization);
+      if (token === null || parseApiKey(token) !== null) return false;
+      const url = o.rewriteUrl(req);
+      if (url.includes('%00')) return false;
+      const match = router.find(req.method as FindMyWay.HTTPMethod, url);
+      const entry = match?.store as Entry | undefined;
+      if (!entry?.guard) return false;
+      if (entry.guard.plane === 'project' && !o.peekProject(match!.params.slug ?? '')) return false;
 
-    const requestId = randomUUID();
-    const body = o.refusal.toJson(requestId);
-    res.writeHead(o.refusal.code, ['x-request-id', requestId, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body))]);
-    res.end(body);
-    o.accessLog.record({
-      requestId,
-      method: req.method!,
-      url,
-      route: guarded.template,
-      status: o.refusal.code,
-      ms: performance.now() - started,
-      host: req.headers.host,
-      ip: clientIp(req, o.trustProxy),
-    });
-    return true;
+      const requestId = randomUUID();
+      const body = o.refusal.toJson(requestId);
+      res.writeHead(o.refusal.code, ['x-request-id', requestId, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body))]);
+      res.end(body);
+      o.accessLog.record({
+        requestId,
+        method: req.method!,
+        url,
+        route: entry.template,
+        status: o.refusal.code,
+        ms: performance.now() - started,
+        host: req.headers.host,
+        ip: clientIp(req, o.trustProxy),
+      });
+      return true;
+    },
   };
 }
 
