@@ -3,6 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FormatsPlugin } from 'ajv-formats';
 import { LRUCache } from 'lru-cache';
+import safeRegex from 'safe-regex2';
 import { badRequest } from '../platform/errors/errors.js';
 
 const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
@@ -72,8 +73,27 @@ function renameExtension(node: unknown): unknown {
   return out;
 }
 
+const MAX_PATTERN_LENGTH = 1000;
+
+/**
+ * The regular-expression engine for project-supplied `pattern` and `patternProperties`: V8's
+ * backtracking engine, but only for patterns without nested quantifiers (safe-regex2's star-height
+ * check) and of bounded length. A catastrophic pattern such as `(a+)+$` would otherwise let one
+ * project's identity schema stall the event loop for every tenant; such a schema fails to compile,
+ * and the writes that need it are refused with a 400 naming the pattern.
+ */
+const guardedRegExp = Object.assign(
+  (pattern: string, flags: string): RegExp => {
+    if (pattern.length > MAX_PATTERN_LENGTH) throw new Error(`pattern is longer than ${MAX_PATTERN_LENGTH} characters`);
+    const re = new RegExp(pattern, flags);
+    if (!safeRegex(re)) throw new Error(`pattern ${JSON.stringify(pattern.slice(0, 100))} could backtrack catastrophically (nested quantifiers)`);
+    return re;
+  },
+  { code: 'new RegExp' },
+);
+
 function newAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false, coerceTypes: false, useDefaults: false, logger: false });
+  const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false, coerceTypes: false, useDefaults: false, logger: false, code: { regExp: guardedRegExp } });
   addFormats(ajv);
   // Kratos identity schemas commonly use `tel` (phone numbers): E.164-ish, lenient on separators.
   ajv.addFormat('tel', /^\+?[0-9][0-9 ().-]{3,30}$/);

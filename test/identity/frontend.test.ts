@@ -80,6 +80,37 @@ describe(`identity frontend API (${dialectName()})`, () => {
     expect(viaDefault.json().schema_id).toBe('preset://email');
   });
 
+  it('refuses trait patterns that could backtrack catastrophically, and keeps serving', async () => {
+    const schemaWith = (pattern: string) => ({
+      type: 'object',
+      properties: { traits: { type: 'object', properties: { email: { type: 'string', format: 'email', 'ory.sh/kratos': { credentials: { password: { identifier: true } } } }, code: { type: 'string', pattern } } } },
+    });
+    const t3 = await seedTenant(ctx.registry, 'redos');
+    const configure = (pattern: string) =>
+      ctx.app.inject({
+        method: 'PATCH', url: `/projects/${t3.projectId}`, headers: bearer(t3.workspaceKey),
+        payload: [
+          { op: 'replace', path: '/services/identity/config/identity/schemas', value: [{ id: 'p', url: `base64://${Buffer.from(JSON.stringify(schemaWith(pattern))).toString('base64')}` }] },
+          { op: 'replace', path: '/services/identity/config/identity/default_schema_id', value: 'p' },
+        ],
+      });
+    const create = (code: string) => ctx.app.inject({ method: 'POST', url: `/p/${t3.projectSlug}/admin/identities`, headers: bearer(t3.projectKey), payload: { traits: { email: `${Math.random()}@example.com`, code } } });
+
+    expect((await configure('^(a+)+$')).statusCode).toBeLessThan(300);
+    await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    // Against V8's backtracking engine this input would take minutes with that pattern.
+    const refused = await create('a'.repeat(40) + '!');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toContain('backtrack');
+
+    expect((await configure('^[A-Z]{2}-[0-9]{4}$')).statusCode).toBeLessThan(300);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await create('AB-1234')).statusCode).toBe(201);
+    expect((await create('ab-1234')).statusCode).toBe(400);
+  });
+
   it('whoami answers the session for a token, header or cookie', async () => {
     const { identity, session, token } = await login('whoami@example.com');
     for (const headers of [{ 'x-session-token': token }, { authorization: `Bearer ${token}` }, { cookie: `ory_kratos_session=${token}` }] as Record<string, string>[]) {
