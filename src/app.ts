@@ -131,10 +131,12 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
   // Every route the app serves is recorded, so tests can prove none bypasses the route table.
   const served: { method: string; url: string; fromTable: boolean }[] = [];
   app.addHook('onRoute', (opts) => {
-    // The edge gate mirrors every route, so its router matches exactly as Fastify's does.
-    const table = opts.config as { fromTable?: boolean; guard?: Guard } | undefined;
-    for (const method of [opts.method].flat()) gate.route(method, opts.url, table?.guard ?? null);
-    for (const method of [opts.method].flat()) served.push({ method, url: opts.url, fromTable: (opts.config as { fromTable?: boolean } | undefined)?.fromTable === true || (opts.config as { asset?: boolean } | undefined)?.asset === true });
+    const config = opts.config as { fromTable?: boolean; asset?: boolean; guard?: Guard } | undefined;
+    for (const method of [opts.method].flat()) {
+      served.push({ method, url: opts.url, fromTable: config?.fromTable === true || config?.asset === true });
+      // The edge gate mirrors every route, so its router matches exactly as Fastify's does.
+      gate.route(method, opts.url, config?.guard ?? null);
+    }
   });
   app.decorate('servedRoutes', served);
 

@@ -13,8 +13,8 @@ export interface LineSink {
 }
 
 /**
- * Gathers access lines and hands them to the stream in batches: at 32 KiB, or 25 ms after the first
- * line of a batch. A write per line costs a system call (and a thread-pool round trip) per request,
+ * Gathers access lines and hands them to the stream in batches: at 32 Ki characters (the lines are
+ * ASCII but for rare escapes), or 25 ms after the first line of a batch. A write per line costs a system call (and a thread-pool round trip) per request,
  * a third of a cheap request's CPU time; batched, it is noise. `flush` on shutdown.
  */
 export class BatchedSink implements LineSink {
