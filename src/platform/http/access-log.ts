@@ -78,8 +78,10 @@ export class AccessLog extends LogController {
     if (!this.sink) return;
     const q = e.url.indexOf('?');
     const path = q < 0 ? e.url : e.url.slice(0, q);
+    // Request ids are our own UUIDs and Node's parser admits only token characters in a method:
+    // neither needs escaping.
     this.sink.write(
-      `${this.prefix}${Date.now()},"request_id":${json(e.requestId)},"method":${json(e.method)},"path":${json(path)},"status":${e.status},"ms":${e.ms.toFixed(3)},"host":${json(e.host)},"ip":${json(e.ip)},"msg":"request completed"}\n`,
+      `${this.prefix}${Date.now()},"request_id":"${e.requestId}","method":"${e.method}","path":${json(path)},"status":${e.status},"ms":${e.ms.toFixed(3)},"host":${json(e.host)},"ip":${json(e.ip)},"msg":"request completed"}\n`,
     );
   }
 

@@ -54,6 +54,13 @@ export function createEdgeGate(o: EdgeGateOptions): EdgeGate {
   const router = FindMyWay<FindMyWay.HTTPVersion.V1>({ ...o.routerOptions, caseSensitive: true });
   const noop = () => undefined;
   let closing = false;
+  // The refusal is the same bytes on every request but for its request id (a UUID, always 36 ASCII
+  // characters): its two halves and its length are computed once.
+  const SAMPLE_ID = '00000000-0000-0000-0000-000000000000';
+  const sample = o.refusal.toJson(SAMPLE_ID);
+  const idAt = sample.indexOf(SAMPLE_ID);
+  const [bodyHead, bodyTail] = [sample.slice(0, idAt), sample.slice(idAt + SAMPLE_ID.length)];
+  const contentLength = String(Buffer.byteLength(sample));
 
   return {
     route(method, url, guard) {
@@ -77,9 +84,8 @@ export function createEdgeGate(o: EdgeGateOptions): EdgeGate {
       // Timed from here: requests that pass through (most of them) pay for no clock read.
       const started = performance.now();
       const requestId = randomUUID();
-      const body = o.refusal.toJson(requestId);
-      res.writeHead(o.refusal.code, ['x-request-id', requestId, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body))]);
-      res.end(body);
+      res.writeHead(o.refusal.code, ['x-request-id', requestId, 'content-type', 'application/json; charset=utf-8', 'content-length', contentLength]);
+      res.end(bodyHead + requestId + bodyTail);
       o.accessLog.record({
         requestId,
         method: req.method!,
