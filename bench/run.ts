@@ -3,6 +3,9 @@
  * ratios (these machines are shared and noisy; only ratios within one run mean anything). Every
  * scenario runs right after its own baseline run, and its ratio is to that run.
  *
+ * The foundation group also drives a reference (bench/reference-401.mjs: bare node:http writing the
+ * bytes of Gatehouse's refusal), the ceiling for the bad-checksum scenario.
+ *
  * The server under test, the baseline and the load generator (autocannon, bench/load.mjs) each run
  * as their own process. Options (environment): BENCH_DURATION seconds per run (default 3),
  * BENCH_ROUNDS paired runs per scenario, of which the median ratio is reported (default 3),
@@ -39,7 +42,7 @@ interface Measured {
   total: number;
 }
 
-async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyUrl: string): Promise<ChildProcess> {
+async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyUrl: string, anyStatus = false): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
@@ -47,7 +50,8 @@ async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyUrl: st
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited: ${err}`);
     try {
-      if ((await fetch(readyUrl)).ok) return child;
+      const res = await fetch(readyUrl);
+      if (res.ok || anyStatus) return child;
     } catch {
       /* not yet */
     }
@@ -138,6 +142,9 @@ async function main(): Promise<void> {
     const port = await freePort();
     children.push(await startProcess([join(ROOT, 'bin/gatehouse.js'), 'serve'], { ...env, PORT: String(port) }, `http://127.0.0.1:${port}/health/ready`));
     const url = `http://127.0.0.1:${port}`;
+    const refPort = await freePort();
+    children.push(await startProcess([join(ROOT, 'bench/reference-401.mjs')], { PORT: String(refPort) }, `http://127.0.0.1:${refPort}/`, true));
+    const refUrl = `http://127.0.0.1:${refPort}`;
     const registry = await createRegistry(registryConfig);
     const tenant = await seedTenant(registry, 'bench');
     const scenarios = await loadScenarios();
@@ -163,7 +170,7 @@ async function main(): Promise<void> {
         const pairs: { base: Measured; row: Measured }[] = [];
         for (let round = 0; round < ROUNDS; round++) {
           const base = await measure(baseUrl, 'Fastify hello world (baseline)', 'baseline', hello);
-          pairs.push({ base, row: await measure(url, s.name, s.group, reqs) });
+          pairs.push({ base, row: await measure(s.reference ? refUrl : url, s.name, s.group, reqs) });
         }
         pairs.sort((a, b) => a.row.rps / a.base.rps - b.row.rps / b.base.rps);
         const median = pairs[Math.floor(pairs.length / 2)];
@@ -181,7 +188,7 @@ async function main(): Promise<void> {
     const results: Record<string, unknown> = { small };
     if (LARGE && prepared.some((p) => p.s.group === 'foundation')) {
       await seedKeys(registry, tenant, 100_000);
-      const foundationOnly = prepared.filter((p) => p.s.group === 'foundation');
+      const foundationOnly = prepared.filter((p) => p.s.group === 'foundation' && !p.s.reference);
       const keep = prepared.splice(0, prepared.length, ...foundationOnly);
       const large = await runPass('With 100,000 API keys in the store (foundation scenarios)');
       prepared.splice(0, prepared.length, ...keep);

@@ -13,6 +13,8 @@ export interface Scenario {
   /** Which issue/plane it belongs to, for grouping in the report. */
   group: 'foundation' | 'console' | 'identity' | 'oauth2' | 'permissions';
   prepare(env: BenchEnv): Promise<BenchRequest | BenchRequest[]>;
+  /** Drive the reference server (`bench/reference-401.mjs`) instead of Gatehouse. */
+  reference?: true;
 }
 
 export interface BenchEnv {

@@ -18,6 +18,13 @@ export const scenarios: Scenario[] = [
     prepare: async ({ tenant }) => ({ method: 'GET', path: `/projects/${tenant.projectId}`, headers: { authorization: `Bearer ${corrupt(tenant.workspaceKey)}` }, expectStatus: 401 }),
   },
   {
+    // Not Gatehouse: bare node:http writing the same 401 bytes, the ceiling for the row above.
+    name: 'reference: node:http, same 401 bytes',
+    group: 'foundation',
+    reference: true,
+    prepare: async ({ tenant }) => ({ method: 'GET', path: `/projects/${tenant.projectId}`, headers: { authorization: `Bearer ${corrupt(tenant.workspaceKey)}` }, expectStatus: 401 }),
+  },
+  {
     name: 'well-formed unknown key (401)',
     group: 'foundation',
     prepare: async ({ tenant }) => ({ method: 'GET', path: `/projects/${tenant.projectId}`, headers: { authorization: `Bearer ${generateApiKey('workspace')}` }, expectStatus: 401 }),

@@ -64,6 +64,9 @@ export interface AccessEntry {
  */
 export class AccessLog extends LogController {
   private readonly prefix = `{"level":30,"pid":${process.pid},"hostname":${JSON.stringify(hostname())},"time":`;
+  // Nearly every request of a process names one of a few hosts: the last one's JSON is kept.
+  private lastHost: string | undefined;
+  private lastHostJson = 'null';
 
   constructor(
     private readonly sink: LineSink | null,
@@ -78,10 +81,14 @@ export class AccessLog extends LogController {
     if (!this.sink) return;
     const q = e.url.indexOf('?');
     const path = q < 0 ? e.url : e.url.slice(0, q);
+    if (e.host !== this.lastHost) {
+      this.lastHost = e.host;
+      this.lastHostJson = json(e.host);
+    }
     // Request ids are our own UUIDs and Node's parser admits only token characters in a method:
     // neither needs escaping.
     this.sink.write(
-      `${this.prefix}${Date.now()},"request_id":"${e.requestId}","method":"${e.method}","path":${json(path)},"status":${e.status},"ms":${e.ms.toFixed(3)},"host":${json(e.host)},"ip":${json(e.ip)},"msg":"request completed"}\n`,
+      `${this.prefix}${Date.now()},"request_id":"${e.requestId}","method":"${e.method}","path":${json(path)},"status":${e.status},"ms":${Math.round(e.ms * 1000) / 1000},"host":${this.lastHostJson},"ip":${json(e.ip)},"msg":"request completed"}\n`,
     );
   }
 

@@ -13,22 +13,29 @@ interface Series {
 
 /**
  * The request-duration histogram, observed on every request. prom-client's Histogram hashes the
- * label object on each observation; this keeps one series per method/status/route found by a string
- * key and renders prom-client's exposition shape only when scraped.
+ * label object on each observation; this keeps one series per method/status/route and renders
+ * prom-client's exposition shape only when scraped.
  */
 class RequestDurations {
   readonly name = DURATION;
   readonly help = 'HTTP request duration by method, route template and status code.';
   readonly type = 'histogram' as unknown as client.MetricType;
   readonly aggregator: client.Aggregator = 'sum';
-  private readonly series = new Map<string, Series>();
+  /**
+   * Found by route, then method, then status: route templates and method names are constant strings
+   * whose hashes V8 keeps, so no key string is built per request.
+   */
+  private readonly series = new Map<string, Map<string, Map<number, Series>>>();
 
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${status} ${method} ${route}`;
-    let s = this.series.get(key);
+    let byMethod = this.series.get(route);
+    if (!byMethod) this.series.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let s = byStatus.get(status);
     if (!s) {
       s = { labels: { method, route, status: String(status) }, buckets: new Float64Array(BUCKETS.length), sum: 0, count: 0 };
-      this.series.set(key, s);
+      byStatus.set(status, s);
     }
     let i = 0;
     while (i < BUCKETS.length && seconds > BUCKETS[i]) i++;
@@ -37,9 +44,13 @@ class RequestDurations {
     s.count++;
   }
 
+  private *all(): Iterable<Series> {
+    for (const byMethod of this.series.values()) for (const byStatus of byMethod.values()) yield* byStatus.values();
+  }
+
   get(): Omit<client.MetricObjectWithValues<client.MetricValueWithName<string>>, 'collect'> {
     const values: client.MetricValueWithName<string>[] = [];
-    for (const s of this.series.values()) {
+    for (const s of this.all()) {
       let cumulative = 0;
       BUCKETS.forEach((le, i) => {
         cumulative += s.buckets[i];
