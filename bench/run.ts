@@ -8,7 +8,8 @@
  *
  * The server under test, the baseline and the load generator (autocannon, bench/load.mjs) each run
  * as their own process. Options (environment): BENCH_DURATION seconds per run (default 3),
- * BENCH_ROUNDS paired runs per scenario, of which the median ratio is reported (default 3),
+ * BENCH_ROUNDS rounds, each on freshly started processes, with one paired run per scenario; the
+ * median ratio over rounds is reported (default 3),
  * BENCH_CONNECTIONS (default 50), BENCH_ONLY=group[,group] to run some groups, BENCH_LARGE=0 to skip
  * the large-store pass, BENCH_LOG_LEVEL for the server (default info, as `npm start`).
  */
@@ -133,18 +134,35 @@ async function main(): Promise<void> {
   if (process.env.BENCH_SKIP_BUILD !== '1') execSync('npm run build', { cwd: ROOT, stdio: 'inherit' });
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const env = { DATA_DIR: dataDir, HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', SECRETS_DEFAULT: randomBytes(24).toString('hex'), DATABASE_URL: `sqlite:${join(dataDir, 'bench.sqlite')}` };
-  const children: ChildProcess[] = [];
+  let children: ChildProcess[] = [];
   const registryConfig = { ...loadConfig({ ...process.env, ...env }) };
+  const [basePort, port, refPort] = [await freePort(), await freePort(), await freePort()];
+  const baseUrl = `http://127.0.0.1:${basePort}`;
+  const url = `http://127.0.0.1:${port}`;
+  const refUrl = `http://127.0.0.1:${refPort}`;
+  // Fresh processes (same ports, same store) for every round: one process can run a fifth slower than
+  // another of the same code for its whole life (heap layout, young-generation sizing), so a median
+  // over rounds is also a median over process instances.
+  const startServers = async () => {
+    children = [
+      await startProcess([join(ROOT, 'bench/baseline.mjs')], { PORT: String(basePort) }, `${baseUrl}/hello`),
+      await startProcess([join(ROOT, 'bin/gatehouse.js'), 'serve'], { ...env, PORT: String(port) }, `${url}/health/ready`),
+      await startProcess([join(ROOT, 'bench/reference-401.mjs')], { PORT: String(refPort) }, `${refUrl}/`, true),
+    ];
+  };
+  const stopServers = async () => {
+    const exited = (c: ChildProcess) =>
+      new Promise<void>((done) => {
+        if (c.exitCode !== null || c.signalCode !== null) return done();
+        const force = setTimeout(() => c.kill('SIGKILL'), 5000);
+        c.once('exit', () => (clearTimeout(force), done()));
+        c.kill('SIGTERM');
+      });
+    await Promise.all(children.map(exited));
+    children = [];
+  };
   try {
-    const basePort = await freePort();
-    children.push(await startProcess([join(ROOT, 'bench/baseline.mjs')], { PORT: String(basePort) }, `http://127.0.0.1:${basePort}/hello`));
-    const baseUrl = `http://127.0.0.1:${basePort}`;
-    const port = await freePort();
-    children.push(await startProcess([join(ROOT, 'bin/gatehouse.js'), 'serve'], { ...env, PORT: String(port) }, `http://127.0.0.1:${port}/health/ready`));
-    const url = `http://127.0.0.1:${port}`;
-    const refPort = await freePort();
-    children.push(await startProcess([join(ROOT, 'bench/reference-401.mjs')], { PORT: String(refPort) }, `http://127.0.0.1:${refPort}/`, true));
-    const refUrl = `http://127.0.0.1:${refPort}`;
+    await startServers();
     const registry = await createRegistry(registryConfig);
     const tenant = await seedTenant(registry, 'bench');
     const scenarios = await loadScenarios();
@@ -160,21 +178,25 @@ async function main(): Promise<void> {
       }
     }
     const hello: BenchRequest[] = [{ method: 'GET', path: '/hello', expectStatus: 200 }];
-    // Each scenario is measured right after its own baseline run, ROUNDS times, and reported as the
+    // Each scenario is measured right after its own baseline run, once per round, and reported as the
     // median of those paired ratios: on a shared, noisy machine, load drifts over a minute but rarely
-    // within a few seconds, and a median ignores the round a neighbour spiked.
+    // within a few seconds, and a median ignores the round a neighbour spiked (or a slow instance).
     const runPass = async (title: string) => {
+      const pairs: { base: Measured; row: Measured }[][] = prepared.map(() => []);
+      for (let round = 0; round < ROUNDS; round++) {
+        if (children.length === 0) await startServers();
+        for (const [i, { s, reqs }] of prepared.entries()) {
+          const base = await measure(baseUrl, 'Fastify hello world (baseline)', 'baseline', hello);
+          pairs[i].push({ base, row: await measure(s.reference ? refUrl : url, s.name, s.group, reqs) });
+        }
+        await stopServers();
+      }
       const rows: Measured[] = [];
       const bases: Measured[] = [];
-      for (const { s, reqs } of prepared) {
-        const pairs: { base: Measured; row: Measured }[] = [];
-        for (let round = 0; round < ROUNDS; round++) {
-          const base = await measure(baseUrl, 'Fastify hello world (baseline)', 'baseline', hello);
-          pairs.push({ base, row: await measure(s.reference ? refUrl : url, s.name, s.group, reqs) });
-        }
-        pairs.sort((a, b) => a.row.rps / a.base.rps - b.row.rps / b.base.rps);
-        const median = pairs[Math.floor(pairs.length / 2)];
-        const sum = (f: (m: Measured) => number) => pairs.reduce((a, p) => a + f(p.row), 0);
+      for (const p of pairs) {
+        p.sort((a, b) => a.row.rps / a.base.rps - b.row.rps / b.base.rps);
+        const median = p[Math.floor(p.length / 2)];
+        const sum = (f: (m: Measured) => number) => p.reduce((a, q) => a + f(q.row), 0);
         rows.push({ ...median.row, mismatched: sum((m) => m.mismatched), total: sum((m) => m.total) });
         bases.push(median.base);
       }
@@ -205,7 +227,7 @@ async function main(): Promise<void> {
     mkdirSync(join(ROOT, '.bench'), { recursive: true });
     writeFileSync(join(ROOT, '.bench/results.json'), JSON.stringify(results, null, 2));
   } finally {
-    for (const c of children) c.kill('SIGTERM');
+    await stopServers();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
