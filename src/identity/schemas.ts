@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormatsModule from 'ajv-formats';
 import type { FormatsPlugin } from 'ajv-formats';
 import { LRUCache } from 'lru-cache';
-import safeRegex from 'safe-regex2';
+import { RE2JS } from 're2js';
 import { badRequest } from '../platform/errors/errors.js';
 
 const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
@@ -76,24 +77,27 @@ function renameExtension(node: unknown): unknown {
 const MAX_PATTERN_LENGTH = 1000;
 
 /**
- * The regular-expression engine for project-supplied `pattern` and `patternProperties`: V8's
- * backtracking engine, but only for patterns without nested quantifiers (safe-regex2's star-height
- * check) and of bounded length. A catastrophic pattern such as `(a+)+$` would otherwise let one
- * project's identity schema stall the event loop for every tenant; such a schema fails to compile,
- * and the writes that need it are refused with a 400 naming the pattern.
+ * The regular-expression engine for project-supplied `pattern` and `patternProperties`: RE2 (re2js),
+ * which runs in time linear in the input for every pattern. V8's backtracking engine would let one
+ * project's identity schema (`^(a|a)*$`, `(a+)+$`) stall the event loop for every tenant. RE2 is also
+ * the engine Kratos validates with (Go's `regexp`), so a pattern means here what it means there; one
+ * RE2 cannot run (lookaround, backreferences) or longer than 1,000 characters fails to compile, and
+ * the writes that need it are refused with a 400 naming the pattern.
  */
-const guardedRegExp = Object.assign(
-  (pattern: string, flags: string): RegExp => {
+const linearRegExp: RegExpEngine = Object.assign(
+  (pattern: string) => {
     if (pattern.length > MAX_PATTERN_LENGTH) throw new Error(`pattern is longer than ${MAX_PATTERN_LENGTH} characters`);
-    const re = new RegExp(pattern, flags);
-    if (!safeRegex(re)) throw new Error(`pattern ${JSON.stringify(pattern.slice(0, 100))} could backtrack catastrophically (nested quantifiers)`);
-    return re;
+    try {
+      return RE2JS.compile(pattern);
+    } catch (err) {
+      throw new Error(`pattern ${JSON.stringify(pattern.slice(0, 100))} is not supported (RE2 syntax: no lookaround or backreferences): ${(err as Error).message}`);
+    }
   },
-  { code: 'new RegExp' },
+  { code: 're2js' },
 );
 
 function newAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false, coerceTypes: false, useDefaults: false, logger: false, code: { regExp: guardedRegExp } });
+  const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false, coerceTypes: false, useDefaults: false, logger: false, code: { regExp: linearRegExp } });
   addFormats(ajv);
   // Kratos identity schemas commonly use `tel` (phone numbers): E.164-ish, lenient on separators.
   ajv.addFormat('tel', /^\+?[0-9][0-9 ().-]{3,30}$/);
