@@ -9,6 +9,7 @@ import { newId, nowIso } from '../platform/ids.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import { ErrorId, badRequest, conflict, notFound } from '../platform/errors/errors.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
+import { compileSchema } from '../platform/http/validation.js';
 import { parseDuration, randomToken, safeEqual, tokenHash } from './util.js';
 import { prepared } from './prepared.js';
 
@@ -82,6 +83,16 @@ export const ClientBody = Type.Object(
   { additionalProperties: false },
 );
 export type ClientInput = Static<typeof ClientBody>;
+
+let validateClientBody: ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | undefined;
+/** The checks a PUT body gets from its route schema, for a client produced by a JSON Patch. */
+function assertClientBody(data: unknown): asserts data is ClientInput {
+  validateClientBody ??= compileSchema(ClientBody, 'body');
+  if (validateClientBody(data)) return;
+  const e = validateClientBody.errors?.[0];
+  const field = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'client';
+  throw badRequest(`The patched client is invalid: ${field} ${e?.message ?? 'is invalid'}.`, ErrorId.oauth2InvalidClientMetadata);
+}
 
 /** A stored client as the rest of the domain uses it. */
 export interface OAuth2Client {
@@ -325,22 +336,27 @@ export class ClientService {
     return this.write(row, normalize(input), input.client_secret);
   }
 
-  /** Applies an RFC 6902 JSON Patch to the client's wire form, then validates it as a PUT would. */
+  /**
+   * Applies an RFC 6902 JSON Patch to the client's wire form, then validates it as a PUT would. The
+   * document carries `client_secret: ""` (the secret itself is never readable), so `replace` on it
+   * sets a new secret.
+   */
   async patch(projectId: string, clientId: string, ops: jsonPatch.Operation[]): Promise<OAuth2Client> {
     const row = await this.row(projectId, clientId);
     if (!row) throw notFound('The OAuth 2.0 client does not exist.');
-    const doc = rowToClient(row) as Record<string, unknown>;
+    const doc = { ...rowToClient(row), client_secret: '' } as Record<string, unknown>;
     let patched: Record<string, unknown>;
     try {
       patched = jsonPatch.applyPatch(structuredClone(doc), ops, true, false).newDocument;
     } catch (err) {
       throw badRequest(`The patch could not be applied: ${String((err as Error).message ?? 'invalid operation').split('\n')[0]}`);
     }
+    if (!patched || typeof patched !== 'object' || Array.isArray(patched)) throw badRequest('The patch must leave a client object.', ErrorId.oauth2InvalidClientMetadata);
     if (patched.client_id !== clientId) throw badRequest('client_id cannot be changed.', ErrorId.oauth2InvalidClientMetadata);
-    const { created_at: _c, updated_at: _u, client_id: _i, client_secret, ...rest } = patched;
-    const input = rest as ClientInput;
-    if (client_secret !== undefined && typeof client_secret !== 'string') throw badRequest('client_secret must be a string.');
-    return this.write(row, normalize(input), client_secret as string | undefined);
+    const { created_at: _c, updated_at: _u, client_id: _i, ...rest } = patched;
+    assertClientBody(rest);
+    const { client_secret, ...input } = rest;
+    return this.write(row, normalize(input), client_secret || undefined);
   }
 
   private async write(row: OAuth2ClientsTable, data: Record<string, unknown>, newSecret: string | undefined): Promise<OAuth2Client> {
@@ -359,6 +375,8 @@ export class ClientService {
       .where('project_id', '=', row.project_id).where('id', '=', row.id)
       .execute();
     this.forget(row.project_id, row.id);
+    // A secret the caller sets is not echoed back (Hydra does): secrets leave the server only when it
+    // generates them (create, rotate).
     return { client_id: row.id, ...data, created_at: row.created_at, updated_at: now } as OAuth2Client;
   }
 

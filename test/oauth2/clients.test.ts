@@ -96,6 +96,32 @@ describe(`oauth2 clients (${dialectName()})`, () => {
     expect((await api.admin('PATCH', `/admin/clients/${c.client_id}`, { not: 'an array' })).statusCode).toBe(400);
   });
 
+  it('validates a patched client as a PUT body: wrong types are refused and change nothing', async () => {
+    const c = await api.createClient({ client_name: 'typed', grant_types: ['client_credentials'], scope: 'read' });
+    const before = (await api.admin('GET', `/admin/clients/${c.client_id}`)).json();
+    for (const [path, value] of [['/scope', 5], ['/client_name', 5], ['/skip_consent', 'yes'], ['/audience', 'notarray'], ['/redirect_uris', 5], ['/metadata', 'x'], ['/nonsense', 1]] as const) {
+      const res = await api.admin('PATCH', `/admin/clients/${c.client_id}`, [{ op: 'add', path, value }]);
+      expect(res.statusCode, `${path} ${res.body}`).toBe(400);
+      expect(res.json().error.id).toBe('invalid_client_metadata');
+    }
+    expect((await api.admin('PATCH', `/admin/clients/${c.client_id}`, [{ op: 'replace', path: '', value: 'x' }])).statusCode).toBe(400);
+    expect((await api.admin('GET', `/admin/clients/${c.client_id}`)).json()).toEqual(before);
+    expect((await api.token({ grant_type: 'client_credentials', scope: 'read' }, basic(c.client_id, c.client_secret))).statusCode).toBe(200);
+  });
+
+  it('sets a new secret with JSON Patch replace on /client_secret, never echoing it', async () => {
+    const c = await api.createClient({ grant_types: ['client_credentials'] });
+    const res = await api.admin('PATCH', `/admin/clients/${c.client_id}`, [{ op: 'replace', path: '/client_secret', value: 'patched-secret-1' }]);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.body).not.toContain('patched-secret-1');
+    expect((await api.token({ grant_type: 'client_credentials' }, basic(c.client_id, 'patched-secret-1'))).statusCode).toBe(200);
+    expect((await api.token({ grant_type: 'client_credentials' }, basic(c.client_id, c.client_secret))).statusCode).toBe(401);
+    // A patch that leaves the secret alone keeps it.
+    expect((await api.admin('PATCH', `/admin/clients/${c.client_id}`, [{ op: 'replace', path: '/client_name', value: 'n' }])).statusCode).toBe(200);
+    expect((await api.token({ grant_type: 'client_credentials' }, basic(c.client_id, 'patched-secret-1'))).statusCode).toBe(200);
+    expect((await api.admin('PATCH', `/admin/clients/${c.client_id}`, [{ op: 'replace', path: '/client_secret', value: 'short' }])).statusCode).toBe(400);
+  });
+
   it('sets per-client token lifespans that govern issued tokens', async () => {
     const c = await api.createClient({ grant_types: ['client_credentials'] });
     const res = await api.admin('PUT', `/admin/clients/${c.client_id}/lifespans`, { client_credentials_grant_access_token_lifespan: '5m' });
