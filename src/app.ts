@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import pino from 'pino';
 import './platform/http/fastify-augment.js';
 import type { Registry } from './registry.js';
@@ -14,6 +15,7 @@ import { allRoutes } from './routes.js';
 import { AccessLog, BatchedSink } from './platform/http/access-log.js';
 import { registerCookies } from './platform/http/cookies.js';
 import { createEdgeGate, type Guard } from './platform/http/edge-gate.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './platform/http/json-depth.js';
 import { consolePlugin } from './console/plugin.js';
 
 const PROJECT_HOST = (baseDomain: string) =>
@@ -69,6 +71,7 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
       return server;
     },
     bodyLimit: config.bodyLimit,
+    clientErrorHandler,
     trustProxy,
     genReqId: () => randomUUID(),
     routerOptions,
@@ -95,9 +98,11 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
   // NUL is never valid in any Gatehouse text, and PostgreSQL refuses it in text columns: it is refused
   // at the door, in paths, query strings and every body type, so no handler ever sees one.
   const NUL_REFUSED = badRequest('Requests must not contain NUL characters.');
+  const TOO_DEEP = badRequest(`JSON bodies may nest arrays and objects at most ${MAX_JSON_DEPTH} levels deep.`, ErrorId.invalidJson);
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if ((body as string).includes('\\u0000')) return done(NUL_REFUSED, undefined);
+    if (nestsDeeperThan(body as string)) return done(TOO_DEEP, undefined);
     defaultJson(req, body as string, done);
   });
   // Form bodies (OAuth2 token endpoint, browser self-service flows) and plain text (OPL).
@@ -231,6 +236,21 @@ async function consoleUser(registry: Registry, req: FastifyRequest, refusal: Ory
   if (!user) return refusal;
   req.principal = user;
   return null;
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any route sees them (headers over 16 KiB, malformed
+ * request lines, timeouts) are answered in Ory's error shape too, then the connection is closed.
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'The request headers are too large (16 KiB at most)'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'The request took too long to arrive'] : [400, 'The request is not valid HTTP'];
+  const body = new OryError(code, message, undefined, code === 400 ? ErrorId.badRequest : undefined).toJson(randomUUID());
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 /** Renders any error in Ory's shape. Unknown errors become a generic 500, logged, never echoed. */

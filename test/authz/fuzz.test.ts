@@ -22,6 +22,8 @@ const HOSTILE_BODIES: { type: string; body: string }[] = [
   { type: 'application/json', body: JSON.stringify({ a: 1, __proto__: { polluted: true }, constructor: { prototype: { x: 1 } } }) },
   { type: 'application/json', body: '{"__proto__": {"admin": true}}' },
   { type: 'application/json', body: '['.repeat(5000) + ']'.repeat(5000) },
+  // Valid everywhere but for a deep value: it must not reach a recursive serializer (stack overflow).
+  { type: 'application/json', body: `{"schema_id":"preset://email","traits":{"email":"deep@example.com"},"name":"deep","metadata_public":${'['.repeat(5000)}${']'.repeat(5000)}}` },
   { type: 'application/json', body: JSON.stringify({ name: 123, traits: 'x', namespace: [], object: {}, op: 'add', path: 5, value: null, client_id: false }) },
   { type: 'application/json', body: JSON.stringify([{ op: 'replace', path: '/', value: null }, { op: 'move', from: '/a', path: '/a/b' }]) },
   { type: 'application/x-www-form-urlencoded', body: 'grant_type=client_credentials&grant_type=password&scope=%00&client_id=' },
