@@ -453,6 +453,14 @@ export class IdentityService {
   }
 
   /** Validates and writes one identity (insert when `existing` is null). Returns its id. */
+  /** An identity may only belong to an organization (B2B SSO) of its own project. */
+  private async requireOrganization(projectId: string, organizationId: string): Promise<void> {
+    const found =
+      isUuid(organizationId) &&
+      (await this.d.db.selectFrom('organizations').select('id').where('project_id', '=', projectId).where('id', '=', organizationId).executeTakeFirst());
+    if (!found) throw badRequest(`organization_id ${JSON.stringify(organizationId.slice(0, 64))} is not an organization of this project.`);
+  }
+
   private async save(project: ResolvedProject, existing: IdentitiesTable | null, input: ReplaceIdentityInput): Promise<string> {
     const cfg = project.services.identity.config;
     if (!input.traits || typeof input.traits !== 'object' || Array.isArray(input.traits)) throw badRequest('traits must be a JSON object.');
@@ -463,6 +471,8 @@ export class IdentityService {
     const newHash = await this.passwordHashFrom(input.credentials);
     const externalId = input.external_id === '' ? null : input.external_id ?? null;
     if (externalId !== null && externalId.length > 256) throw badRequest('external_id must be at most 256 characters.');
+    const organizationId = input.organization_id || null;
+    if (organizationId !== null && organizationId !== existing?.organization_id) await this.requireOrganization(project.id, organizationId);
     const now = nowIso();
     const id = existing?.id ?? newId();
     const prevVerifiable = existing ? (JSON.parse(existing.verifiable_addresses) as VerifiableIdentityAddress[]) : [];
@@ -480,7 +490,7 @@ export class IdentityService {
       metadata_public: input.metadata_public === undefined || input.metadata_public === null ? null : JSON.stringify(input.metadata_public),
       metadata_admin: input.metadata_admin === undefined || input.metadata_admin === null ? null : JSON.stringify(input.metadata_admin),
       external_id: externalId,
-      organization_id: input.organization_id ?? null,
+      organization_id: organizationId,
       verifiable_addresses: JSON.stringify(verifiable),
       recovery_addresses: JSON.stringify(recovery),
       created_at: existing?.created_at ?? now,

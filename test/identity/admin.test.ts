@@ -51,6 +51,29 @@ describe(`identity admin API (${dialectName()})`, () => {
     expect((await call('POST', '/admin/identities', { traits: { email: 'a@example.com' }, state: 'weird' })).statusCode).toBe(400);
   });
 
+  it('accepts organization_id only for an organization of the same project', async () => {
+    const org = async (tenant: Tenant, domain: string) => {
+      const res = await ctx.app.inject({ method: 'POST', url: `/projects/${tenant.projectId}/organizations`, headers: bearer(tenant.workspaceKey), payload: { label: domain, domains: [domain] } });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().id as string;
+    };
+    const mine = await org(t, 'mine.example');
+    const theirs = await org(other, 'theirs.example');
+    const create = (email: string, organization_id: unknown) => call('POST', '/admin/identities', { schema_id: 'preset://email', traits: { email }, organization_id });
+    const ok = await create('org-member@example.com', mine);
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect(ok.json().organization_id).toBe(mine);
+    for (const bad of ['nope', '00000000-0000-0000-0000-000000000000', theirs]) {
+      const res = await create(`org-${Math.random()}@example.com`, bad);
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json().error.reason).toContain('organization_id');
+    }
+    // Moving an identity into another project's organization is refused as well.
+    const patched = await call('PATCH', `/admin/identities/${ok.json().id}`, [{ op: 'replace', path: '/organization_id', value: theirs }]);
+    expect(patched.statusCode).toBe(400);
+    expect((await call('GET', `/admin/identities/${ok.json().id}`)).json().organization_id).toBe(mine);
+  });
+
   it('answers 409 for a duplicate identifier or external_id', async () => {
     expect((await call('POST', '/admin/identities', { schema_id: 'preset://email', traits: { email: 'twice@example.com' }, external_id: 'ext-1' })).statusCode).toBe(201);
     const dup = await call('POST', '/admin/identities', { schema_id: 'preset://email', traits: { email: 'TWICE@example.com' } });
