@@ -13,6 +13,9 @@ export interface PermissionScope {
 
 export const DEFAULT_PAGE_SIZE = 100;
 
+/** Keto answers a namespace it does not know with 404, on reads and writes alike. */
+const unknownNamespace = (name: string, where = '') => notFound(`Unknown namespace with name ${JSON.stringify(name)}${where}.`);
+
 /**
  * Relation tuples, checks and expansion for one project at a time. Every method takes the project
  * the request resolved to and touches only that project's tuples; the model (namespaces, OPL rules,
@@ -47,7 +50,7 @@ export class PermissionService {
   /** Refuses (400) a tuple that the namespaces cannot hold: unknown namespace, relation or subject set. */
   private validateWrite(model: PermissionModel, t: Tuple): void {
     const ns = model.namespaces.get(t.namespace);
-    if (!ns) throw badRequest(`Unknown namespace "${t.namespace}".`);
+    if (!ns) throw unknownNamespace(t.namespace);
     if (ns.typed) {
       if (ns.permits.has(t.relation)) throw badRequest(`"${t.relation}" is a permission of namespace "${t.namespace}", computed by its rules; write the relations it reads instead.`);
       if (!ns.relations.has(t.relation)) throw badRequest(`Namespace "${t.namespace}" has no relation "${t.relation}".`);
@@ -57,7 +60,7 @@ export class PermissionService {
 
   private validateSubjectSet(model: PermissionModel, s: SubjectSet): void {
     const sns = model.namespaces.get(s.namespace);
-    if (!sns) throw badRequest(`Unknown namespace "${s.namespace}" in subject_set.`);
+    if (!sns) throw unknownNamespace(s.namespace, ' in subject_set');
     if (sns.typed && s.relation !== '' && !sns.relations.has(s.relation) && !sns.permits.has(s.relation)) {
       throw badRequest(`Namespace "${s.namespace}" has no relation "${s.relation}" (subject_set).`);
     }
@@ -67,7 +70,7 @@ export class PermissionService {
   private validateQuery(model: PermissionModel, q: TupleQuery): void {
     if (q.namespace === undefined) return;
     const ns = model.namespaces.get(q.namespace);
-    if (!ns) throw notFound(`Unknown namespace "${q.namespace}".`);
+    if (!ns) throw unknownNamespace(q.namespace);
     if (ns.typed && q.relation !== undefined && !ns.relations.has(q.relation) && !ns.permits.has(q.relation)) {
       throw badRequest(`Namespace "${q.namespace}" has no relation "${q.relation}".`);
     }
@@ -83,7 +86,7 @@ export class PermissionService {
     const model = this.model(project);
     for (const t of inserts) this.validateWrite(model, t);
     for (const t of deletes) {
-      if (!model.namespaces.has(t.namespace)) throw badRequest(`Unknown namespace "${t.namespace}".`);
+      if (!model.namespaces.has(t.namespace)) throw unknownNamespace(t.namespace);
     }
     await this.db.transaction().execute(async (trx) => {
       const repo = this.repo(trx);
@@ -97,7 +100,7 @@ export class PermissionService {
     if (q.namespace === undefined && q.object === undefined && q.relation === undefined && q.subject === undefined) {
       throw badRequest('Give at least one of namespace, object, relation, subject_id or subject_set.* to delete relation tuples.');
     }
-    if (q.namespace !== undefined && !this.model(project).namespaces.has(q.namespace)) throw badRequest(`Unknown namespace "${q.namespace}".`);
+    if (q.namespace !== undefined && !this.model(project).namespaces.has(q.namespace)) throw unknownNamespace(q.namespace);
     await this.repo().deleteMatching(project.id, q);
   }
 
@@ -139,7 +142,7 @@ export class PermissionService {
   async expand(project: PermissionScope, root: SubjectSet, maxDepth?: number): Promise<ExpandTree> {
     const model = this.model(project);
     const ns = model.namespaces.get(root.namespace);
-    if (!ns) throw notFound(`Unknown namespace "${root.namespace}".`);
+    if (!ns) throw unknownNamespace(root.namespace);
     if (ns.typed && !ns.relations.has(root.relation) && !ns.permits.has(root.relation)) {
       throw badRequest(`Namespace "${root.namespace}" has no relation or permission "${root.relation}".`);
     }

@@ -45,8 +45,8 @@ describe(`relation tuples (${dialectName()})`, () => {
 
     // One bad delta refuses the whole batch: nothing of it is written.
     const bad = await api.patch([...insert(rt('Document', 'patch-2', 'viewers', 'x')), { action: 'insert', relation_tuple: rt('Nope', 'o', 'r', 's') }]);
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.reason).toMatch(/Unknown namespace "Nope"/);
+    expect(bad.status).toBe(404);
+    expect(bad.body.error.reason).toMatch(/Unknown namespace with name "Nope"/);
     expect((await api.list({ namespace: 'Document', object: 'patch-2' })).body.relation_tuples).toEqual([]);
   });
 
@@ -75,17 +75,17 @@ describe(`relation tuples (${dialectName()})`, () => {
     expect((await api.list({ namespace: 'Document', subject_id: 'x' })).body.relation_tuples).toEqual([]);
   });
 
-  it('refuses tuples in an unknown namespace, with an unknown relation, or on a permission', async () => {
-    const cases: [unknown, RegExp][] = [
-      [rt('Nope', 'o', 'viewers', 'alice'), /Unknown namespace "Nope"/],
-      [rt('Document', 'o', 'readers', 'alice'), /has no relation "readers"/],
-      [rt('Document', 'o', 'view', 'alice'), /is a permission/],
-      [rt('Document', 'o', 'viewers', 'Nope:x#members'), /Unknown namespace "Nope" in subject_set/],
-      [rt('Document', 'o', 'viewers', 'Group:eng#admins'), /has no relation "admins"/],
+  it('refuses tuples in an unknown namespace (404, as Keto), with an unknown relation, or on a permission', async () => {
+    const cases: [unknown, RegExp, number][] = [
+      [rt('Nope', 'o', 'viewers', 'alice'), /Unknown namespace with name "Nope"/, 404],
+      [rt('Document', 'o', 'readers', 'alice'), /has no relation "readers"/, 400],
+      [rt('Document', 'o', 'view', 'alice'), /is a permission/, 400],
+      [rt('Document', 'o', 'viewers', 'Nope:x#members'), /Unknown namespace with name "Nope" in subject_set/, 404],
+      [rt('Document', 'o', 'viewers', 'Group:eng#admins'), /has no relation "admins"/, 400],
     ];
-    for (const [body, reason] of cases) {
+    for (const [body, reason, status] of cases) {
       const res = await api.put(body);
-      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.status, JSON.stringify(body)).toBe(status);
       expect(res.body.error.reason).toMatch(reason);
     }
   });
@@ -169,7 +169,7 @@ describe(`relation tuples (${dialectName()})`, () => {
     expect((await api.list({ namespace: 'Folder', object: 'del-2' })).body.relation_tuples).toEqual([]);
     const all = await api.del({});
     expect(all.status).toBe(400);
-    expect((await api.del({ namespace: 'Nope' })).status).toBe(400);
+    expect((await api.del({ namespace: 'Nope' })).status).toBe(404);
     expect((await api.list({ namespace: 'Folder', object: 'del-1' })).body.relation_tuples).toHaveLength(1);
   });
 
@@ -192,7 +192,7 @@ describe(`relation tuples (${dialectName()})`, () => {
   it('takes a config change into account on the next request', async () => {
     const other = await seedTenant(ctx.registry, 'switch');
     const api2 = projectApi(ctx, other);
-    expect((await api2.put(rt('files', 'a', 'owner', 'x'))).status).toBe(400);
+    expect((await api2.put(rt('files', 'a', 'owner', 'x'))).status).toBe(404);
     await setPermissionConfig(ctx, other, legacyConfig('files'));
     expect((await api2.put(rt('files', 'a', 'owner', 'x'))).status).toBe(201);
     // Legacy namespaces accept any relation name.

@@ -80,8 +80,8 @@ describe(`@ory/client RelationshipApi and PermissionApi (${dialectName()})`, () 
     expect(bySubject.data.relation_tuples).toEqual([rt('Group', 'sdk-team', 'members', 'bob')]);
 
     const refused = await status(relationships.createRelationship({ createRelationshipBody: { namespace: 'Nope', object: 'x', relation: 'y', subject_id: 'z' } }));
-    expect(refused.status).toBe(400);
-    expect(refused.data.error.code).toBe(400);
+    expect(refused.status).toBe(404);
+    expect(refused.data.error).toMatchObject({ code: 404, reason: 'Unknown namespace with name "Nope".' });
 
     await relationships.createRelationship({ createRelationshipBody: { namespace: 'Document', object: 'sdk-gone', relation: 'viewers', subject_id: 'alice' } });
     const deleted = await relationships.deleteRelationships({ namespace: 'Document', object: 'sdk-gone' });
