@@ -158,9 +158,13 @@ export class FlowService {
       return fail('invalid_request', 'Clients must include a code_challenge when performing the authorize code flow, but it is missing.');
     }
     const prompt = param(q, 'prompt');
+    const prompts = splitSpaces(prompt);
     const maxAge = Number(param(q, 'max_age') ?? NaN);
-    let remembered = prompt === 'login' ? null : await this.d.store.loginByCookie(project.id, req.cookies?.[loginSessionCookie(project.id)]);
-    if (remembered && Number.isFinite(maxAge) && epoch(new Date()) - remembered.authenticated_at > maxAge) remembered = null;
+    // max_age: an authentication older than this many seconds must be done again (OIDC Core §3.1.2.1).
+    const fresh = (authenticatedAt: number) => !Number.isFinite(maxAge) || epoch(new Date()) - authenticatedAt <= maxAge;
+    // prompt=login or a too old remembered login: the login UI sees skip=false and must authenticate again.
+    let remembered = prompts.includes('login') ? null : await this.d.store.loginByCookie(project.id, req.cookies?.[loginSessionCookie(project.id)]);
+    if (remembered && !fresh(remembered.authenticated_at)) remembered = null;
 
     const rawQuery = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '';
     const request: AuthRequest = {
@@ -186,17 +190,22 @@ export class FlowService {
     await this.d.db.insertInto('oauth2_flows').values(flow).execute();
     reply.setCookie(csrfCookieName(flow.id), csrf, { path: '/', httpOnly: true, sameSite: 'lax', secure: issuer.startsWith('https:'), maxAge: Math.floor(ttlMs / 1000) });
 
-    // With no custom login UI, a session of the project's own identity plane logs the user in (Ory Network).
+    // With no custom login UI, the project's own identity plane is the login provider (Ory Network): a live
+    // session of it logs the user in at once, as a login UI accepting the request would. A remembered login
+    // alone never does: like Hydra, the login UI then gets the challenge with skip=true and accepts it
+    // itself. Nor does a session of another subject than the remembered one, which Hydra would refuse.
     const loginUrl = typeof config?.urls?.login === 'string' && config.urls.login ? config.urls.login : '';
-    if (!loginUrl && prompt !== 'login') {
-      const session = remembered ? { subject: remembered.subject, authenticatedAt: remembered.authenticated_at, amr: undefined, id: undefined } : await this.projectSession(req);
-      if (session) {
-        const login: LoginResult = { authenticated_at: session.authenticatedAt, amr: session.amr, identity_provider_session_id: session.id, sid: request.login_session_id };
+    if (!loginUrl && !prompts.includes('login')) {
+      const session = await this.projectSession(req);
+      if (session && fresh(session.authenticatedAt) && (!remembered || remembered.subject === session.subject)) {
+        const login: LoginResult = {
+          authenticated_at: remembered?.authenticated_at ?? session.authenticatedAt, amr: session.amr, identity_provider_session_id: session.id, sid: request.login_session_id,
+        };
         await this.transition(flow, 'login_requested', { state: 'login_accepted', subject: session.subject, login: JSON.stringify(login) });
         return this.toConsent({ ...flow, state: 'login_accepted', subject: session.subject, login: JSON.stringify(login) }, client, reply, issuer, config);
       }
     }
-    if (prompt === 'none' && !remembered) return fail('login_required', 'Prompt "none" was requested, but no existing login session was found.');
+    if (prompts.includes('none') && !remembered) return fail('login_required', 'Prompt "none" was requested, but no existing login session was found.');
     return reply.code(302).header('location', uiUrl(loginUrl, issuer, 'login', { login_challenge: loginChallenge })).send();
   }
 
@@ -246,11 +255,21 @@ export class FlowService {
     if (!client) throw new OAuth2Error('invalid_client', 'The OAuth 2.0 Client no longer exists.', 401);
     const request = JSON.parse(flow.request) as AuthRequest;
     const login = JSON.parse(flow.login ?? '{}') as LoginResult;
-    if (login.remember && !request.remembered && flow.subject) {
-      // The login UI asked to remember this login: the browser gets a session cookie for later flows.
-      const rememberFor = Math.max(0, Math.floor(login.remember_for ?? 0));
-      const token = await this.d.store.createLogin(project.id, login.sid ?? newId(), flow.subject, login.authenticated_at, rememberFor);
-      reply.setCookie(loginSessionCookie(project.id), token, { path: '/', httpOnly: true, sameSite: 'lax', secure: issuer.startsWith('https:'), ...(rememberFor > 0 ? { maxAge: rememberFor } : {}) });
+    // A skipped login (request.remembered) keeps the browser's remembered login as it is, as Hydra does.
+    if (!request.remembered) {
+      const cookieName = loginSessionCookie(project.id);
+      if (login.remember && flow.subject) {
+        // The login UI asked to remember this login: the browser gets a session cookie for later flows.
+        const rememberFor = Math.max(0, Math.floor(login.remember_for ?? 0));
+        const token = await this.d.store.createLogin(project.id, login.sid ?? newId(), flow.subject, login.authenticated_at, rememberFor);
+        reply.setCookie(cookieName, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: issuer.startsWith('https:'), ...(rememberFor > 0 ? { maxAge: rememberFor } : {}) });
+      } else if (req.cookies?.[cookieName]) {
+        // A fresh login (prompt=login, max_age) that is not to be remembered ends the browser's older
+        // remembered login, so a later flow does not offer skip for a subject this browser left (Hydra).
+        const old = await this.d.store.loginByCookie(project.id, req.cookies[cookieName]);
+        if (old) await this.d.store.revokeLogins(project.id, { sid: old.sid });
+        reply.clearCookie(cookieName, { path: '/' });
+      }
     }
     return this.toConsent(flow, client, reply, issuer, project.services.oauth2.config ?? {});
   }
@@ -263,7 +282,11 @@ export class FlowService {
       return this.issueCode({ ...flow, state: 'consent_accepted' }, reply, config);
     }
     const challenge = randomToken();
-    const skip = !!flow.subject && (await this.d.store.consentCovers(flow.project_id, flow.subject, client.client_id, request.scope, request.audience));
+    const skip = !!flow.subject && consentMaySkip(request, client) && (await this.d.store.consentCovers(flow.project_id, flow.subject, client.client_id, request.scope, request.audience));
+    if (!skip && splitSpaces(request.prompt).includes('none')) {
+      await this.transition(flow, 'login_accepted', { state: 'done' });
+      return reply.code(302).header('location', withParams(request.redirect_uri, { error: 'consent_required', error_description: "Prompt 'none' was requested, but no previous consent was found.", state: request.state })).send();
+    }
     await this.transition(flow, 'login_accepted', { state: 'consent_requested', consent_challenge_hash: this.h('consent-challenge', challenge), request: JSON.stringify({ ...request, consent_skip: skip }) });
     return reply.code(302).header('location', uiUrl(config?.urls?.consent, issuer, 'consent', { consent_challenge: challenge })).send();
   }
@@ -323,8 +346,10 @@ export class FlowService {
   async acceptLogin(projectId: string, challenge: string, body: { subject: string; acr?: string; amr?: string[]; context?: unknown; remember?: boolean; remember_for?: number; identity_provider_session_id?: string; force_subject_identifier?: string }): Promise<{ redirect_to: string }> {
     const flow = await this.live(projectId, 'login_challenge_hash', 'login-challenge', challenge);
     const request = JSON.parse(flow.request) as AuthRequest;
+    // skip=true: the login UI may only confirm the remembered subject. To log in someone else it sends the
+    // browser back to request_url with prompt=login (Hydra's acceptOAuth2LoginRequest, same message).
     if (request.remembered && body.subject !== request.remembered.subject) {
-      throw new OryError(400, 'The request was malformed or contained invalid parameters', 'The login request has skip set: accept it with the subject of the remembered login.', ErrorId.badRequest);
+      throw new OryError(400, 'The request was malformed or contained invalid parameters', "Field 'subject' does not match subject from previous authentication.", ErrorId.badRequest);
     }
     const verifier = randomToken();
     const login: LoginResult = {
@@ -379,7 +404,7 @@ export class FlowService {
     await this.d.store.recordConsent({
       id: flow.id, project_id: projectId, subject: flow.subject ?? '', client_id: flow.client_id, login_session_id: request.login_session_id ?? null,
       grant_scope: JSON.stringify(scopes), grant_audience: JSON.stringify(audience), session: JSON.stringify(session),
-      consent_request: JSON.stringify({ challenge, consent_request_id: flow.id, client: publicClient(client), requested_scope: request.scope, requested_access_token_audience: request.audience, subject: flow.subject ?? '', request_url: request.request_url }),
+      consent_request: JSON.stringify({ challenge, consent_request_id: flow.id, client: publicClient(client), requested_scope: request.scope, requested_access_token_audience: request.audience, skip: !!request.consent_skip, subject: flow.subject ?? '', request_url: request.request_url }),
       context: JSON.stringify(body.context ?? {}), remember: body.remember ? 1 : 0, remember_for: rememberFor, handled_at: now.toISOString(),
       expires_at: body.remember && rememberFor > 0 ? new Date(now.getTime() + rememberFor * 1000).toISOString() : null, revoked_at: null,
     });
@@ -400,6 +425,23 @@ export interface RejectBody {
   error_hint?: string;
   error_debug?: string;
   status_code?: number;
+}
+
+/**
+ * Whether a remembered consent may be offered as skip=true at all (Hydra's requestConsent): never with
+ * prompt=consent, and for a public client only when its redirect URI proves who it is (https, or http
+ * on localhost), as RFC 6749 §10.2 asks.
+ */
+function consentMaySkip(request: AuthRequest, client: OAuth2Client): boolean {
+  if (splitSpaces(request.prompt).includes('consent')) return false;
+  if (client.token_endpoint_auth_method !== 'none') return true;
+  try {
+    const u = new URL(request.redirect_uri);
+    const localhost = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) || u.hostname.endsWith('.localhost');
+    return u.protocol === 'https:' || (u.protocol === 'http:' && localhost);
+  } catch {
+    return false;
+  }
 }
 
 function rejection(body: RejectBody): { error: string; error_description: string } {

@@ -58,19 +58,23 @@ export class OAuth2SessionStore {
     await this.d.db.insertInto('oauth2_consent_sessions').values(row).execute();
   }
 
-  /** Whether a remembered, live consent of this subject to this client covers the requested scopes and audience. */
+  /**
+   * Whether the consent UI may be told skip=true: as in Hydra, only the newest remembered consent of this
+   * subject to this client that was itself given with skip=false counts, and it must be live and have
+   * granted every requested scope. Unlike Hydra it must also cover the requested audience, so a new
+   * audience is shown to the user once more instead of being skipped.
+   */
   async consentCovers(projectId: string, subject: string, clientId: string, scopes: string[], audience: string[]): Promise<boolean> {
     const rows = await this.d.db
-      .selectFrom('oauth2_consent_sessions').select(['grant_scope', 'grant_audience', 'expires_at'])
+      .selectFrom('oauth2_consent_sessions').select(['grant_scope', 'grant_audience', 'expires_at', 'consent_request'])
       .where('project_id', '=', projectId).where('subject', '=', subject).where('client_id', '=', clientId)
       .where('remember', '=', 1).where('revoked_at', 'is', null)
-      .orderBy('id', 'desc').limit(20).execute();
-    return rows.some((r) => {
-      if (r.expires_at && Date.parse(r.expires_at) <= Date.now()) return false;
-      const granted = new Set(JSON.parse(r.grant_scope) as string[]);
-      const aud = new Set(JSON.parse(r.grant_audience) as string[]);
-      return scopes.every((s) => granted.has(s)) && audience.every((a) => aud.has(a));
-    });
+      .orderBy('id', 'desc').limit(50).execute();
+    const latest = rows.find((r) => (JSON.parse(r.consent_request) as { skip?: boolean }).skip !== true);
+    if (!latest || (latest.expires_at && Date.parse(latest.expires_at) <= Date.now())) return false;
+    const granted = new Set(JSON.parse(latest.grant_scope) as string[]);
+    const aud = new Set(JSON.parse(latest.grant_audience) as string[]);
+    return scopes.every((s) => granted.has(s)) && audience.every((a) => aud.has(a));
   }
 
   /** Live consent sessions of a subject, newest first, keyset-paginated (OAuth2ConsentSession wire shape). */

@@ -241,7 +241,9 @@ describe(`oauth2 authorization code flow (${dialectName()})`, () => {
     const lc2 = await startFlow(jar, { ...base, state: 'remember-2' });
     const lr2 = (await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${lc2}`)).json();
     expect(lr2).toMatchObject({ skip: true, subject: 'rem-user' });
-    expect((await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc2}`, { subject: 'someone-else' })).statusCode).toBe(400);
+    const wrongSubject = await api.acceptLogin(lc2, { subject: 'someone-else' });
+    expect(wrongSubject.statusCode).toBe(400);
+    expect(wrongSubject.json().error.reason).toBe("Field 'subject' does not match subject from previous authentication.");
     const a2 = await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc2}`, { subject: 'rem-user' });
     const cc2 = location(await get(jar, a2.json().redirect_to)).searchParams.get('consent_challenge')!;
     expect((await api.admin('GET', `/admin/oauth2/auth/requests/consent?consent_challenge=${cc2}`)).json()).toMatchObject({ skip: true, login_session_id: lr2.session_id });
@@ -276,6 +278,153 @@ describe(`oauth2 authorization code flow (${dialectName()})`, () => {
     jar.store((await get(jar, acc.json().redirect_to)).headers['set-cookie']);
     const lc7 = await startFlow(jar, { ...base, state: 'remember-7' });
     expect((await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${lc7}`)).json().skip).toBe(false);
+  });
+
+  /** A browser that logged in and consented once, both remembered: the first flow of Hydra's remember path. */
+  async function rememberedBrowser(subject: string, scope = 'openid') {
+    const jar = new Jar();
+    const lc = await startFlow(jar, { client_id: web.client_id, response_type: 'code', redirect_uri: REDIRECT, scope, state: `first-${subject}` });
+    const first = (await api.loginRequest(lc)).json();
+    expect(first).toMatchObject({ skip: false, subject: '' });
+    const login = await api.acceptLogin(lc, { subject, remember: true, remember_for: 3600 });
+    expect(login.statusCode, login.body).toBe(200);
+    const toConsent = await get(jar, login.json().redirect_to);
+    jar.store(toConsent.headers['set-cookie']);
+    const cc = location(toConsent).searchParams.get('consent_challenge')!;
+    expect((await api.consentRequest(cc)).json().skip).toBe(false);
+    const consent = await api.acceptConsent(cc, { grant_scope: scope.split(' '), remember: true, remember_for: 3600 });
+    expect(location(await get(jar, consent.json().redirect_to)).searchParams.get('code')).toBeTruthy();
+    return { jar, sessionId: first.session_id as string };
+  }
+
+  it('sends a remembered login to the login UI with skip=true; confirming it and a skipped consent gives the code', async () => {
+    const { jar, sessionId } = await rememberedBrowser('skip-user');
+    const { verifier, challenge } = pkce();
+    // Like Hydra, the login UI always gets a challenge; it is told to skip and who was remembered.
+    const lc = await startFlow(jar, { client_id: web.client_id, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid', state: 'skip-state-1', code_challenge: challenge, code_challenge_method: 'S256' });
+    const lr = await api.loginRequest(lc);
+    expect(lr.statusCode).toBe(200);
+    expect(lr.json()).toMatchObject({ challenge: lc, skip: true, subject: 'skip-user', requested_scope: ['openid'], session_id: sessionId, client: { client_id: web.client_id } });
+    expect(lr.json().client).not.toHaveProperty('client_secret');
+
+    // Another subject is refused and leaves the request pending; the remembered one is confirmed.
+    const wrong = await api.acceptLogin(lc, { subject: 'not-skip-user' });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().error.reason).toBe("Field 'subject' does not match subject from previous authentication.");
+    expect((await api.loginRequest(lc)).json().skip).toBe(true);
+    const accepted = await api.acceptLogin(lc, { subject: 'skip-user' });
+    expect(accepted.statusCode, accepted.body).toBe(200);
+
+    const toConsent = await get(jar, accepted.json().redirect_to);
+    expect(toConsent.statusCode).toBe(302);
+    expect(location(toConsent).origin + location(toConsent).pathname).toBe('https://login.example.com/consent');
+    const cc = location(toConsent).searchParams.get('consent_challenge')!;
+    const cr = (await api.consentRequest(cc)).json();
+    expect(cr).toMatchObject({ skip: true, subject: 'skip-user', requested_scope: ['openid'], login_session_id: sessionId });
+    // The consent UI accepts a skipped consent without asking the user.
+    const consent = await api.acceptConsent(cc, { grant_scope: cr.requested_scope, grant_access_token_audience: cr.requested_access_token_audience });
+    const cb = location(await get(jar, consent.json().redirect_to));
+    expect(cb.origin + cb.pathname).toBe(REDIRECT);
+    expect(cb.searchParams.get('state')).toBe('skip-state-1');
+    const tok = await api.token({ grant_type: 'authorization_code', code: cb.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier }, basic(web.client_id, web.client_secret));
+    expect(tok.statusCode, tok.body).toBe(200);
+    expect((await api.introspect(tok.json().access_token)).json()).toMatchObject({ active: true, sub: 'skip-user' });
+    const jwks = createLocalJWKSet((await ctx.app.inject({ method: 'GET', url: `${api.base}/.well-known/jwks.json` })).json());
+    const { payload } = await jwtVerify(tok.json().id_token, jwks, { audience: web.client_id });
+    expect(payload.sid).toBe(sessionId);
+
+    // A scope the remembered consent did not grant is asked for again.
+    const lc2 = await startFlow(jar, { client_id: web.client_id, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid profile', state: 'skip-state-2' });
+    const a2 = await api.acceptLogin(lc2, { subject: 'skip-user' });
+    const cc2 = location(await get(jar, a2.json().redirect_to)).searchParams.get('consent_challenge')!;
+    expect((await api.consentRequest(cc2)).json()).toMatchObject({ skip: false, requested_scope: ['openid', 'profile'] });
+  });
+
+  it('asks again on prompt=login or prompt=consent; a new login that is not remembered ends the old one', async () => {
+    const { jar } = await rememberedBrowser('prompt-user');
+    const base = { client_id: web.client_id, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid' };
+
+    // prompt=consent: the login is skipped, the consent is not.
+    const lc1 = await startFlow(jar, { ...base, state: 'prompt-consent', prompt: 'consent' });
+    expect((await api.loginRequest(lc1)).json()).toMatchObject({ skip: true, subject: 'prompt-user' });
+    const a1 = await api.acceptLogin(lc1, { subject: 'prompt-user' });
+    const cc1 = location(await get(jar, a1.json().redirect_to)).searchParams.get('consent_challenge')!;
+    expect((await api.consentRequest(cc1)).json()).toMatchObject({ skip: false, subject: 'prompt-user' });
+
+    // prompt=none: a remembered login is fine, a missing consent is an error for the client.
+    const lcNone = await startFlow(jar, { ...base, scope: 'openid profile', state: 'prompt-none', prompt: 'none' });
+    const aNone = await api.acceptLogin(lcNone, { subject: 'prompt-user' });
+    const none = location(await get(jar, aNone.json().redirect_to));
+    expect(none.origin + none.pathname).toBe(REDIRECT);
+    expect(none.searchParams.get('error')).toBe('consent_required');
+    expect(none.searchParams.get('state')).toBe('prompt-none');
+    const noLogin = location(await get(new Jar(), authUrl({ ...base, state: 'prompt-none-2', prompt: 'none' })));
+    expect(noLogin.searchParams.get('error')).toBe('login_required');
+
+    // prompt=login: skip=false and no subject, so the login UI may log in someone else.
+    const oldCookie = new Jar();
+    oldCookie.store(jar.header().split('; '));
+    const lc2 = await startFlow(jar, { ...base, state: 'prompt-login', prompt: 'login' });
+    expect((await api.loginRequest(lc2)).json()).toMatchObject({ skip: false, subject: '' });
+    const a2 = await api.acceptLogin(lc2, { subject: 'prompt-other' });
+    expect(a2.statusCode, a2.body).toBe(200);
+    const toConsent = await get(jar, a2.json().redirect_to);
+    jar.store(toConsent.headers['set-cookie']);
+    const cc2 = location(toConsent).searchParams.get('consent_challenge')!;
+    expect((await api.consentRequest(cc2)).json()).toMatchObject({ skip: false, subject: 'prompt-other' });
+    // That login was not remembered: the browser's remembered login of prompt-user is gone, cookie or not.
+    for (const browser of [jar, oldCookie]) {
+      const lc3 = await startFlow(browser, { ...base, state: 'prompt-after' });
+      expect((await api.loginRequest(lc3)).json()).toMatchObject({ skip: false, subject: '' });
+    }
+  });
+
+  it('without a login UI, a remembered login still goes to the login page with skip=true; an identity-plane session logs in at once', async () => {
+    const t3 = await seedTenant(ctx.registry, 'builtin-remember');
+    const api3 = oauth(ctx.app, t3);
+    const project = (await ctx.registry.projects.bySlug(t3.projectSlug))!;
+    const alice = await ctx.registry.identities.create(project, { traits: { email: `alice-${Date.now()}@example.com` } });
+    const bob = await ctx.registry.identities.create(project, { traits: { email: `bob-${Date.now()}@example.com` } });
+    const sessionOf = async (id: string) => (await ctx.registry.sessions.issue(project, id, { methods: [{ method: 'password', aal: 'aal1', completed_at: new Date().toISOString() }] })).token;
+    const c = await api3.createClient({ grant_types: ['authorization_code'], redirect_uris: [REDIRECT], scope: 'openid' });
+    const params = { client_id: c.client_id, response_type: 'code', scope: 'openid' };
+    const start = async (jar: Jar, state: string) => {
+      const res = await get(jar, `${api3.base}/oauth2/auth?${new URLSearchParams({ ...params, state })}`);
+      expect(res.statusCode, res.body).toBe(302);
+      jar.store(res.headers['set-cookie']);
+      return location(res);
+    };
+
+    // First flow: a login app on the built-in page remembers alice, and her consent.
+    const jar = new Jar();
+    const first = await start(jar, 'builtin-1');
+    expect(first.pathname).toBe(`/p/${t3.projectSlug}/ui/login`);
+    const a1 = await api3.acceptLogin(first.searchParams.get('login_challenge')!, { subject: alice.id, remember: true });
+    const toConsent = await get(jar, a1.json().redirect_to);
+    jar.store(toConsent.headers['set-cookie']);
+    const c1 = await api3.acceptConsent(location(toConsent).searchParams.get('consent_challenge')!, { grant_scope: ['openid'], remember: true });
+    expect(location(await get(jar, c1.json().redirect_to)).searchParams.get('code')).toBeTruthy();
+
+    // Second flow: the login page gets a challenge with skip=true (it used to jump to the consent page).
+    const second = await start(jar, 'builtin-2');
+    expect(second.pathname).toBe(`/p/${t3.projectSlug}/ui/login`);
+    expect((await api3.loginRequest(second.searchParams.get('login_challenge')!)).json()).toMatchObject({ skip: true, subject: alice.id });
+
+    // alice's own identity-plane session logs her in at once (the built-in login provider), consent skipped.
+    jar.set('ory_kratos_session', await sessionOf(alice.id));
+    const third = await start(jar, 'builtin-3');
+    expect(third.pathname).toBe(`/p/${t3.projectSlug}/ui/consent`);
+    expect((await api3.consentRequest(third.searchParams.get('consent_challenge')!)).json()).toMatchObject({ skip: true, subject: alice.id });
+
+    // bob's session does not override alice's remembered login: the login page decides, with skip=true.
+    jar.set('ory_kratos_session', await sessionOf(bob.id));
+    const fourth = await start(jar, 'builtin-4');
+    expect(fourth.pathname).toBe(`/p/${t3.projectSlug}/ui/login`);
+    expect((await api3.loginRequest(fourth.searchParams.get('login_challenge')!)).json()).toMatchObject({ skip: true, subject: alice.id });
+    // prompt=login always asks the login page, with nothing to skip.
+    const fifth = location(await get(jar, `${api3.base}/oauth2/auth?${new URLSearchParams({ ...params, state: 'builtin-5', prompt: 'login' })}`));
+    expect(fifth.pathname).toBe(`/p/${t3.projectSlug}/ui/login`);
+    expect((await api3.loginRequest(fifth.searchParams.get('login_challenge')!)).json()).toMatchObject({ skip: false, subject: '' });
   });
 
   it('runs RP-initiated logout through the logout challenge', async () => {

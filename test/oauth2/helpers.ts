@@ -18,6 +18,8 @@ export function pkce() {
 /** Small in-process client for one tenant's OAuth2 APIs. */
 export function oauth(app: FastifyInstance, t: Tenant) {
   const base = `/p/${t.projectSlug}`;
+  const admin = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, payload?: unknown) =>
+    app.inject({ method, url: `${base}${path}`, headers: bearer(t.projectKey), payload: payload as never });
   return {
     base,
     async createClient(body: Record<string, unknown>) {
@@ -31,9 +33,12 @@ export function oauth(app: FastifyInstance, t: Tenant) {
     introspect(token: string, scope?: string) {
       return app.inject({ method: 'POST', url: `${base}/admin/oauth2/introspect`, headers: { ...bearer(t.projectKey), 'content-type': 'application/x-www-form-urlencoded' }, payload: form(scope ? { token, scope } : { token }) });
     },
-    admin(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, payload?: unknown) {
-      return app.inject({ method, url: `${base}${path}`, headers: bearer(t.projectKey), payload: payload as never });
-    },
+    admin,
+    /** The admin calls a login or consent UI makes with its challenge. */
+    loginRequest: (challenge: string) => admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${encodeURIComponent(challenge)}`),
+    acceptLogin: (challenge: string, body: Record<string, unknown>) => admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${encodeURIComponent(challenge)}`, body),
+    consentRequest: (challenge: string) => admin('GET', `/admin/oauth2/auth/requests/consent?consent_challenge=${encodeURIComponent(challenge)}`),
+    acceptConsent: (challenge: string, body: Record<string, unknown>) => admin('PUT', `/admin/oauth2/auth/requests/consent/accept?consent_challenge=${encodeURIComponent(challenge)}`, body),
   };
 }
 
