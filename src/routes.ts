@@ -5,6 +5,7 @@ import { tenancyRoutes } from './tenancy/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { selfServiceRoutes } from './selfservice/routes.js';
+import { selfServiceAdminRoutes } from './selfservice/admin-routes.js';
 import { oauth2Routes } from './oauth2/routes.js';
 import { permissionRoutes } from './permissions/routes.js';
 import { consoleRoutes } from './console/routes.js';
@@ -20,6 +21,7 @@ export function allRoutes(r: Registry): RouteSpec[] {
     ...keyRoutes(r),
     ...identityRoutes(r),
     ...selfServiceRoutes(r),
+    ...selfServiceAdminRoutes(r),
     ...oauth2Routes(r),
     ...permissionRoutes(r),
     ...consoleRoutes(r),

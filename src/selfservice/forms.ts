@@ -60,18 +60,19 @@ export function emailUi(): UiContainer {
   };
 }
 
-/** Recovery or verification, second step: the code, with a button to re-send it. */
-export function codeUi(kind: 'recovery' | 'verification', address: string): UiContainer {
-  const ui: UiContainer = {
+/**
+ * Recovery or verification, second step: the code, with a button to re-send it to `address`. Without
+ * an address (a code an admin created, Kratos's admin recovery form) only the code and the submit
+ * button: nothing was sent, and there is no CSRF token to carry.
+ */
+export function codeUi(kind: 'recovery' | 'verification', address: string | null): UiContainer {
+  const code = input('code', 'code', 'text', { required: true, pattern: '[0-9]+', maxlength: 6, autocomplete: 'one-time-code', label: kind === 'recovery' ? text.labelRecoveryCode() : text.labelVerificationCode() });
+  const submit = input('code', 'method', 'submit', { value: 'code', label: text.labelContinue() });
+  if (address === null) return { action: '', method: 'POST', nodes: [code, submit] };
+  return {
     action: '',
     method: 'POST',
-    nodes: [
-      csrfNode(),
-      input('code', 'code', 'text', { required: true, pattern: '[0-9]+', maxlength: 6, autocomplete: 'one-time-code', label: kind === 'recovery' ? text.labelRecoveryCode() : text.labelVerificationCode() }),
-      input('code', 'method', 'submit', { value: 'code', label: text.labelContinue() }),
-      input('code', 'email', 'submit', { value: address, label: text.labelResendCode() }),
-    ],
+    nodes: [csrfNode(), code, submit, input('code', 'email', 'submit', { value: address, label: text.labelResendCode() })],
     messages: [kind === 'recovery' ? text.recoveryCodeSent() : text.verificationCodeSent()],
   };
-  return ui;
 }

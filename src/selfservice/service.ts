@@ -129,7 +129,7 @@ export class SelfService {
     if (!flow) throw flowNotFound();
     const secret = this.csrfSecretFor(ri, flow);
     // A browser flow is only shown to the browser it was made for (Kratos: CSRF check on fetch).
-    if (flow.type === 'browser' && !secret) throw csrfViolation();
+    if (flow.type === 'browser' && !secret && !skipsCsrf(flow)) throw csrfViolation();
     let identity: WireIdentity | undefined;
     if (kind === 'settings') identity = await this.settingsOwner(ri, flow);
     const now = this.now();
@@ -188,7 +188,7 @@ export class SelfService {
     if (!flowId) throw flowParamMissing();
     const flow = await this.store.get(ri.project.id, kind, flowId);
     if (!flow) throw flowNotFound();
-    if (flow.type === 'browser') {
+    if (flow.type === 'browser' && !skipsCsrf(flow)) {
       // The token must be this flow's token for this browser's cookie, and the cookie must be the
       // one the flow was created for: a token lifted from another browser or flow is refused.
       const secret = this.csrfSecretFor(ri, flow);
@@ -467,7 +467,8 @@ export class SelfService {
       wire.continue_with = [{ action: 'set_ory_session_token', ory_session_token: token }, ...flow.extra.continue_with];
       return { status: 200, body: wire };
     }
-    const cookies = [this.sessionCookie(cfg, session, token)];
+    // The settings flow's CSRF cookie too, for a browser that had none (an admin-created recovery flow).
+    const cookies = [this.sessionCookie(cfg, session, token), ...settings.cookies];
     if (ri.wantsJson) return { status: 422, error: browserLocationChangeRequired(settingsLink), cookies };
     return { status: 303, redirect: settingsLink, cookies };
   }
@@ -571,6 +572,33 @@ export class SelfService {
     return made.flow;
   }
 
+  /**
+   * Kratos's `createRecoveryCodeForIdentity` (admin API): a recovery flow of `o.type` for the identity,
+   * already waiting for its code, plus that code and the link to the flow. The code is handed out here
+   * once and stored as an HMAC like the ones the courier sends; flow and code expire after
+   * `o.lifespanMs`. No browser of the user made the flow, so it skips the CSRF check (Kratos's
+   * `DangerousSkipCSRFCheck`). Null when the identity is not one of `ri.project`'s.
+   */
+  async createRecoveryCode(ri: RequestInfo, identityId: string, o: { type: FlowType; lifespanMs: number }): Promise<{ flow: Flow; code: string; link: string } | null> {
+    const identity = await this.d.identities.get(ri.project.id, identityId);
+    if (!identity) return null;
+    const cfg = flowConfig(ri.project);
+    const { flow } = await this.newFlow(ri, cfg, 'recovery', o.type, {
+      ui: codeUi('recovery', null),
+      state: 'sent_email',
+      identityId: identity.id,
+      extra: { skip_csrf_check: true },
+      lifespanMs: o.lifespanMs,
+    });
+    const code = this.secrets.newCode();
+    flow.codeHash = this.secrets.codeHash(ri.project.id, flow.id, code);
+    flow.active = 'code';
+    await this.store.update(flow, this.iso());
+    // Kratos links to the project's recovery UI; without one, to the flow's own form action.
+    const link = cfg.uiUrl.recovery ? withQuery(cfg.uiUrl.recovery, 'flow', flow.id) : `${ri.baseUrl}/self-service/recovery?flow=${flow.id}`;
+    return { flow, code, link };
+  }
+
   /** Single-use, attempt-limited code check. True for exactly one caller with the right code. */
   private async checkCode(ri: RequestInfo, cfg: FlowConfig, flow: Flow, code: string): Promise<boolean> {
     if (flow.state !== 'sent_email' || !flow.codeHash || !/^\d{6}$/.test(code)) {
@@ -651,14 +679,14 @@ export class SelfService {
     cfg: FlowConfig,
     kind: FlowKind,
     type: FlowType,
-    o: { returnTo?: string | null; schemaId?: string | null; identityId?: string | null; sessionId?: string | null; state?: string; ui: UiContainer; extra?: Record<string, unknown>; csrfBinding?: string | null },
+    o: { returnTo?: string | null; schemaId?: string | null; identityId?: string | null; sessionId?: string | null; state?: string; ui: UiContainer; extra?: Record<string, unknown>; csrfBinding?: string | null; lifespanMs?: number },
   ): Promise<{ flow: Flow; cookies: CookieSpec[]; csrfSecret: string | null }> {
     const now = this.now();
     const id = newId();
     const cookies: CookieSpec[] = [];
     let csrfSecret: string | null = null;
     let csrfBinding: string | null = null;
-    if (type === 'browser') {
+    if (type === 'browser' && o.extra?.skip_csrf_check !== true) {
       const name = this.csrfCookieName(ri.project.id);
       const existing = ri.cookies[name];
       csrfSecret = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : this.secrets.newCsrfSecret();
@@ -686,7 +714,7 @@ export class SelfService {
       codeAddress: null,
       codeAttempts: 0,
       issuedAt: this.iso(now),
-      expiresAt: this.iso(now + cfg.lifespanMs[kind]),
+      expiresAt: this.iso(now + (o.lifespanMs ?? cfg.lifespanMs[kind])),
       createdAt: this.iso(now),
       updatedAt: this.iso(now),
     };
@@ -932,6 +960,14 @@ export class SelfService {
     const reason = message.includes(': ') ? message.slice(message.indexOf(': ') + 2) : message;
     addMessage(ui, name, text.generic(reason));
   }
+}
+
+/**
+ * A flow that no browser of the user created (Kratos's `DangerousSkipCSRFCheck`: recovery flows of the
+ * admin API) carries no CSRF binding and is read and submitted without a CSRF token.
+ */
+function skipsCsrf(flow: Flow): boolean {
+  return flow.extra.skip_csrf_check === true;
 }
 
 function withQuery(url: string, key: string, value: string): string {

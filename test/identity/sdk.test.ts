@@ -198,6 +198,19 @@ describe(`identity plane through @ory/client (${dialectName()})`, () => {
     expect(await status(courierB.getCourierMessage({ id: list.data[0].id }))).toBe(404);
   });
 
+  it('createRecoveryCodeForIdentity: the code completes updateRecoveryFlow; createRecoveryLinkForIdentity answers "disabled"', async () => {
+    const { data: identity } = await admin.createIdentity({ createIdentityBody: { schema_id: 'preset://email', traits: { email: 'sdk-recover@example.com' } } });
+    const created = await admin.createRecoveryCodeForIdentity({ createRecoveryCodeForIdentityBody: { identity_id: identity.id, expires_in: '15m', flow_type: 'api' } });
+    expect(created.status).toBe(201);
+    expect(created.data.recovery_code).toMatch(/^\d{6}$/);
+    const flow = new URL(created.data.recovery_link).searchParams.get('flow')!;
+    const { data: done } = await frontend.updateRecoveryFlow({ flow, updateRecoveryFlowBody: { method: 'code', code: created.data.recovery_code } });
+    const token = (done.continue_with ?? []).map((c) => c as { action: string; ory_session_token?: string }).find((c) => c.action === 'set_ory_session_token')?.ory_session_token;
+    expect((await frontend.toSession({ xSessionToken: token })).data.identity?.id).toBe(identity.id);
+    expect(await status(adminB.createRecoveryCodeForIdentity({ createRecoveryCodeForIdentityBody: { identity_id: identity.id } }))).toBe(404);
+    expect(await status(admin.createRecoveryLinkForIdentity({ createRecoveryLinkForIdentityBody: { identity_id: identity.id } }))).toBe(404);
+  });
+
   it('isolates projects: another project sees 404, its sessions do not resolve, its lists are empty', async () => {
     const { data: created } = await admin.createIdentity({ createIdentityBody: { schema_id: 'preset://email', traits: { email: 'sdk-isolated@example.com' }, external_id: 'iso-1' } });
     const s = await session(created.id);
