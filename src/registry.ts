@@ -10,6 +10,7 @@ import { ConsoleSessions } from './console/sessions.js';
 import { Metrics } from './platform/http/metrics.js';
 import { KeyService } from './keys/key-service.js';
 import { ProjectResolver } from './tenancy/project-resolver.js';
+import { compileModel } from './permissions/model.js';
 import { TenancyService } from './tenancy/tenancy-service.js';
 import { SchemaService } from './identity/schemas.js';
 import { IdentityService } from './identity/identity-service.js';
@@ -42,6 +43,14 @@ export interface Registry {
 }
 
 /** Opens the store, migrates it (unless told not to) and builds every service. */
+/** The planes' own checks of a config write, beyond the types the management plane checks. */
+function planeConfigProblem(plane: string, config: unknown): string | null {
+  if (plane !== 'permission') return null;
+  const e = compileModel(config as Record<string, unknown>).configErrors[0];
+  if (!e) return null;
+  return e.start.Line > 0 ? `services.permission.config: the OPL does not parse (${e.start.Line}:${e.start.column}: ${e.message}).` : `${e.message}`;
+}
+
 export async function createRegistry(config: Config, opts: { migrate?: boolean; log?: Pick<FastifyBaseLogger, 'error' | 'warn'> } = {}): Promise<Registry> {
   const store = openStore(config.databaseUrl);
   if (opts.migrate !== false) await migrateToLatest(store);
@@ -58,7 +67,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     notifier,
     keys,
     projects,
-    tenancy: new TenancyService({ db: store.db, keys, notifier, config }),
+    tenancy: new TenancyService({ db: store.db, keys, notifier, config, checkConfig: planeConfigProblem }),
     consoleSessions: new ConsoleSessions({ db: store.db, secret: config.secret }),
     metrics: new Metrics(),
     identities,

@@ -9,6 +9,7 @@ import type { KeyService } from '../keys/key-service.js';
 import { badRequest, conflict, ErrorId, notFound } from '../platform/errors/errors.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
+import { configTypeProblem, type Plane as ConfigPlane } from './config-check.js';
 import { requireRole, requireWorkspace, roleWithoutLookup, visibleWorkspaceIds, type Need } from './access.js';
 import { parseServices, toProject, toProjectMetadata, type BasicOrganization } from './models.js';
 import { defaultCors, defaultIdentityConfig, defaultOAuth2Config, defaultPermissionConfig } from './default-config.js';
@@ -50,7 +51,16 @@ export class ProjectService {
    */
   private readonly views = new LRUCache<string, { workspaceId: string; json: string }>({ max: 5000, ttl: 1000 });
 
-  constructor(private readonly o: { db: Kysely<Database>; notifier: Notifier; keys: KeyService; baseDomain: string }) {
+  constructor(
+    private readonly o: {
+      db: Kysely<Database>;
+      notifier: Notifier;
+      keys: KeyService;
+      baseDomain: string;
+      /** A plane's own check of its config beyond types (the permission plane parses its OPL). */
+      checkConfig?: (plane: ConfigPlane, config: unknown) => string | null;
+    },
+  ) {
     o.notifier.subscribe((m) => {
       if (m.type === 'project') {
         if (m.id) this.views.delete(m.id);
@@ -198,7 +208,10 @@ export class ProjectService {
   private async write(row: ProjectsTable, doc: PatchableProject) {
     if (typeof doc.name !== 'string' || doc.name.trim().length === 0 || doc.name.length > 256) throw badRequest('name must be a non-empty string of at most 256 characters.');
     for (const s of ['identity', 'oauth2', 'permission'] as const) {
-      if (!isObject(doc.services?.[s]?.config)) throw badRequest(`services.${s}.config must be an object.`);
+      const config = doc.services?.[s]?.config;
+      if (!isObject(config)) throw badRequest(`services.${s}.config must be an object.`);
+      const problem = configTypeProblem(s, config) ?? this.o.checkConfig?.(s, config) ?? null;
+      if (problem) throw badRequest(problem, ErrorId.validationFailed);
     }
     for (const c of ['cors_admin', 'cors_public'] as const) {
       const v = doc[c];

@@ -136,6 +136,9 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
             cors_public: Cors,
             // Organizations are managed through their own endpoints; the list here is accepted and ignored.
             organizations: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 1000 })),
+            // The read-only fields of a project as `getProject` returns it, so a read-modify-write
+            // (GET, change, PUT) works as with Ory; they are ignored.
+            ...Object.fromEntries(['id', 'slug', 'state', 'workspace_id', 'revision_id', 'environment', 'home_region', 'created_at', 'updated_at'].map((k) => [k, Type.Optional(Type.Unknown())])),
             services: Type.Object(
               {
                 identity: Type.Optional(ServiceConfig),

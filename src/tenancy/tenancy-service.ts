@@ -8,6 +8,7 @@ import { WorkspaceService } from './workspaces.js';
 import { ProjectService } from './projects.js';
 import { MemberService } from './members.js';
 import { OrganizationService } from './organizations.js';
+import type { Plane as ConfigPlane } from './config-check.js';
 
 /** The management plane's business rules, one service per aggregate. */
 export class TenancyService {
@@ -17,10 +18,16 @@ export class TenancyService {
   readonly members: MemberService;
   readonly organizations: OrganizationService;
 
-  constructor(o: { db: Kysely<Database>; keys: KeyService; notifier: Notifier; config: Pick<Config, 'baseDomain' | 'secret'> }) {
+  constructor(o: {
+    db: Kysely<Database>;
+    keys: KeyService;
+    notifier: Notifier;
+    config: Pick<Config, 'baseDomain' | 'secret'>;
+    checkConfig?: (plane: ConfigPlane, config: unknown) => string | null;
+  }) {
     this.users = new UserService(o.db);
     this.workspaces = new WorkspaceService(o.db);
-    this.projects = new ProjectService({ db: o.db, notifier: o.notifier, keys: o.keys, baseDomain: o.config.baseDomain });
+    this.projects = new ProjectService({ db: o.db, notifier: o.notifier, keys: o.keys, baseDomain: o.config.baseDomain, checkConfig: o.checkConfig });
     this.members = new MemberService({ db: o.db, secret: o.config.secret, users: this.users });
     this.organizations = new OrganizationService({ db: o.db, projects: this.projects, notifier: o.notifier });
   }

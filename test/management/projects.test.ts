@@ -118,6 +118,35 @@ describe(`projects over the Management API (${dialectName()})`, () => {
     expect(bad.statusCode).toBe(400);
   });
 
+  it('takes back with PUT the project GET returned (read-modify-write), ignoring its read-only fields', async () => {
+    const p = (await call('GET', `/projects/${t.projectId}`, t.workspaceKey)).json();
+    const res = await call('PUT', `/projects/${t.projectId}`, t.workspaceKey, { ...p, name: 'Round Trip', id: 'ignored', slug: 'ignored' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().project).toMatchObject({ id: p.id, slug: p.slug, name: 'Round Trip', services: p.services });
+  });
+
+  it('refuses config a plane could not use, naming the key, and stores nothing', async () => {
+    const before = (await call('GET', `/projects/${t.projectId}`, t.workspaceKey)).json();
+    for (const [path, value, key] of [
+      ['/services/identity/config/selfservice/methods/password/config/min_password_length', 'eight', 'min_password_length'],
+      ['/services/identity/config/identity/schemas', 5, 'identity.schemas'],
+      ['/services/identity/config/session/lifespan', 'forever', 'session.lifespan'],
+      ['/services/oauth2/config/ttl/access_token', 'forever', 'ttl.access_token'],
+      ['/services/oauth2/config/strategies/access_token', 'bogus', 'strategies.access_token'],
+      ['/services/oauth2/config/secrets', 'x', 'secrets'],
+      ['/services/permission/config/namespaces', 'x', 'namespaces'],
+      ['/services/permission/config/limit/max_read_depth', -1, 'max_read_depth'],
+    ] as const) {
+      const res = await call('PATCH', `/projects/${t.projectId}`, t.workspaceKey, [{ op: 'add', path, value }]);
+      expect(res.statusCode, `${path}: ${res.body}`).toBe(400);
+      expect(res.json().error.reason).toContain(key);
+    }
+    expect((await call('GET', `/projects/${t.projectId}`, t.workspaceKey)).json()).toEqual(before);
+    // Keys Gatehouse does not act on are kept as given.
+    const extra = await call('PATCH', `/projects/${t.projectId}`, t.workspaceKey, [{ op: 'add', path: '/services/identity/config/feature_flags', value: { anything: [1, 'two'] } }]);
+    expect(extra.statusCode, extra.body).toBe(200);
+  });
+
   it('purges a project: gone everywhere, keys refused, slug never reused', async () => {
     const p = (await call('POST', '/projects', t.workspaceKey, { name: 'Doomed', environment: 'dev' })).json();
     const key = (await call('POST', `/projects/${p.id}/tokens`, t.workspaceKey, { name: 'k' })).json();

@@ -203,14 +203,31 @@ describe(`relation tuples (${dialectName()})`, () => {
     expect((await api2.put(rt('files', 'a', 'owner', 'y'))).status).toBe(201);
   });
 
-  it('answers 400 (not 500) while the configured OPL does not parse', async () => {
+  it('refuses a permission config that does not parse at write time, naming line and column', async () => {
     const broken = await seedTenant(ctx.registry, 'broken');
     const api3 = projectApi(ctx, broken);
-    await setPermissionConfig(ctx, broken, { opl: 'class Doc implements Namespace {' });
-    const res = await api3.put(rt('Doc', 'a', 'r', 'x'));
+    await setPermissionConfig(ctx, broken, legacyConfig('Doc'));
+    const patch = (value: unknown, path = '/services/permission/config') =>
+      ctx.app.inject({ method: 'PATCH', url: `/projects/${broken.projectId}`, headers: bearer(broken.workspaceKey), payload: [{ op: 'replace', path, value }] });
+    const refused = await patch({ opl: 'class Doc implements Namespace {' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.reason).toMatch(/OPL does not parse \(1:\d+: expected "related" or "permits"/);
+    for (const bad of [{ namespaces: 5 }, { namespaces: { location: 'file:///etc/passwd' } }, { namespaces: [], limit: { max_read_depth: -1 } }, { namespaces: [{ id: 1 }] }]) {
+      expect((await patch(bad)).statusCode, JSON.stringify(bad)).toBe(400);
+    }
+    // Nothing was stored: the namespace of the last good config still works.
+    expect((await api3.put(rt('Doc', 'a', 'r', 'x'))).status).toBe(201);
+  });
+
+  it('answers 400 (not 500) for a stored config that does not parse (written before write-time checks)', async () => {
+    const legacy = await seedTenant(ctx.registry, 'legacy-broken');
+    const api4 = projectApi(ctx, legacy);
+    await ctx.registry.db.updateTable('projects').set({ permission_config: JSON.stringify({ opl: 'class Doc implements Namespace {' }) }).where('id', '=', legacy.projectId).execute();
+    await ctx.registry.notifier.publish({ type: 'project', id: legacy.projectId, slug: legacy.projectSlug });
+    await new Promise((r) => setTimeout(r, 20));
+    const res = await api4.put(rt('Doc', 'a', 'r', 'x'));
     expect(res.status).toBe(400);
     expect(res.body.error.reason).toMatch(/permission config is invalid \(1:\d+: expected "related" or "permits"/);
-    expect((await api3.check({ namespace: 'Doc', object: 'a', relation: 'r', subject_id: 'x' })).status).toBe(400);
   });
 });
 

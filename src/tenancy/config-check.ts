@@ -1,0 +1,92 @@
+import type { ValidateFunction } from 'ajv';
+import { compileSchema } from '../platform/http/validation.js';
+
+/**
+ * The types of the project config keys Gatehouse acts on, checked on every write through the
+ * Management API (PUT or JSON Patch), as Ory Network does: a config the planes would silently ignore
+ * or fail on later is refused with a 400 naming the key, and nothing is stored. Keys Gatehouse does
+ * not act on are kept as given (Ory configs carry many).
+ */
+
+const DURATION = { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$' } as const;
+const URL_OR_EMPTY = { type: 'string', maxLength: 2048 } as const;
+const STRINGS = { type: 'array', items: { type: 'string', maxLength: 2048 }, maxItems: 1000 } as const;
+const obj = (properties: Record<string, object>, extra: object = {}) => ({ type: 'object', properties, ...extra });
+
+const method = obj({ enabled: { type: 'boolean' }, config: { type: 'object' } });
+const flow = obj({
+  enabled: { type: 'boolean' },
+  lifespan: DURATION,
+  ui_url: URL_OR_EMPTY,
+  use: { enum: ['code', 'link'] },
+  privileged_session_max_age: DURATION,
+  login_hints: { type: 'boolean' },
+  after: { type: 'object' },
+});
+
+const identity = obj({
+  identity: obj({
+    default_schema_id: { type: 'string', minLength: 1, maxLength: 2048 },
+    schemas: { type: 'array', maxItems: 100, items: obj({ id: { type: 'string', minLength: 1, maxLength: 2048 }, url: { type: 'string', minLength: 1 } }, { required: ['id', 'url'] }) },
+  }),
+  selfservice: obj({
+    default_browser_return_url: URL_OR_EMPTY,
+    allowed_return_urls: STRINGS,
+    methods: obj(
+      {
+        password: obj({
+          enabled: { type: 'boolean' },
+          config: obj({
+            min_password_length: { type: 'integer', minimum: 6, maximum: 1024 },
+            identifier_similarity_check_enabled: { type: 'boolean' },
+            haveibeenpwned_enabled: { type: 'boolean' },
+            max_breaches: { type: 'integer', minimum: 0 },
+          }),
+        }),
+      },
+      { additionalProperties: method },
+    ),
+    flows: obj({}, { additionalProperties: flow }),
+  }),
+  session: obj({
+    lifespan: DURATION,
+    earliest_possible_extend: DURATION,
+    cookie: obj({ persistent: { type: 'boolean' }, same_site: { enum: ['Strict', 'Lax', 'None'] }, domain: { type: 'string' }, path: { type: 'string' }, name: { type: 'string' } }),
+  }),
+  courier: obj({ delivery_strategy: { type: 'string' } }),
+});
+
+const oauth2 = obj({
+  ttl: obj({}, { additionalProperties: DURATION }),
+  strategies: obj({ access_token: { enum: ['opaque', 'jwt'] }, scope: { enum: ['exact', 'wildcard'] } }),
+  urls: obj({}, { additionalProperties: { anyOf: [URL_OR_EMPTY, { type: 'object' }] } }),
+  oauth2: obj({ pkce: obj({ enforced: { type: 'boolean' }, enforced_for_public_clients: { type: 'boolean' } }) }),
+  secrets: obj({ system: STRINGS, cookie: STRINGS }),
+});
+
+const permission = obj({
+  namespaces: {
+    anyOf: [
+      { type: 'array', maxItems: 1000, items: { anyOf: [{ type: 'string' }, obj({ id: { type: 'integer' }, name: { type: 'string', minLength: 1 } }, { required: ['name'] })] } },
+      obj({ location: { type: 'string' } }, { required: ['location'] }),
+    ],
+  },
+  opl: { type: 'string' },
+  limit: obj({ max_read_depth: { type: 'integer', minimum: 1, maximum: 100 } }),
+  batch_check: obj({ max_batch_size: { type: 'integer', minimum: 1 } }),
+});
+
+const SCHEMAS = { identity, oauth2, permission } as const;
+export type Plane = keyof typeof SCHEMAS;
+
+const compiled = new Map<Plane, ValidateFunction>();
+
+/** What is wrong with one plane's config, in words naming the key, or null when nothing is. */
+export function configTypeProblem(plane: Plane, config: unknown): string | null {
+  let validate = compiled.get(plane);
+  if (!validate) compiled.set(plane, (validate = compileSchema(SCHEMAS[plane], 'body')));
+  if (validate(config)) return null;
+  const e = validate.errors?.[0];
+  const at = `services.${plane}.config${(e?.instancePath ?? '').replace(/\//g, '.')}`;
+  return `${at} ${e?.message ?? 'is invalid'}.`;
+}
