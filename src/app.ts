@@ -7,7 +7,7 @@ import './platform/http/fastify-augment.js';
 import type { Registry } from './registry.js';
 import type { ResolvedProject } from './tenancy/project-resolver.js';
 import type { VerifyResult } from './keys/key-service.js';
-import { OryError, ErrorId, badRequest, notFound, unauthorized } from './platform/errors/errors.js';
+import { OryError, ErrorId, badRequest, noRoute, notFound, unauthorized } from './platform/errors/errors.js';
 import { mountedUrl, type RouteSpec } from './platform/http/route-table.js';
 import { validatorCompiler } from './platform/http/validation.js';
 import { bearerToken } from './platform/http/bearer.js';
@@ -103,6 +103,8 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if ((body as string).includes('\\u0000')) return done(NUL_REFUSED, undefined);
     if (nestsDeeperThan(body as string)) return done(TOO_DEEP, undefined);
+    // Generic clients send a JSON content type on every request; a DELETE has nothing to parse.
+    if (body === '' && req.method === 'DELETE') return done(null, undefined);
     defaultJson(req, body as string, done);
   });
   // Form bodies (OAuth2 token endpoint, browser self-service flows) and plain text (OPL).
@@ -131,7 +133,7 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
-  app.setNotFoundHandler((req, reply) => sendError(notFound(`No route ${req.method} ${req.url.split('?')[0]}.`), req, reply));
+  app.setNotFoundHandler((req, reply) => sendError(noRoute(req.method, req.url), req, reply));
 
   // Every route the app serves is recorded, so tests can prove none bypasses the route table.
   const served: { method: string; url: string; fromTable: boolean }[] = [];

@@ -5,7 +5,7 @@ import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:z
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFile } from 'node:fs/promises';
 import type { Registry } from '../registry.js';
-import { notFound } from '../platform/errors/errors.js';
+import { noRoute, notFound } from '../platform/errors/errors.js';
 
 /**
  * Where the built web app lives: `web/dist` at the repository root. This file sits two levels below
@@ -58,7 +58,7 @@ export async function consolePlugin(app: FastifyInstance, opts: { registry: Regi
     const name = (req.params as { '*': string })['*'];
     const type = /^[A-Za-z0-9_.-]+$/.test(name) && !name.startsWith('.') ? CONTENT_TYPES[name.slice(name.lastIndexOf('.') + 1)] : undefined;
     const file = type ? join(dir, 'assets', name) : '';
-    if (!type || !existsSync(file)) throw notFound(`No route GET ${req.url.split('?')[0]}.`);
+    if (!type || !existsSync(file)) throw noRoute('GET', req.url);
     const accept = String(req.headers['accept-encoding'] ?? '');
     reply.header('cache-control', 'public, max-age=31536000, immutable').header('vary', 'accept-encoding').header('x-content-type-options', 'nosniff').type(type);
     for (const [enc, ext] of [['br', '.br'], ['gzip', '.gz']] as const) {
@@ -106,7 +106,7 @@ export async function consolePlugin(app: FastifyInstance, opts: { registry: Regi
 
   // Unmatched GETs land here (find-my-way prefers every static and parametric route to a wildcard).
   app.get('/*', { config: { asset: true } }, async (req, reply) => {
-    if (!isConsoleNavigation(req)) throw notFound(`No route ${req.method} ${req.url.split('?')[0]}.`);
+    if (!isConsoleNavigation(req)) throw noRoute(req.method, req.url);
     return servePage(req, reply);
   });
 

@@ -43,6 +43,18 @@ describe('errors below the routes', () => {
     expect((await res.json()).error).toMatchObject({ code: 400, id: 'invalid_json' });
   });
 
+  it('does not echo a long unknown path back whole', async () => {
+    const res = await fetch(`${server.url}/${'x'.repeat(10_000)}`);
+    expect(res.status).toBe(404);
+    expect((await res.json()).error.reason.length).toBeLessThan(300);
+  });
+
+  it('treats a DELETE with a JSON content type and no body as having no body', async () => {
+    const res = await fetch(`${server.url}/projects/00000000-0000-0000-0000-000000000000`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    // Refused for want of a credential, not for an "empty JSON body".
+    expect(res.status).toBe(401);
+  });
+
   it('counts nesting outside strings only', () => {
     expect(nestsDeeperThan('[[[]]]', 3)).toBe(false);
     expect(nestsDeeperThan('[[[[]]]]', 3)).toBe(true);

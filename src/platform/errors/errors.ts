@@ -105,3 +105,9 @@ export const tooManyRequests = (retryAfterSeconds: number, reason = 'Too many re
   new OryError(429, 'Too many requests', reason, ErrorId.tooManyRequests, undefined, {
     'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
   });
+
+/** The 404 of a path no route serves; a long path is cut, not echoed back whole. */
+export function noRoute(method: string, url: string): OryError {
+  const path = url.split('?')[0];
+  return notFound(`No route ${method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}.`);
+}
