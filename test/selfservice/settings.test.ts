@@ -131,6 +131,12 @@ describe(`settings flows (${dialectName()})`, () => {
     const plain = await c.get('/self-service/login/api', { 'x-session-token': session_token });
     expect(plain.statusCode).toBe(400);
     expect(plain.json().error.id).toBe('session_already_available');
+    // Nor register, recover or verify (Kratos: "a valid session token … results in a 400").
+    for (const kind of ['registration', 'recovery']) {
+      const res = await c.get(`/self-service/${kind}/api`, { 'x-session-token': session_token });
+      expect(res.statusCode, kind).toBe(400);
+      expect(res.json().error.id, kind).toBe('session_already_available');
+    }
     const flow = (await c.get('/self-service/login/api?refresh=true', { 'x-session-token': session_token })).json();
     expect(flow.refresh).toBe(true);
     expect(node(flow, 'identifier').attributes.value).toBe(email);
