@@ -17,6 +17,7 @@ import { registerCookies } from './platform/http/cookies.js';
 import { createEdgeGate, type Guard } from './platform/http/edge-gate.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './platform/http/json-depth.js';
 import { consolePlugin } from './console/plugin.js';
+import { OAuth2Error } from './oauth2/errors.js';
 
 const PROJECT_HOST = (baseDomain: string) =>
   new RegExp(`^([a-z0-9][a-z0-9-]{0,62})\\.projects\\.${baseDomain.replace(/[.]/g, '\\.')}(?::\\d+)?$`, 'i');
@@ -160,7 +161,7 @@ function registerRoute(app: FastifyInstance, registry: Registry, spec: RouteSpec
     url: template,
     schema: spec.schema,
     bodyLimit: spec.bodyLimit,
-    config: { fromTable: true, guard: spec.credential === 'management' || spec.credential === 'project' ? { plane: spec.plane } : null },
+    config: { fromTable: true, oauth2Errors: spec.oauth2Errors === true, guard: spec.credential === 'management' || spec.credential === 'project' ? { plane: spec.plane } : null },
     // Credentials are checked before the body is even parsed: an unauthenticated caller learns
     // nothing about what the route would accept. Callback style: a cached credential answers
     // without a promise.
@@ -257,7 +258,11 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
 
 /** Renders any error in Ory's shape. Unknown errors become a generic 500, logged, never echoed. */
 export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const ory = toOryError(err);
+  let ory = toOryError(err);
+  // RFC 6749 endpoints answer every error in their own shape, framework ones (415, 413, bad body) too.
+  if (!(ory instanceof OAuth2Error) && (req.routeOptions.config as { oauth2Errors?: boolean } | undefined)?.oauth2Errors) {
+    ory = new OAuth2Error(ory.code >= 500 ? 'server_error' : 'invalid_request', ory.code === 415 ? 'The request must be sent as application/x-www-form-urlencoded.' : (ory.reason ?? ory.message), ory.code, ory.headers);
+  }
   if (ory.code >= 500) req.log.error({ err }, 'unhandled error');
   if (ory.headers) reply.headers(ory.headers);
   return reply.status(ory.code).type('application/json; charset=utf-8').send(ory.toJson(req.id));

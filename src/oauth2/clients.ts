@@ -55,7 +55,7 @@ export const ClientBody = Type.Object(
     frontchannel_logout_session_required: Type.Optional(Type.Boolean()),
     frontchannel_logout_uri: Type.Optional(Str),
     grant_types: Type.Optional(Type.Union([StrList, Type.Null()])),
-    jwks: Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()])),
+    jwks: Type.Optional(Type.Union([Type.Object({ keys: Type.Optional(Type.Array(Type.Object({ kty: Type.String() }, { additionalProperties: true }), { maxItems: 100 })) }, { additionalProperties: true }), Type.Null()])),
     jwks_uri: Type.Optional(Str),
     logo_uri: Type.Optional(Str),
     metadata: Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()])),

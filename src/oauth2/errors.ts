@@ -21,19 +21,19 @@ export class OAuth2Error extends OryError {
   }
 }
 
-export const invalidRequest = (d: string) => new OAuth2Error('invalid_request', `The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed. ${d}`);
+export const invalidRequest = (d: string) => new OAuth2Error('invalid_request', `The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed.${d ? ` ${d}` : ''}`);
 export const invalidClient = (d: string, basic: boolean) =>
   new OAuth2Error(
     'invalid_client',
-    `Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method). ${d}`,
+    `Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).${d ? ` ${d}` : ''}`,
     401,
     basic ? { 'www-authenticate': 'Basic realm="oauth2", charset="UTF-8"' } : undefined,
   );
-export const invalidGrant = (d: string) => new OAuth2Error('invalid_grant', `The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client. ${d}`);
-export const unauthorizedClient = (d: string) => new OAuth2Error('unauthorized_client', `The client is not authorized to request a token using this method. ${d}`);
-export const unsupportedGrantType = (d: string) => new OAuth2Error('unsupported_grant_type', `The authorization grant type is not supported by the authorization server. ${d}`);
-export const invalidScope = (d: string) => new OAuth2Error('invalid_scope', `The requested scope is invalid, unknown, or malformed. ${d}`);
+export const invalidGrant = (d: string) => new OAuth2Error('invalid_grant', `The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.${d ? ` ${d}` : ''}`);
+export const unauthorizedClient = (d: string) => new OAuth2Error('unauthorized_client', `The client is not authorized to request a token using this method.${d ? ` ${d}` : ''}`);
+export const unsupportedGrantType = (d: string) => new OAuth2Error('unsupported_grant_type', `The authorization grant type is not supported by the authorization server.${d ? ` ${d}` : ''}`);
+export const invalidScope = (d: string) => new OAuth2Error('invalid_scope', `The requested scope is invalid, unknown, or malformed.${d ? ` ${d}` : ''}`);
 export const invalidToken = (d: string) =>
-  new OAuth2Error('invalid_token', `The access token is invalid: expired, revoked, malformed, or not issued by this server. ${d}`, 401, {
+  new OAuth2Error('invalid_token', `The access token is invalid: expired, revoked, malformed, or not issued by this server.${d ? ` ${d}` : ''}`, 401, {
     'www-authenticate': 'Bearer error="invalid_token"',
   });

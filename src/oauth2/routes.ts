@@ -331,14 +331,14 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
 
     // ---- public OAuth2 / OIDC endpoints: the client or the browser authenticates itself ----
     defineRoute({
-      method: 'POST', url: '/oauth2/token', ...open, operation: 'oauth2TokenExchange',
+      method: 'POST', url: '/oauth2/token', ...open, operation: 'oauth2TokenExchange', oauth2Errors: true,
       handler: async (req, reply) => {
         noStore(reply);
         return tokenEndpoint(o, req, issuer(req));
       },
     }),
     defineRoute({
-      method: 'POST', url: '/oauth2/revoke', ...open, operation: 'revokeOAuth2Token',
+      method: 'POST', url: '/oauth2/revoke', ...open, operation: 'revokeOAuth2Token', oauth2Errors: true,
       handler: async (req, reply) => {
         const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
         let bucket: string | undefined;

@@ -99,7 +99,7 @@ describe(`oauth2 clients (${dialectName()})`, () => {
   it('validates a patched client as a PUT body: wrong types are refused and change nothing', async () => {
     const c = await api.createClient({ client_name: 'typed', grant_types: ['client_credentials'], scope: 'read' });
     const before = (await api.admin('GET', `/admin/clients/${c.client_id}`)).json();
-    for (const [path, value] of [['/scope', 5], ['/client_name', 5], ['/skip_consent', 'yes'], ['/audience', 'notarray'], ['/redirect_uris', 5], ['/metadata', 'x'], ['/nonsense', 1]] as const) {
+    for (const [path, value] of [['/scope', 5], ['/client_name', 5], ['/skip_consent', 'yes'], ['/audience', 'notarray'], ['/redirect_uris', 5], ['/metadata', 'x'], ['/nonsense', 1], ['/jwks', { keys: 'x' }], ['/jwks', { keys: [{}] }]] as const) {
       const res = await api.admin('PATCH', `/admin/clients/${c.client_id}`, [{ op: 'add', path, value }]);
       expect(res.statusCode, `${path} ${res.body}`).toBe(400);
       expect(res.json().error.id).toBe('invalid_client_metadata');

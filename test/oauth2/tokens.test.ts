@@ -124,6 +124,17 @@ describe(`oauth2 token endpoint and introspection (${dialectName()})`, () => {
       expect(res.statusCode, JSON.stringify(g)).toBeGreaterThanOrEqual(400);
       expect(res.statusCode, JSON.stringify(g)).toBeLessThan(500);
     }
+    // Errors raised before the handler (content type, body size) keep RFC 6749's shape too.
+    for (const g of [
+      { headers: { 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--' },
+      { headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials&scope=' + 'a'.repeat(2 * 1024 * 1024) },
+    ]) {
+      const res = await ctx.app.inject({ method: 'POST', url: `${api.base}/oauth2/token`, headers: g.headers, payload: g.payload });
+      expect(res.statusCode).toBeGreaterThanOrEqual(400);
+      expect(res.json(), res.body).toMatchObject({ error: 'invalid_request', error_description: expect.any(String) });
+      expect(res.json().error_description).not.toMatch(/ $/);
+    }
+    expect(none.json().error_description).not.toMatch(/ $/);
   });
 
   it('reports expiry: an expired token is inactive', async () => {

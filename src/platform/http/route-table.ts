@@ -47,7 +47,8 @@ export interface RouteSpec<S extends RouteSchemas = RouteSchemas> {
   schema?: S;
   /** Overrides the server-wide body limit (bytes). */
   bodyLimit?: number;
-  /** Content types this route parses besides JSON (e.g. `application/x-www-form-urlencoded`). */
+  /** Errors in RFC 6749's shape (`{"error","error_description"}`), even those raised before the handler. */
+  oauth2Errors?: true;
   handler(req: RouteRequest<S>, reply: FastifyReply): Promise<unknown> | unknown;
 }
 
