@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { Email } from '../platform/http/schemas.js';
-import { ErrorId, OryError, unauthorized } from '../platform/errors/errors.js';
+import { ErrorId, OryError } from '../platform/errors/errors.js';
 import type { FastifyRequest } from 'fastify';
 import type { UsersTable } from '../platform/db/schema.js';
 import { ConsoleAccounts } from './accounts.js';
@@ -29,17 +29,12 @@ const userView = (u: UsersTable) => ({ id: u.id, email: u.email, name: u.name })
 
 /**
  * The console's own server routes under `/console/api`: sign-up, sign-in, sign-out, the current
- * session (with its CSRF token), invites for the signed-in user, and password changes. Everything
+ * session (with its CSRF token, or null when signed out), invites for the signed-in user, and password changes. Everything
  * else the console does goes through the Management API with the same session cookie.
  */
 export function consoleRoutes(r: Registry): RouteSpec[] {
   const sessions = r.consoleSessions instanceof ConsoleSessions ? r.consoleSessions : new ConsoleSessions({ db: r.db, secret: r.config.secret });
   const accounts = new ConsoleAccounts({ db: r.db, users: r.tenancy.users, secret: r.config.secret });
-  const me = async (userId: string) => {
-    const user = await r.tenancy.users.byId(userId);
-    if (!user) throw unauthorized('A console session is required.');
-    return user;
-  };
 
   return [
     defineRoute({
@@ -70,12 +65,17 @@ export function consoleRoutes(r: Registry): RouteSpec[] {
         return reply.status(204).send();
       },
     }),
+    // The console asks this on every page load, signed in or not. Being signed out is an answer, not
+    // an error: `{ session: null }` with 200, so a browser logs no failed request. The session is
+    // read by the handler (credential `none`); every other console route still answers 401.
     defineRoute({
-      method: 'GET', url: '/console/api/session', plane: 'console', credential: 'console',
+      method: 'GET', url: '/console/api/session', plane: 'console', credential: 'none',
       handler: async (req, reply) => {
-        const principal = req.principal as { userId: string };
         reply.header('cache-control', 'no-store');
-        return { user: userView(await me(principal.userId)), csrf_token: sessions.csrfTokenOf(req) };
+        const principal = await sessions.authenticate(req);
+        const user = principal ? await r.tenancy.users.byId(principal.userId) : undefined;
+        if (!user) return { session: null };
+        return { session: { user: userView(user), csrf_token: sessions.csrfTokenOf(req) } };
       },
     }),
     defineRoute({

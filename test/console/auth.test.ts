@@ -9,6 +9,12 @@ describe('console accounts and sessions', () => {
     ctx = await createTestContext();
   });
   afterAll(() => ctx.close());
+  /** The session the console's probe reports for a cookie: null when signed out. */
+  const sessionOf = async (cookie: string) => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie } });
+    expect(res.statusCode).toBe(200);
+    return res.json().session;
+  };
 
   it('signs up, sets an HttpOnly SameSite cookie, and knows the session', async () => {
     const email = uniqueEmail('signup');
@@ -23,7 +29,7 @@ describe('console accounts and sessions', () => {
     const cookie = `gatehouse_console_session=${res.cookies[0].value}`;
     const me = await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie } });
     expect(me.statusCode).toBe(200);
-    expect(me.json()).toMatchObject({ user: { email }, csrf_token: res.json().csrf_token });
+    expect(me.json()).toMatchObject({ session: { user: { email }, csrf_token: res.json().csrf_token } });
     // The stored session is a hash, never the cookie value; the stored password is argon2id.
     const rows = await ctx.registry.db.selectFrom('console_sessions').selectAll().execute();
     expect(rows.some((r) => r.token_hash === res.cookies[0].value)).toBe(false);
@@ -63,10 +69,9 @@ describe('console accounts and sessions', () => {
     expect(noCsrf.statusCode).toBe(403);
     const out = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-out', headers: s.headers });
     expect(out.statusCode).toBe(204);
-    const after = await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie: s.cookie } });
-    expect(after.statusCode).toBe(401);
+    expect(await sessionOf(s.cookie)).toBeNull();
     // The other session (from sign-up) is still valid.
-    expect((await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie: u.cookie } })).statusCode).toBe(200);
+    expect(await sessionOf(u.cookie)).toMatchObject({ user: { id: u.userId } });
   });
 
   it('limits sign-in failures per email with 429 and Retry-After', async () => {
@@ -98,15 +103,36 @@ describe('console accounts and sessions', () => {
     expect(bad.statusCode).toBe(400);
     const ok = await ctx.app.inject({ method: 'POST', url: '/console/api/password', headers: u.headers, payload: { current_password: 'first password here', new_password: 'second password here' } });
     expect(ok.statusCode).toBe(204);
-    expect((await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie: other.cookie } })).statusCode).toBe(401);
-    expect((await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie: u.cookie } })).statusCode).toBe(200);
+    expect(await sessionOf(other.cookie)).toBeNull();
+    expect(await sessionOf(u.cookie)).toMatchObject({ user: { id: u.userId } });
     await signIn(ctx.app, u.email, 'second password here');
   });
 
-  it('answers 401 in Ory shape without a session, and ignores a forged cookie', async () => {
-    const res = await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie: 'gatehouse_console_session=forged' } });
-    expect(res.statusCode).toBe(401);
-    expect(res.json().error).toMatchObject({ code: 401, status: 'Unauthorized' });
+  it('answers the session probe with 200 and a null session when signed out (no cookie, a forged one)', async () => {
+    // Every signed-out page load asks; a 401 there would be a failed request in the browser console.
+    for (const headers of [{}, { cookie: 'gatehouse_console_session=forged' }]) {
+      const res = await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ session: null });
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+  });
+
+  it('still answers 401 in Ory shape on the other console routes without a session', async () => {
+    const calls = [
+      { method: 'POST' as const, url: '/console/api/sign-out' },
+      { method: 'POST' as const, url: '/console/api/password', payload: { current_password: 'whatever it is', new_password: 'whatever else it is' } },
+      { method: 'POST' as const, url: '/console/api/invites/lookup', payload: { token: 'a'.repeat(32) } },
+      { method: 'POST' as const, url: '/console/api/invites/accept', payload: { token: 'a'.repeat(32) } },
+    ];
+    for (const cookie of [undefined, 'gatehouse_console_session=forged']) {
+      for (const call of calls) {
+        const res = await ctx.app.inject({ ...call, headers: cookie ? { cookie } : {} });
+        expect(res.statusCode, `${call.url} ${cookie ?? 'without a cookie'}`).toBe(401);
+        expect(res.json().error).toMatchObject({ code: 401, status: 'Unauthorized' });
+      }
+    }
   });
 });
 

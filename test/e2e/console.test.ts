@@ -80,6 +80,24 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     await server?.close();
   });
 
+  it('loads the sign-in page with no errors in the browser console (signed out is not a failure)', async () => {
+    const ctx = await newContext();
+    const p = await ctx.newPage();
+    const problems: string[] = [];
+    p.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+    p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    p.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`));
+    // The front page and a deep link both probe the session, then show the sign-in form.
+    for (const path of ['/', '/w/00000000-0000-0000-0000-000000000000/settings']) {
+      await p.goto(`${server.url}${path}`);
+      await p.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
+      await p.waitForLoadState('networkidle');
+    }
+    expect(new URL(p.url()).pathname).toBe('/sign-in');
+    expect(problems).toEqual([]);
+    await ctx.close();
+  });
+
   it('signs up, creates a workspace and a project', async () => {
     await page.goto(server.url);
     await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
@@ -176,12 +194,36 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     expect((await mgmt()).status).toBe(401);
   });
 
+  it('marks expired workspace and project keys as expired, in words', async () => {
+    const ownerId = (await server.registry.tenancy.users.byEmail(ownerEmail))!.id;
+    const past = new Date(Date.now() - 86_400_000).toISOString();
+    const future = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    // The workspace last: the next test starts from the workspace settings.
+    const scopes = [
+      { url: `/w/${wsId}/projects/${projectId}/api-keys`, scope: { kind: 'project' as const, workspaceId: wsId, projectId } },
+      { url: `/w/${wsId}/settings/api-keys`, scope: { kind: 'workspace' as const, workspaceId: wsId } },
+    ];
+    for (const { url, scope } of scopes) {
+      const old = await server.registry.keys.issue(scope, { name: 'old deploy', ownerId, expiresAt: past });
+      const live = await server.registry.keys.issue(scope, { name: 'current deploy', ownerId, expiresAt: future });
+      await page.goto(`${server.url}${url}`);
+      const expiredRow = page.getByRole('row', { name: /old deploy/ });
+      await expiredRow.getByText('Expired', { exact: true }).waitFor();
+      expect(await page.getByRole('row', { name: /current deploy/ }).getByText('Expired', { exact: true }).count()).toBe(0);
+      await server.registry.keys.revoke(scope, old.id);
+      await server.registry.keys.revoke(scope, live.id);
+    }
+  });
+
   it('invites a member who signs up through the link and joins with the invited role', async () => {
     await page.getByRole('link', { name: 'Members' }).click();
     await page.getByRole('button', { name: 'Invite member' }).click();
     const memberEmail = process.env.UPDATE_SCREENSHOTS === '1' ? 'devon@acme.example' : `dev-${uniq()}@example.com`;
     const dialog = page.getByRole('dialog', { name: 'Invite a member' });
     await dialog.getByLabel('Email').fill(memberEmail);
+    // The least privileged role is the default; the roles read from least to most privileged.
+    expect(await dialog.getByLabel('Role').inputValue()).toBe('viewer');
+    expect(await dialog.getByLabel('Role').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['viewer', 'developer', 'owner']);
     await dialog.getByLabel('Role').selectOption('developer');
     await dialog.getByRole('button', { name: 'Create invitation' }).click();
     const link = await page.getByRole('dialog', { name: 'Invitation created' }).getByLabel('Invitation link').inputValue();
@@ -193,8 +235,18 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     const mp = await member.newPage();
     await mp.goto(link);
     await mp.getByRole('heading', { name: 'Create your account' }).waitFor();
+    // The invited email is filled in, and the password (the first empty field to type) has focus.
+    expect(await mp.getByLabel('Email').inputValue()).toBe(memberEmail);
+    expect(await mp.evaluate(() => document.activeElement?.getAttribute('autocomplete'))).toBe('new-password');
+    // Signing in instead keeps the invitation and the email; and back.
+    await mp.getByRole('link', { name: 'Sign in' }).click();
+    await mp.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
+    expect(await mp.getByLabel('Email').inputValue()).toBe(memberEmail);
+    expect(new URLSearchParams(new URL(mp.url()).search).get('next')).toMatch(/^\/invite#/);
+    await mp.getByRole('link', { name: 'Create an account' }).click();
+    await mp.getByRole('heading', { name: 'Create your account' }).waitFor();
+    expect(await mp.getByLabel('Email').inputValue()).toBe(memberEmail);
     await mp.getByLabel('Name (optional)').fill('Devon Developer');
-    await mp.getByLabel('Email').fill(memberEmail);
     await mp.getByLabel('Password').fill(PASSWORD);
     await mp.getByRole('button', { name: 'Create account' }).click();
     await mp.getByText('You have been invited to join').waitFor();
@@ -215,6 +267,19 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
 
   it('edits project settings through the Management API and explains errors in plain words', async () => {
     await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/identity`);
+    // A zero lifespan is refused before anything is sent, with a sentence tied to the field, which gets focus.
+    const lifespan = page.getByLabel('Session lifespan');
+    const before = (await lifespan.inputValue()).trim();
+    await lifespan.fill('0s');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Session lifespan must be longer than zero').waitFor();
+    expect(await lifespan.getAttribute('aria-invalid')).toBe('true');
+    expect(await lifespan.evaluate((el) => el === document.activeElement)).toBe(true);
+    const described = await lifespan.evaluate((el) => (el.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent).join(' '));
+    expect(described).toContain('must be longer than zero');
+    expect(await page.getByText('Saved. The change is live.').count()).toBe(0);
+    const unchanged = await (await fetch(`${server.url}/projects/${projectId}`, { headers: { cookie: (await owner.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } })).json();
+    expect(unchanged.services.identity.config.session.lifespan).toBe(before);
     await page.getByLabel('Session lifespan').fill('48h');
     await page.getByLabel(/^Password:/).uncheck();
     await page.getByRole('button', { name: 'Save' }).click();
@@ -258,13 +323,28 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     expect(after.services.permission.config.namespaces).toEqual([{ id: 0, name: 'documents' }]);
   });
 
+  it('answers unknown settings tabs with "Page not found", not another tab', async () => {
+    for (const [path, back] of [
+      [`/w/${wsId}/projects/${projectId}/delete`, 'Go to the project settings'],
+      [`/w/${wsId}/settings/billing`, 'Go to the workspace settings'],
+    ]) {
+      await page.goto(`${server.url}${path}`);
+      await page.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+      expect(await page.title()).toBe('Page not found · Gatehouse console');
+      expect(await page.getByLabel('Project name').count()).toBe(0);
+      expect(await page.getByLabel('Workspace name').count()).toBe(0);
+      await page.getByRole('link', { name: back }).click();
+      await page.getByRole('navigation', { name: back.includes('project') ? 'Project settings' : 'Workspace settings' }).waitFor();
+    }
+  });
+
   it('deletes a project only after the name is typed', async () => {
     await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/danger`);
     const del = page.getByRole('button', { name: 'Delete this project' });
     expect(await del.isDisabled()).toBe(true);
     await page.getByLabel('Type the project name to confirm').fill('Customer login');
+    // Typing the name is the confirmation: no second dialog.
     await del.click();
-    await page.getByRole('button', { name: 'Delete permanently' }).click();
     await page.getByRole('heading', { name: 'Projects', exact: true }).waitFor();
     await page.getByRole('link', { name: /Internal tools/ }).waitFor();
     expect(await page.getByRole('link', { name: /Customer login/ }).count()).toBe(0);

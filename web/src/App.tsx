@@ -1,8 +1,10 @@
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { api, setCsrfToken, setSignedOutHandler, type User } from './api';
-import { match, navigate, RouterProvider, useLocation } from './router';
+import { Link, match, navigate, RouterProvider, useLocation } from './router';
 import { SessionContext } from './session';
 import { Shell } from './components/Shell';
+import { parseInviteHash } from './invite-link';
+import { isTab, PROJECT_TABS, WORKSPACE_TABS } from './settings-tabs';
 
 // The session check starts as soon as the script runs, not after the first render, and the small
 // sign-in chunk downloads beside it: the first screen waits for one round trip, not three.
@@ -52,10 +54,8 @@ function Root() {
 
   useEffect(() => {
     setSignedOutHandler(signedOut);
-    sessionAtStart.then(
-      (s) => signedIn(s.user, s.csrf_token),
-      () => authChunk.then(signedOut, signedOut),
-    );
+    const showSignIn = () => authChunk.then(signedOut, signedOut);
+    sessionAtStart.then((s) => (s ? signedIn(s.user, s.csrf_token) : showSignIn()), showSignIn);
   }, [signedIn, signedOut]);
 
   useEffect(() => {
@@ -73,16 +73,15 @@ function Root() {
   }, [user, path, search]);
 
   // Each screen has its own title: it is what a screen reader announces after a navigation.
+  const route = routeFor(path);
   useEffect(() => {
-    const t = titleFor(path);
-    document.title = t ? `${t} · Gatehouse console` : 'Gatehouse console';
-  }, [path]);
+    document.title = route.title ? `${route.title} · Gatehouse console` : 'Gatehouse console';
+  }, [route.title]);
 
   if (user === undefined) return <Loading />;
 
-  let page: React.ReactNode = null;
-  let params: Record<string, string> | null;
   if (!user) {
+    let page: React.ReactNode;
     if (!Auth) return <Loading />;
     if (path === '/sign-in') page = <Auth.SignIn />;
     else if (path === '/sign-up') page = <Auth.SignUp />;
@@ -90,48 +89,59 @@ function Root() {
     return <SessionContext.Provider value={{ user: null, signedIn, signedOut }}>{page}</SessionContext.Provider>;
   }
 
-  let ws: string | undefined;
-  if (path === '/invite') page = <InvitePage token={decodeURIComponent(location.hash.slice(1))} />;
-  else if (path === '/') page = <Home />;
-  else if (path === '/account') page = <Account />;
-  else if ((params = match('/w/:ws', path))) {
-    ws = params.ws;
-    page = <Projects ws={params.ws} />;
-  } else if ((params = match('/w/:ws/settings/:tab', path)) || (params = match('/w/:ws/settings', path))) {
-    ws = params.ws;
-    page = <WorkspaceSettings ws={params.ws} tab={params.tab ?? 'general'} />;
-  } else if ((params = match('/w/:ws/projects/:project/:tab', path)) || (params = match('/w/:ws/projects/:project', path))) {
-    ws = params.ws;
-    page = <ProjectPage ws={params.ws} projectId={params.project} tab={params.tab ?? 'general'} />;
-  } else if (path === '/sign-in' || path === '/sign-up') return <Loading />;
-  else page = <NotFound />;
-
+  if (route.public) return <Loading />;
   return (
     <SessionContext.Provider value={{ user, signedIn, signedOut }}>
-      <Shell ws={ws}>
-        <Suspense fallback={<Loading />}>{page}</Suspense>
+      <Shell ws={route.ws}>
+        <Suspense fallback={<Loading />}>{route.page()}</Suspense>
       </Shell>
     </SessionContext.Provider>
   );
 }
 
-function titleFor(path: string): string {
-  if (path === '/sign-in') return 'Sign in';
-  if (path === '/sign-up') return 'Create your account';
-  if (path === '/invite') return 'Workspace invitation';
-  if (path === '/account') return 'Account';
-  if (/^\/w\/[^/]+\/settings/.test(path)) return 'Workspace settings';
-  if (/^\/w\/[^/]+\/projects\//.test(path)) return 'Project settings';
-  if (/^\/w\/[^/]+\/?$/.test(path)) return 'Projects';
-  return '';
+interface Route {
+  /** The document title ('' for the console's own name). */
+  title: string;
+  /** The workspace the page belongs to (the shell shows its navigation). */
+  ws?: string;
+  /** Sign-in and sign-up: shown only when signed out. */
+  public?: boolean;
+  page(): React.ReactNode;
 }
 
-function NotFound() {
+const notFound = (ws?: string, back?: { to: string; label: string }): Route => ({ title: 'Page not found', ws, page: () => <NotFound back={back} /> });
+
+/** What a path shows when signed in. A settings tab that does not exist is not found, like any other unknown address. */
+function routeFor(path: string): Route {
+  let params: Record<string, string> | null;
+  if (path === '/sign-in') return { title: 'Sign in', public: true, page: () => null };
+  if (path === '/sign-up') return { title: 'Create your account', public: true, page: () => null };
+  if (path === '/invite') return { title: 'Workspace invitation', page: () => <InvitePage token={parseInviteHash(location.hash).token} /> };
+  if (path === '/') return { title: '', page: () => <Home /> };
+  if (path === '/account') return { title: 'Account', page: () => <Account /> };
+  if ((params = match('/w/:ws', path))) {
+    const { ws } = params;
+    return { title: 'Projects', ws, page: () => <Projects ws={ws} /> };
+  }
+  if ((params = match('/w/:ws/settings/:tab', path) ?? match('/w/:ws/settings', path))) {
+    const { ws, tab = 'general' } = params;
+    if (!isTab(WORKSPACE_TABS, tab)) return notFound(ws, { to: `/w/${ws}/settings`, label: 'Go to the workspace settings' });
+    return { title: 'Workspace settings', ws, page: () => <WorkspaceSettings ws={ws} tab={tab} /> };
+  }
+  if ((params = match('/w/:ws/projects/:project/:tab', path) ?? match('/w/:ws/projects/:project', path))) {
+    const { ws, project, tab = 'general' } = params;
+    if (!isTab(PROJECT_TABS, tab)) return notFound(ws, { to: `/w/${ws}/projects/${project}`, label: 'Go to the project settings' });
+    return { title: 'Project settings', ws, page: () => <ProjectPage ws={ws} projectId={project} tab={tab} /> };
+  }
+  return notFound();
+}
+
+function NotFound({ back }: { back?: { to: string; label: string } }) {
   return (
     <section className="page">
       <h1>Page not found</h1>
       <p>
-        There is nothing at this address. <a href="/">Go to your workspaces</a>.
+        There is nothing at this address. {back ? <Link to={back.to}>{back.label}</Link> : <a href="/">Go to your workspaces</a>}.
       </p>
     </section>
   );

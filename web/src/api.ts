@@ -131,7 +131,8 @@ export async function request<T>(method: string, path: string, body?: unknown, o
 }
 
 export const api = {
-  session: () => request<{ user: User; csrf_token: string }>('GET', '/console/api/session', undefined, { quiet401: true }),
+  /** The current session, or null when signed out (the server answers 200 either way). */
+  session: () => request<{ session: { user: User; csrf_token: string } | null }>('GET', '/console/api/session').then((r) => r.session),
   signIn: (email: string, password: string) => request<{ user: User; csrf_token: string }>('POST', '/console/api/sign-in', { email, password }, { quiet401: true }),
   signUp: (email: string, password: string, name?: string) => request<{ user: User; csrf_token: string }>('POST', '/console/api/sign-up', { email, password, ...(name ? { name } : {}) }),
   signOut: () => request<void>('POST', '/console/api/sign-out'),

@@ -70,7 +70,15 @@ export function ApiKeys(props: {
                   </td>
                   <td>{creator(k.owner_id)}</td>
                   <td>{formatDate(k.created_at)}</td>
-                  <td>{k.expires_at ? formatDate(k.expires_at) : 'Never'}</td>
+                  <td>
+                    {k.expires_at ? formatDate(k.expires_at) : 'Never'}
+                    {isExpired(k) && (
+                      <>
+                        {' '}
+                        <span className="badge expired">Expired</span>
+                      </>
+                    )}
+                  </td>
                   <td>{k.last_used_at ? formatDate(k.last_used_at) : 'Never'}</td>
                   {props.canManage && (
                     <td className="row-actions">
@@ -102,7 +110,7 @@ export function ApiKeys(props: {
           title="Delete this API key?"
           body={
             <p>
-              The key <strong>{deleting.name}</strong> (ending in <span className="mono">{deleting.last_characters}</span>) stops working at once. Anything that still uses it will be refused. This cannot be undone.
+              The key <strong>{deleting.name}</strong> (ending in <span className="mono">{deleting.last_characters}</span>) {isExpired(deleting) ? 'has expired; deleting it removes it from this list.' : 'stops working at once. Anything that still uses it will be refused.'} This cannot be undone.
             </p>
           }
           confirmLabel="Delete API key"
@@ -127,6 +135,9 @@ export function ApiKeys(props: {
     </section>
   );
 }
+
+/** An expired key is refused by the API; the list says so in words, not only by its past date. */
+const isExpired = (k: ApiKey) => !!k.expires_at && Date.parse(k.expires_at) <= Date.now();
 
 function CreateKeyDialog({ onClose, create }: { onClose(): void; create(name: string, expiresAt?: string): Promise<void> }) {
   const [name, setName] = useState('');

@@ -4,6 +4,7 @@ import { useAction } from '../hooks';
 import { Link, useLocation } from '../router';
 import { useSession } from '../session';
 import { ErrorMessage } from '../components/Dialog';
+import { inviteFromNext } from '../invite-link';
 
 function AuthFrame({ title, subtitle, children }: { title: string; subtitle: string; children: React.ReactNode }) {
   // When the first screen is on the page: measured by the end-to-end test.
@@ -36,13 +37,15 @@ const withNext = (path: string, search: string) => {
 export function SignIn() {
   const { signedIn } = useSession();
   const { search } = useLocation();
-  const [email, setEmail] = useState('');
+  // On the way to an invitation, the invited email is filled in (and can be changed).
+  const invite = inviteFromNext(search);
+  const [email, setEmail] = useState(invite?.email ?? '');
   const [password, setPassword] = useState('');
   const { busy, error, run } = useAction();
   const emailId = useId();
   const pwId = useId();
   return (
-    <AuthFrame title="Sign in to the console" subtitle="Manage your workspaces, projects and API keys.">
+    <AuthFrame title="Sign in to the console" subtitle={invite ? 'You have been invited to a workspace. Sign in (or create an account) to accept.' : 'Manage your workspaces, projects and API keys.'}>
       <form
         onSubmit={async (e) => {
           e.preventDefault();
@@ -52,11 +55,11 @@ export function SignIn() {
       >
         <div className="field">
           <label htmlFor={emailId}>Email</label>
-          <input id={emailId} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus />
+          <input id={emailId} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus={!invite?.email} />
         </div>
         <div className="field">
           <label htmlFor={pwId}>Password</label>
-          <input id={pwId} type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+          <input id={pwId} type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required autoFocus={!!invite?.email} />
         </div>
         <ErrorMessage>{error}</ErrorMessage>
         <button type="submit" className="btn primary block" disabled={busy}>
@@ -73,17 +76,18 @@ export function SignIn() {
 export function SignUp() {
   const { signedIn } = useSession();
   const { search } = useLocation();
+  // On the way to an invitation, the invited email is filled in (and can be changed).
+  const invite = inviteFromNext(search);
   const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
+  const [email, setEmail] = useState(invite?.email ?? '');
   const [password, setPassword] = useState('');
   const { busy, error, run } = useAction();
   const nameId = useId();
   const emailId = useId();
   const pwId = useId();
   const pwHint = useId();
-  const invited = (new URLSearchParams(search).get('next') ?? '').startsWith('/invite#');
   return (
-    <AuthFrame title="Create your account" subtitle={invited ? 'You have been invited to a workspace. Create an account (or sign in) to accept.' : 'Start managing identity projects in minutes.'}>
+    <AuthFrame title="Create your account" subtitle={invite ? 'You have been invited to a workspace. Create an account (or sign in) to accept.' : 'Start managing identity projects in minutes.'}>
       <form
         onSubmit={async (e) => {
           e.preventDefault();
@@ -97,11 +101,11 @@ export function SignUp() {
         </div>
         <div className="field">
           <label htmlFor={emailId}>Email</label>
-          <input id={emailId} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus />
+          <input id={emailId} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus={!invite?.email} />
         </div>
         <div className="field">
           <label htmlFor={pwId}>Password</label>
-          <input id={pwId} type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={8} aria-describedby={pwHint} />
+          <input id={pwId} type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={8} aria-describedby={pwHint} autoFocus={!!invite?.email} />
           <p id={pwHint} className="hint">
             At least 8 characters, not similar to your email.
           </p>

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { api, can, formatDate, type Organization, type Project } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { navigate } from '../router';
@@ -7,21 +7,12 @@ import { ConfirmDialog, Dialog, ErrorMessage, FormActions } from '../components/
 import { ApiKeys } from '../components/ApiKeys';
 import { SubNav } from '../components/SubNav';
 import { CopyField } from '../components/CopyField';
+import { PROJECT_TABS } from '../settings-tabs';
 
 type Patch = { op: string; path: string; value?: unknown }[];
 
-const TABS = [
-  { id: 'general', label: 'General' },
-  { id: 'api-keys', label: 'API keys' },
-  { id: 'identity', label: 'Identity' },
-  { id: 'oauth2', label: 'OAuth2' },
-  { id: 'permissions', label: 'Permissions' },
-  { id: 'organizations', label: 'Organizations' },
-  { id: 'danger', label: 'Delete project' },
-];
-
-export default function ProjectPage({ ws, projectId, tab: requested }: { ws: string; projectId: string; tab: string }) {
-  const tab = TABS.some((t) => t.id === requested) ? requested : 'general';
+/** `tab` is one of PROJECT_TABS: the router answers "Page not found" for any other. */
+export default function ProjectPage({ ws, projectId, tab }: { ws: string; projectId: string; tab: string }) {
   const { role } = useWorkspace();
   const project = useLoad(() => api.project(projectId), [projectId]);
   const members = useLoad(() => api.members(ws), [ws]);
@@ -46,7 +37,7 @@ export default function ProjectPage({ ws, projectId, tab: requested }: { ws: str
       {project.loading && !p && <p role="status">Loading the project…</p>}
       {p && (
         <>
-          <SubNav label="Project settings" base={`/w/${ws}/projects/${projectId}`} tabs={TABS} current={tab} />
+          <SubNav label="Project settings" base={`/w/${ws}/projects/${projectId}`} tabs={PROJECT_TABS} current={tab} />
           {!manage && role && <p className="notice">You are a viewer: you can see this project’s settings but not change them.</p>}
           {tab === 'general' && <General project={p} manage={manage} save={save} />}
           {tab === 'api-keys' && (
@@ -102,24 +93,67 @@ function SettingsForm({ title, description, manage, onSave, children }: { title:
   );
 }
 
-function TextField({ label, value, onChange, hint, mono, pattern, required }: { label: string; value: string; onChange(v: string): void; hint?: string; mono?: boolean; pattern?: string; required?: boolean }) {
+/**
+ * A text input with its label and hint. `validate` returns what is wrong with the value ('' when
+ * nothing is): it becomes the input's custom validity, so the form does not submit and the browser
+ * focuses the field, and it is shown under the field (and tied to it) from the first attempt to
+ * save, then follows the typing. (Not on blur: the message appearing would move the Save button
+ * out from under a click.)
+ */
+function TextField({ label, value, onChange, hint, mono, required, validate }: { label: string; value: string; onChange(v: string): void; hint?: string; mono?: boolean; required?: boolean; validate?(v: string): string }) {
   const id = useId();
   const hintId = useId();
+  const errorId = useId();
+  const input = useRef<HTMLInputElement>(null);
+  const [checked, setChecked] = useState(false);
+  const problem = validate?.(value) ?? '';
+  useEffect(() => input.current?.setCustomValidity(problem), [problem]);
+  const shown = checked && problem !== '';
+  const describedBy = [hint ? hintId : '', shown ? errorId : ''].filter(Boolean).join(' ');
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} value={value} onChange={(e) => onChange(e.target.value)} className={mono ? 'mono' : undefined} pattern={pattern} required={required} aria-describedby={hint ? hintId : undefined} />
+      <input
+        ref={input}
+        id={id}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        onInvalid={() => setChecked(true)}
+        className={mono ? 'mono' : undefined}
+        required={required}
+        aria-invalid={shown || undefined}
+        aria-describedby={describedBy || undefined}
+      />
       {hint && (
         <p id={hintId} className="hint">
           {hint}
+        </p>
+      )}
+      {shown && (
+        <p id={errorId} className="field-error">
+          {problem}
         </p>
       )}
     </div>
   );
 }
 
-const DURATION = '^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$';
 const DURATION_HINT = 'A duration such as 30m, 1h or 72h.';
+const DURATION_PART = /([0-9]+(?:\.[0-9]+)?)(ns|us|ms|s|m|h)/g;
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+
+/** What is wrong with a lifespan (Go duration syntax, as Ory's config takes it), or ''. Zero is refused: nothing would live. */
+function lifespanProblem(label: string) {
+  return (value: string): string => {
+    const v = value.trim();
+    if (v === '0') return `${label} must be longer than zero, such as 30m, 1h or 72h.`;
+    if (!/^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$/.test(v)) return `${label} must be a duration such as 30m, 1h or 72h (units: h, m, s, ms).`;
+    let ms = 0;
+    for (const [, n, unit] of v.matchAll(DURATION_PART)) ms += Number(n) * UNIT_MS[unit];
+    if (!(ms > 0)) return `${label} must be longer than zero, such as 30m, 1h or 72h.`;
+    return '';
+  };
+}
 
 function General({ project, manage, save }: { project: Project; manage: boolean; save(ops: Patch): Promise<void> }) {
   const [name, setName] = useState(project.name);
@@ -216,7 +250,7 @@ function IdentitySettings({ project, manage, save }: { project: Project; manage:
         <label htmlFor={pwId}>Password: people sign up and sign in with an identifier and a password</label>
       </div>
       <h3>Sessions</h3>
-      <TextField label="Session lifespan" value={lifespan} onChange={setLifespan} hint={DURATION_HINT} pattern={DURATION} required />
+      <TextField label="Session lifespan" value={lifespan} onChange={setLifespan} hint={DURATION_HINT} validate={lifespanProblem('Session lifespan')} required />
       {adding && (
         <AddSchemaDialog
           onClose={() => setAdding(false)}
@@ -291,7 +325,7 @@ function OAuth2Settings({ project, manage, save }: { project: Project; manage: b
       onSave={() => save(fields.map(([k]) => ({ op: 'replace', path: `/services/oauth2/config/ttl/${k}`, value: values[k].trim() })))}
     >
       {fields.map(([k, label]) => (
-        <TextField key={k} label={label} value={values[k]} onChange={(v) => setValues({ ...values, [k]: v })} hint={DURATION_HINT} pattern={DURATION} required />
+        <TextField key={k} label={label} value={values[k]} onChange={(v) => setValues({ ...values, [k]: v })} hint={DURATION_HINT} validate={lifespanProblem(label)} required />
       ))}
     </SettingsForm>
   );
@@ -489,7 +523,6 @@ function OrganizationDialog({ org, onClose, onSave }: { org: Organization | null
 
 function DeleteProject({ ws, project, manage }: { ws: string; project: Project; manage: boolean }) {
   const [typed, setTyped] = useState('');
-  const [confirming, setConfirming] = useState(false);
   const { busy, error, run } = useAction();
   const id = useId();
   const hint = useId();
@@ -503,10 +536,12 @@ function DeleteProject({ ws, project, manage }: { ws: string; project: Project; 
       {!manage ? (
         <p className="notice">Your role cannot delete projects.</p>
       ) : (
+        // Typing the name is the confirmation; a second "are you sure?" would only train people to click through.
         <form
-          onSubmit={(e) => {
+          onSubmit={async (e) => {
             e.preventDefault();
-            if (typed === project.name) setConfirming(true);
+            if (typed !== project.name) return;
+            if (await run(async () => (await api.deleteProject(project.id), true))) navigate(`/w/${ws}`, { replace: true });
           }}
         >
           <div className="field">
@@ -518,22 +553,9 @@ function DeleteProject({ ws, project, manage }: { ws: string; project: Project; 
           </div>
           <ErrorMessage>{error}</ErrorMessage>
           <button type="submit" className="btn danger" disabled={typed !== project.name || busy}>
-            Delete this project
+            {busy ? 'Deleting…' : 'Delete this project'}
           </button>
         </form>
-      )}
-      {confirming && (
-        <ConfirmDialog
-          title={`Delete ${project.name}?`}
-          body={<p>This is permanent.</p>}
-          confirmLabel="Delete permanently"
-          busy={busy}
-          error={error}
-          onClose={() => setConfirming(false)}
-          onConfirm={async () => {
-            if (await run(async () => (await api.deleteProject(project.id), true))) navigate(`/w/${ws}`, { replace: true });
-          }}
-        />
       )}
     </section>
   );

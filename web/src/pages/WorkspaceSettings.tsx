@@ -6,28 +6,28 @@ import { ConfirmDialog, Dialog, ErrorMessage, FormActions } from '../components/
 import { CopyField } from '../components/CopyField';
 import { ApiKeys } from '../components/ApiKeys';
 import { SubNav } from '../components/SubNav';
+import { inviteLink } from '../invite-link';
+import { WORKSPACE_TABS } from '../settings-tabs';
 
+/** Roles from the least to the most privileged, the order every role picker lists them in. */
+const ROLES: Role[] = ['viewer', 'developer', 'owner'];
+const ROLE_NAME: Record<Role, string> = { viewer: 'Viewer', developer: 'Developer', owner: 'Owner' };
 const ROLE_TEXT: Record<Role, string> = {
-  owner: 'Owner: everything, including members and the workspace itself',
-  developer: 'Developer: projects, their settings and API keys',
   viewer: 'Viewer: sees everything, changes nothing',
+  developer: 'Developer: projects, their settings and API keys',
+  owner: 'Owner: everything, including members and the workspace itself',
 };
 
-export default function WorkspaceSettings({ ws, tab: requested }: { ws: string; tab: string }) {
-  const tab = ['general', 'members', 'api-keys'].includes(requested) ? requested : 'general';
+/** `tab` is one of WORKSPACE_TABS: the router answers "Page not found" for any other. */
+export default function WorkspaceSettings({ ws, tab }: { ws: string; tab: string }) {
   const { role } = useWorkspace();
   const members = useLoad(() => api.members(ws), [ws]);
-  const tabs = [
-    { id: 'general', label: 'General' },
-    { id: 'members', label: 'Members' },
-    { id: 'api-keys', label: 'API keys' },
-  ];
   return (
     <section className="page">
       <div className="page-head">
         <h1>Workspace settings</h1>
       </div>
-      <SubNav label="Workspace settings" base={`/w/${ws}/settings`} tabs={tabs} current={tab} />
+      <SubNav label="Workspace settings" base={`/w/${ws}/settings`} tabs={WORKSPACE_TABS} current={tab} />
       {tab === 'general' && <General ws={ws} canAdmin={can.admin(role)} />}
       {tab === 'members' && <Members ws={ws} role={role} members={members} />}
       {tab === 'api-keys' && (
@@ -156,9 +156,11 @@ function Members({ ws, role, members }: { ws: string; role: Role | null; members
                             void members.reload();
                           }}
                         >
-                          <option value="owner">Owner</option>
-                          <option value="developer">Developer</option>
-                          <option value="viewer">Viewer</option>
+                          {ROLES.map((r) => (
+                            <option key={r} value={r}>
+                              {ROLE_NAME[r]}
+                            </option>
+                          ))}
                         </select>
                       ) : (
                         <span className={`badge role-${m.role}`}>{m.role}</span>
@@ -245,7 +247,8 @@ function Members({ ws, role, members }: { ws: string; role: Role | null; members
 
 function InviteDialog({ ws, onClose }: { ws: string; onClose(): void }) {
   const [email, setEmail] = useState('');
-  const [role, setRole] = useState<Role>('developer');
+  // The least privileged role by default: granting more is a deliberate choice.
+  const [role, setRole] = useState<Role>('viewer');
   const [link, setLink] = useState('');
   const { busy, error, run } = useAction();
   const emailId = useId();
@@ -269,7 +272,8 @@ function InviteDialog({ ws, onClose }: { ws: string; onClose(): void }) {
         onSubmit={async (e) => {
           e.preventDefault();
           const inv = await run(() => api.createInvite(ws, email.trim(), role));
-          if (inv?.token) setLink(`${location.origin}/invite#${inv.token}`);
+          // The link carries the invited email too, so the sign-up form can be filled in for them.
+          if (inv?.token) setLink(inviteLink(location.origin, inv.token, inv.email));
         }}
       >
         <div className="field">
@@ -279,7 +283,7 @@ function InviteDialog({ ws, onClose }: { ws: string; onClose(): void }) {
         <div className="field">
           <label htmlFor={roleId}>Role</label>
           <select id={roleId} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {(['owner', 'developer', 'viewer'] as Role[]).map((r) => (
+            {ROLES.map((r) => (
               <option key={r} value={r}>
                 {ROLE_TEXT[r]}
               </option>

@@ -1,0 +1,26 @@
+// The sections of the settings pages. The router checks a path's tab against these, so an address
+// such as /…/delete is a "Page not found" rather than a silent fallback to General; the pages draw
+// their navigation from the same lists. The first tab of each is the settings page's own address.
+
+export interface Tab {
+  id: string;
+  label: string;
+}
+
+export const WORKSPACE_TABS: Tab[] = [
+  { id: 'general', label: 'General' },
+  { id: 'members', label: 'Members' },
+  { id: 'api-keys', label: 'API keys' },
+];
+
+export const PROJECT_TABS: Tab[] = [
+  { id: 'general', label: 'General' },
+  { id: 'api-keys', label: 'API keys' },
+  { id: 'identity', label: 'Identity' },
+  { id: 'oauth2', label: 'OAuth2' },
+  { id: 'permissions', label: 'Permissions' },
+  { id: 'organizations', label: 'Organizations' },
+  { id: 'danger', label: 'Delete project' },
+];
+
+export const isTab = (tabs: Tab[], id: string) => tabs.some((t) => t.id === id);
