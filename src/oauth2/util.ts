@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { parseGoDuration } from '../platform/duration.js';
 
 /** HMAC-SHA256 (base64url) of a high-entropy token, keyed with the server secret and a purpose label. */
 export function tokenHash(secret: string, purpose: string, value: string): string {
@@ -43,16 +44,8 @@ export function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
-
 /** Parses a Go duration ("1h", "30m", "1h30m", "3600s") to milliseconds, or null when malformed. */
-export function parseDuration(s: unknown): number | null {
-  if (typeof s !== 'string' || s.length > 64 || !DURATION.test(s)) return null;
-  let total = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2]];
-  return Number.isFinite(total) ? Math.round(total) : null;
-}
+export const parseDuration = parseGoDuration;
 
 /** A duration from project config, falling back to `fallbackMs` when missing or malformed. */
 export const configDuration = (s: unknown, fallbackMs: number): number => {

@@ -4,7 +4,7 @@ import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
 import { identityNotFound } from '../identity/http.js';
 import { flowConfig } from './config.js';
-import { durationMs } from './duration.js';
+import { parseGoDuration } from '../platform/duration.js';
 import { requestInfo } from './routes.js';
 
 // Kratos's admin recovery API (IdentityApi of @ory/client): an admin hands a user a way back into
@@ -27,8 +27,8 @@ const MAX_GO_DURATION_MS = 9_223_372_036_854;
 function parseExpiresIn(raw: string): number | null {
   const sign = raw.startsWith('-') ? -1 : 1;
   const rest = raw.startsWith('-') || raw.startsWith('+') ? raw.slice(1) : raw;
-  const ms = rest === '0' ? 0 : durationMs(rest, Number.NaN);
-  return Number.isFinite(ms) && ms <= MAX_GO_DURATION_MS ? sign * ms : null;
+  const ms = parseGoDuration(rest);
+  return ms !== null && ms <= MAX_GO_DURATION_MS ? sign * ms : null;
 }
 
 export function selfServiceAdminRoutes(r: Registry): RouteSpec[] {

@@ -1,5 +1,5 @@
 import type { ResolvedProject } from '../tenancy/project-resolver.js';
-import { durationMs as parseDurationMs } from './duration.js';
+import { parseDurationMs } from '../identity/duration.js';
 
 /**
  * The parts of a project's identity config (Kratos-style `services.identity.config`) the self-service
