@@ -9,6 +9,8 @@ import { compileSchema } from '../platform/http/validation.js';
  */
 
 const DURATION = { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$' } as const;
+/** A lifespan: a duration that is not zero (a zero session or token lifespan ends it as it starts). */
+const LIFESPAN = { ...DURATION, pattern: '^(?=[^1-9]*[1-9])([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$' } as const;
 const URL_OR_EMPTY = { type: 'string', maxLength: 2048 } as const;
 const STRINGS = { type: 'array', items: { type: 'string', maxLength: 2048 }, maxItems: 1000 } as const;
 const obj = (properties: Record<string, object>, extra: object = {}) => ({ type: 'object', properties, ...extra });
@@ -16,7 +18,7 @@ const obj = (properties: Record<string, object>, extra: object = {}) => ({ type:
 const method = obj({ enabled: { type: 'boolean' }, config: { type: 'object' } });
 const flow = obj({
   enabled: { type: 'boolean' },
-  lifespan: DURATION,
+  lifespan: LIFESPAN,
   ui_url: URL_OR_EMPTY,
   use: { enum: ['code', 'link'] },
   privileged_session_max_age: DURATION,
@@ -49,7 +51,7 @@ const identity = obj({
     flows: obj({}, { additionalProperties: flow }),
   }),
   session: obj({
-    lifespan: DURATION,
+    lifespan: LIFESPAN,
     earliest_possible_extend: DURATION,
     cookie: obj({ persistent: { type: 'boolean' }, same_site: { enum: ['Strict', 'Lax', 'None'] }, domain: { type: 'string' }, path: { type: 'string' }, name: { type: 'string' } }),
   }),
@@ -57,7 +59,7 @@ const identity = obj({
 });
 
 const oauth2 = obj({
-  ttl: obj({}, { additionalProperties: DURATION }),
+  ttl: obj({}, { additionalProperties: LIFESPAN }),
   strategies: obj({ access_token: { enum: ['opaque', 'jwt'] }, scope: { enum: ['exact', 'wildcard'] } }),
   urls: obj({}, { additionalProperties: { anyOf: [URL_OR_EMPTY, { type: 'object' }] } }),
   oauth2: obj({ pkce: obj({ enforced: { type: 'boolean' }, enforced_for_public_clients: { type: 'boolean' } }) }),

@@ -131,6 +131,8 @@ describe(`projects over the Management API (${dialectName()})`, () => {
       ['/services/identity/config/selfservice/methods/password/config/min_password_length', 'eight', 'min_password_length'],
       ['/services/identity/config/identity/schemas', 5, 'identity.schemas'],
       ['/services/identity/config/session/lifespan', 'forever', 'session.lifespan'],
+      ['/services/identity/config/session/lifespan', '0s', 'session.lifespan'],
+      ['/services/oauth2/config/ttl/access_token', '0h0m', 'ttl.access_token'],
       ['/services/oauth2/config/ttl/access_token', 'forever', 'ttl.access_token'],
       ['/services/oauth2/config/strategies/access_token', 'bogus', 'strategies.access_token'],
       ['/services/oauth2/config/secrets', 'x', 'secrets'],
