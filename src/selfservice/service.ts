@@ -312,7 +312,7 @@ export class SelfService {
     for (const f of fields) setValue(flow.ui, f.name, traits ? getPath(traits, f.name.slice(7)) : undefined);
     let invalid = false;
     if (!traits) {
-      addMessage(flow.ui, null, text.wrongType('object', 'traits'));
+      addMessage(flow.ui, null, text.wrongType('object', jsonType(body?.traits)));
       return this.fail(ri, cfg, flow);
     }
     const validation = this.d.schemas.validateTraits(schema, traits);
@@ -390,7 +390,7 @@ export class SelfService {
       if (!schema) return this.fail(ri, cfg, flow, null, text.generic('The identity schema is no longer available.'), identity);
       const fields = traitFields(schema.schema);
       const traits = traitsFrom(body, fields);
-      if (!traits) return this.fail(ri, cfg, flow, null, text.wrongType('object', 'traits'), identity);
+      if (!traits) return this.fail(ri, cfg, flow, null, text.wrongType('object', jsonType(body?.traits)), identity);
       for (const f of fields) setValue(flow.ui, f.name, getPath(traits, f.name.slice(7)));
       const validation = this.d.schemas.validateTraits(schema, traits);
       if (!validation.ok) {
@@ -1001,4 +1001,12 @@ function publicIdentity(identity: WireIdentity): WireIdentity {
 
 function publicSession(session: WireSession): WireSession {
   return session.identity ? { ...session, identity: publicIdentity(session.identity) } : session;
+}
+
+/** A value's JSON Schema type name, as Kratos reports it in "expected object, but got …". */
+function jsonType(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
 }

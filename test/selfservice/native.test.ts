@@ -57,6 +57,10 @@ describe(`native registration and login (${dialectName()})`, () => {
     expect(missing.statusCode).toBe(400);
     expect(messageIds(missing.json(), 'traits.email')).toEqual([4000002]);
     expect(JSON.stringify(missing.json())).not.toContain(GOOD_PASSWORD);
+
+    const array = await c.post(`/self-service/registration?flow=${flow.id}`, { method: 'password', password: GOOD_PASSWORD, traits: [] });
+    expect(array.statusCode).toBe(400);
+    expect(array.json().ui.messages).toEqual([expect.objectContaining({ id: 4000026, text: 'expected object, but got array', context: { allowed_types: ['object'], actual_type: 'array' } })]);
   });
 
   it('refuses a duplicate identifier with 4000007', async () => {
