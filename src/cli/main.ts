@@ -1,19 +1,25 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
 import { loadConfig } from '../platform/config/config.js';
 import { openStore } from '../platform/db/database.js';
 import { migrateToLatest } from '../platform/db/migrate.js';
 import { createRegistry, type Registry } from '../registry.js';
 import { startServer } from '../server.js';
 import { readPassword, setConsolePassword } from '../console/set-password.js';
-import { parseApiKey } from '../keys/format.js';
+import { importLegacyProjectKey } from '../keys/legacy-import.js';
+import { OryError } from '../platform/errors/errors.js';
+import { emailArg, nameArg } from './arguments.js';
+
+// package.json sits two levels up from both src/cli/main.ts and dist/cli/main.js.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command();
-program.name('gatehouse').description('Gatehouse: a self-hostable control plane for identity projects.').showHelpAfterError();
-
-function email(value: string): string {
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new InvalidArgumentError('not an email address.');
-  return value;
-}
+program
+  .name('gatehouse')
+  .description('Gatehouse: a self-hostable control plane for identity projects.')
+  .version(version, '-V, --version', 'print the Gatehouse version')
+  // Usage errors are one line, like every other error of the CLI (`gatehouse --help` shows usage).
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'gatehouse: ')) });
 
 /** Runs `fn` with a registry and closes it afterwards; errors print one line and exit 1. */
 async function withRegistry<T>(fn: (r: Registry) => Promise<T>): Promise<T> {
@@ -54,9 +60,9 @@ program
 program
   .command('bootstrap')
   .description('Create (or reuse) a console user, create a workspace they own, and print a new workspace API key once.')
-  .requiredOption('--email <email>', 'the console user who owns the workspace', email)
-  .requiredOption('--workspace <name>', 'name of the workspace to create')
-  .option('--key-name <name>', 'name of the workspace API key', 'bootstrap')
+  .requiredOption('--email <email>', 'the console user who owns the workspace', emailArg)
+  .requiredOption('--workspace <name>', 'name of the workspace to create', nameArg)
+  .option('--key-name <name>', 'name of the workspace API key', nameArg, 'bootstrap')
   .option('--json', 'print JSON: {"workspace": {...}, "api_key": {..., "value": "ory_wak_..."}}')
   .action(async (opts: { email: string; workspace: string; keyName: string; json?: boolean }) => {
     const out = await withRegistry(async (r) => {
@@ -76,22 +82,19 @@ program
 const invites = program.command('invites').description('Workspace invites.');
 invites
   .command('accept')
-  .description('Accept a workspace invite as the console user with this email (created if needed).')
+  .description('Accept a workspace invite as the console user it was sent to (created if needed).')
   .requiredOption('--token <token>', 'the invite token from the invite link')
-  .requiredOption('--email <email>', 'the console user accepting the invite', email)
+  .requiredOption('--email <email>', 'the email the invite was sent to', emailArg)
   .action(async (opts: { token: string; email: string }) => {
-    const res = await withRegistry(async (r) => {
-      const { user } = await r.tenancy.users.findOrCreate(opts.email);
-      return r.tenancy.members.accept(opts.token, user.id);
-    });
-    console.log(`${opts.email} is now a ${res.role} of workspace ${res.workspace_id}.`);
+    const res = await withRegistry((r) => r.tenancy.members.acceptAs(opts.token, opts.email));
+    console.log(`${res.email} is now a ${res.role} of workspace ${res.workspace_id}.`);
   });
 
 const users = program.command('users').description('Console users.');
 users
   .command('set-password')
   .description('Set the console password of a user (read from standard input, never from the command line).')
-  .requiredOption('--email <email>', 'the console user', email)
+  .requiredOption('--email <email>', 'the console user', emailArg)
   .option('--password-stdin', 'read the password from standard input (the default when stdin is not a terminal)')
   .action(async (opts: { email: string }) => {
     const password = await readPassword();
@@ -104,22 +107,16 @@ keys
   .command('import-legacy')
   .description('Import a legacy `ory_apikey_` project key (read from standard input) so it keeps working for its project.')
   .requiredOption('--project <id>', 'the project the key belongs to')
-  .requiredOption('--name <name>', 'a name for the key')
-  .requiredOption('--owner-email <email>', 'the console user recorded as the key\'s creator', email)
+  .requiredOption('--name <name>', 'a name for the key', nameArg)
+  .requiredOption('--owner-email <email>', 'a developer or owner of the project\'s workspace, recorded as the key\'s creator', emailArg)
   .action(async (opts: { project: string; name: string; ownerEmail: string }) => {
     const value = (await readPassword('Legacy key: ')).trim();
-    if (!value.startsWith('ory_apikey_') || parseApiKey(value) !== 'project') throw new Error('that is not a legacy ory_apikey_ key');
-    const key = await withRegistry(async (r) => {
-      const project = await r.db.selectFrom('projects').select(['id', 'workspace_id']).where('id', '=', opts.project).where('state', '!=', 'deleted').executeTakeFirst();
-      if (!project) throw new Error(`no project ${opts.project}`);
-      const owner = await r.tenancy.users.byEmail(opts.ownerEmail);
-      if (!owner) throw new Error(`no console user ${opts.ownerEmail}`);
-      return r.keys.importKey({ kind: 'project', workspaceId: project.workspace_id, projectId: project.id }, { name: opts.name, ownerId: owner.id, value });
-    });
+    const key = await withRegistry((r) => importLegacyProjectKey(r, { projectId: opts.project, name: opts.name, ownerEmail: opts.ownerEmail, value }));
     console.log(`Imported key "${key.name}" (…${key.last_characters}) for project ${opts.project}.`);
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {
-  console.error(`gatehouse: ${err.message}`);
+  // An OryError's message is its HTTP status text; its reason is what the person needs to read.
+  console.error(`gatehouse: ${err instanceof OryError ? (err.reason ?? err.message) : err.message}`);
   process.exit(1);
 });

@@ -4,6 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Database, ApiKeysTable } from '../platform/db/schema.js';
 import type { Notifier } from '../platform/db/notifier.js';
 import { newId, nowIso } from '../platform/ids.js';
+import { isUniqueViolation } from '../platform/db/database.js';
+import { conflict } from '../platform/errors/errors.js';
 import { generateApiKey, hashApiKey, parseApiKey, type KeyKind } from './format.js';
 
 /** A key as the API shows it: never the secret, never its hash. */
@@ -143,7 +145,10 @@ export class KeyService {
     return { ...toView(row), value };
   }
 
-  /** Imports a key whose value the caller already has (legacy `ory_apikey_` keys). */
+  /**
+   * Imports a key whose value the caller already has (legacy `ory_apikey_` keys). A key is imported
+   * once: a value already stored (active or deleted, since deleted keys are kept) is a 409.
+   */
   async importKey(scope: KeyScope & { kind: 'project' }, input: { name: string; ownerId: string; value: string }): Promise<ApiKeyView> {
     if (parseApiKey(input.value) !== 'project') throw new Error('not a project key');
     const now = nowIso();
@@ -152,7 +157,12 @@ export class KeyService {
       secret_hash: hashApiKey(this.o.secret, input.value), last_characters: input.value.slice(-4), owner_id: input.ownerId,
       scopes: null, created_at: now, updated_at: now, expires_at: null, last_used_at: null, revoked_at: null,
     };
-    await this.o.db.insertInto('api_keys').values(row).execute();
+    try {
+      await this.o.db.insertInto('api_keys').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('This key is already imported (a key can be imported once, and a deleted key stays deleted).');
+      throw err;
+    }
     return toView(row);
   }
 

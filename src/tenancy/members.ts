@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import type { Principal } from '../platform/auth/principal.js';
-import { conflict, ErrorId, notFound } from '../platform/errors/errors.js';
+import { conflict, ErrorId, forbidden, notFound } from '../platform/errors/errors.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import { requireWorkspace, type Role } from './access.js';
 import { toMember } from './models.js';
@@ -152,11 +152,15 @@ export class MemberService {
   }
 
   /**
-   * Accepts an invite as the signed-in user `userId`: they become a member with the invited role. An
-   * invite is single-use; an expired, revoked or used one is a 404. Already a member: role is kept.
+   * Accepts an invite as the console user `userId` (the console's signed-in user), who must be the
+   * person it names (`assertInvitee`): anyone else gets a 403 and the invite stays open. The
+   * invitee becomes a member with the invited role. An invite is single-use; an expired, revoked or
+   * used one is a 404. Already a member: their role is kept.
    */
   async accept(token: string, userId: string) {
     const invite = await this.inviteByToken(token);
+    const user = await this.o.users.byId(userId);
+    assertInvitee(invite, user?.email);
     await this.o.db.transaction().execute(async (trx) => {
       const res = await trx
         .updateTable('workspace_invites')
@@ -169,6 +173,28 @@ export class MemberService {
       if (!existing) await trx.insertInto('workspace_members').values({ workspace_id: invite.workspace_id, user_id: userId, role: invite.role, created_at: nowIso() }).execute();
     });
     return { workspace_id: invite.workspace_id, role: invite.role };
+  }
+
+  /**
+   * Accepts an invite as the console user with `email` (`gatehouse invites accept`), creating that
+   * user (without a password) only once the invite is known to name them, so a refused attempt
+   * leaves no stray account. Errors as `accept`.
+   */
+  async acceptAs(token: string, email: string) {
+    const invite = await this.inviteByToken(token);
+    assertInvitee(invite, email);
+    const { user } = await this.o.users.findOrCreate(email);
+    return { ...(await this.accept(token, user.id)), email: user.email };
+  }
+}
+
+/**
+ * The one rule for who may accept an invite: the console user whose email is the invited one,
+ * compared as user emails are stored (trimmed, lower-case). Anyone else: 403.
+ */
+function assertInvitee(invite: { email: string }, email: string | undefined): void {
+  if (email === undefined || UserService.normalizeEmail(email) !== UserService.normalizeEmail(invite.email)) {
+    throw forbidden('This invite was sent to another email address; only the person it was sent to can accept it. Ask an owner of the workspace to invite your own address.');
   }
 }
 

@@ -126,13 +126,32 @@ describe('management API roles with console sessions', () => {
   });
 
   it('an invite is single-use and needs a signed-in person', async () => {
-    const inv = await call(owner, 'POST', `/workspaces/${ws}/invites`, { email: 'once@example.com', role: 'viewer' });
+    const a = await signUp(ctx.app, 'once');
+    const inv = await call(owner, 'POST', `/workspaces/${ws}/invites`, { email: a.email, role: 'viewer' });
     const token = inv.json().token;
     expect((await ctx.app.inject({ method: 'POST', url: '/console/api/invites/lookup', payload: { token } })).statusCode).toBe(401);
-    const a = await signUp(ctx.app, 'once');
+    expect((await ctx.app.inject({ method: 'POST', url: '/console/api/invites/accept', payload: { token } })).statusCode).toBe(401);
     expect((await call(a, 'POST', '/console/api/invites/accept', { token })).statusCode).toBe(200);
-    const b = await signUp(ctx.app, 'twice');
-    expect((await call(b, 'POST', '/console/api/invites/accept', { token })).statusCode).toBe(404);
-    expect((await call(b, 'GET', `/workspaces/${ws}`)).statusCode).toBe(404);
+    expect((await call(a, 'POST', '/console/api/invites/accept', { token })).statusCode).toBe(404);
+    expect((await call(outsider, 'POST', '/console/api/invites/accept', { token })).statusCode).toBe(404);
+  });
+
+  it('only the person an invite names may accept it; anyone else gets a 403 and the invite stays open', async () => {
+    const invitee = await signUp(ctx.app, 'invitee');
+    // Invited under another spelling of the same address: emails compare as console users store them.
+    const inv = await call(owner, 'POST', `/workspaces/${ws}/invites`, { email: invitee.email.toUpperCase(), role: 'developer' });
+    expect(inv.statusCode).toBe(201);
+    const token = inv.json().token;
+    for (const someoneElse of [outsider, viewer]) {
+      const res = await call(someoneElse, 'POST', '/console/api/invites/accept', { token });
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toMatchObject({ error: { code: 403, status: 'Forbidden', id: 'forbidden', reason: expect.stringContaining('another email address'), request: expect.any(String) } });
+    }
+    expect((await call(outsider, 'GET', `/workspaces/${ws}`)).statusCode).toBe(404);
+    expect((await call(viewer, 'POST', `/workspaces/${ws}/invites`, { email: 'x@example.com', role: 'viewer' })).statusCode).toBe(403);
+    expect((await call(invitee, 'POST', '/console/api/invites/lookup', { token })).json()).toMatchObject({ workspace_id: ws, role: 'developer' });
+    expect((await call(invitee, 'POST', '/console/api/invites/accept', { token })).json()).toEqual({ workspace_id: ws, role: 'developer' });
+    const members = (await call(owner, 'GET', `/workspaces/${ws}/members`)).json();
+    expect(members.find((m: { id: string }) => m.id === invitee.userId)).toMatchObject({ role: 'developer' });
   });
 });

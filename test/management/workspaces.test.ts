@@ -46,6 +46,8 @@ describe(`workspaces, members and invites (${dialectName()})`, () => {
     expect(open.map((i: { id: string }) => i.id)).toContain(inv.id);
     expect(JSON.stringify(open)).not.toContain(inv.token);
 
+    // Only the invited person may accept: another console user, even a member of another workspace, is refused.
+    await expect(ctx.registry.tenancy.members.accept(inv.token, other.userId)).rejects.toMatchObject({ code: 403, id: 'forbidden' });
     const { user } = await ctx.registry.tenancy.users.findOrCreate('new.dev@example.com');
     await ctx.registry.tenancy.members.accept(inv.token, user.id);
     await expect(ctx.registry.tenancy.members.accept(inv.token, user.id)).rejects.toMatchObject({ code: 404 });
@@ -66,6 +68,33 @@ describe(`workspaces, members and invites (${dialectName()})`, () => {
     expect((await call('PUT', `/workspaces/${t.workspaceId}/members/${t.userId}`, t.workspaceKey, { role: 'owner' })).statusCode).toBe(200);
     expect((await call('DELETE', `/projects/${t.projectId}/members/${user.id}`, t.workspaceKey)).statusCode).toBe(204);
     expect((await call('DELETE', `/workspaces/${t.workspaceId}/members/${user.id}`, t.workspaceKey)).statusCode).toBe(404);
+  });
+
+  it('an invite is bound to its email: anyone else is refused (403) and it stays open for the invited person', async () => {
+    const members = ctx.registry.tenancy.members;
+    const inv = (await call('POST', `/workspaces/${t.workspaceId}/invites`, t.workspaceKey, { email: 'Bound.Person@Example.COM', role: 'viewer' })).json();
+    expect(inv.email).toBe('bound.person@example.com');
+    const { user: stranger } = await ctx.registry.tenancy.users.findOrCreate(`stranger-${inv.id}@example.com`);
+    const refusal = await members.accept(inv.token, stranger.id).catch((err) => err);
+    expect(refusal).toMatchObject({ code: 403, id: 'forbidden', reason: expect.stringContaining('another email address') });
+    expect(refusal.toBody('req')).toMatchObject({ error: { code: 403, status: 'Forbidden', id: 'forbidden', request: 'req' } });
+    // The inviting workspace's own owner is someone else too.
+    await expect(members.accept(inv.token, t.userId)).rejects.toMatchObject({ code: 403 });
+    // By email (the CLI): a wrong email is refused before any user is created.
+    await expect(members.acceptAs(inv.token, `nobody-${inv.id}@example.com`)).rejects.toMatchObject({ code: 403 });
+    expect(await ctx.registry.tenancy.users.byEmail(`nobody-${inv.id}@example.com`)).toBeUndefined();
+    const memberIds = async () => (await call('GET', `/workspaces/${t.workspaceId}/members`, t.workspaceKey)).json().map((m: { id: string }) => m.id);
+    expect(await memberIds()).not.toContain(stranger.id);
+    expect((await call('GET', `/workspaces/${t.workspaceId}/invites`, t.workspaceKey)).json().map((i: { id: string }) => i.id)).toContain(inv.id);
+
+    // The invited person, in any case and with surrounding spaces, accepts (the user is created on the way).
+    const accepted = await members.acceptAs(inv.token, ' BOUND.person@example.com ');
+    expect(accepted).toMatchObject({ workspace_id: t.workspaceId, role: 'viewer', email: 'bound.person@example.com' });
+    const bound = (await ctx.registry.tenancy.users.byEmail('bound.person@example.com'))!;
+    expect(await memberIds()).toContain(bound.id);
+    await expect(members.acceptAs(inv.token, 'bound.person@example.com')).rejects.toMatchObject({ code: 404 });
+    // An unknown token is a 404 whoever asks, never a 403 that would confirm anything.
+    await expect(members.accept('x'.repeat(32), stranger.id)).rejects.toMatchObject({ code: 404 });
   });
 
   it('refuses bad invites and other tenants', async () => {

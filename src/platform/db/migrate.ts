@@ -23,12 +23,26 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**
  * Applies every pending migration. Safe to run from several processes at once: Kysely takes a
- * lock row for the duration. Throws with the failing migration's name on error.
+ * lock row for the duration. Throws with the failing migration's name when one migration failed, or
+ * with the reason when none could run (store unreachable, lock, a migration applied by a newer
+ * Gatehouse and unknown to this one); the original error is the `cause`.
  */
 export async function migrateToLatest(store: Store): Promise<string[]> {
   const migrator = new Migrator({ db: store.db, provider, migrationTableName: 'gatehouse_migrations', migrationLockTableName: 'gatehouse_migrations_lock' });
   const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error) throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
+  if (error) {
+    // Kysely reports a migration's own failure as a result with status Error; any other failure
+    // (before or around the migrations) comes with no such result.
+    const failed = results?.find((r) => r.status === 'Error');
+    const what = failed ? `migration ${failed.migrationName} failed` : 'migrations could not run';
+    throw new Error(`${what}: ${describeError(error)}`, { cause: error });
+  }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** A one-line reason. A refused connection to `localhost` is an AggregateError with an empty message. */
+function describeError(error: unknown): string {
+  if (error instanceof AggregateError && !error.message) return [...new Set(error.errors.map(describeError))].join('; ') || 'unknown error';
+  if (error instanceof Error) return error.message || String((error as { code?: unknown }).code ?? error.name);
+  return String(error);
 }
