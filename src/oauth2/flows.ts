@@ -8,7 +8,7 @@ import { newId, nowIso } from '../platform/ids.js';
 import { OryError, ErrorId, notFound } from '../platform/errors/errors.js';
 import { OAuth2Error, invalidRequest } from './errors.js';
 import { authCodeLifespanMs } from './tokens.js';
-import { DuplicateParam, audienceParam, configDuration, epoch, param, randomToken, safeEqual, splitSpaces, tokenHash, uiUrl, withParams } from './util.js';
+import { DuplicateParam, audienceParam, configDuration, epoch, param, randomToken, safeEqual, splitSpaces, tokenHash, configuredUrl, uiUrl, withParams } from './util.js';
 import { scopesAllowed } from './token-endpoint.js';
 import { loginSessionCookie, type OAuth2SessionStore, type RememberedLogin } from './sessions.js';
 
@@ -118,19 +118,26 @@ export class FlowService {
   private async start(req: FastifyRequest, reply: FastifyReply, issuer: string, q: Record<string, unknown>): Promise<FastifyReply> {
     const project = req.project!;
     const config = project.services.oauth2.config ?? {};
+    // Until the redirect URI is trusted, errors cannot go back to the client: they go to the
+    // project's error page (`urls.error`), as in Hydra, or are answered here when none is set.
+    const untrusted = (e: OAuth2Error) => {
+      const page = configuredUrl(config?.urls?.error, issuer, { error: e.error, error_description: e.description });
+      if (!page) throw e;
+      return reply.code(302).header('location', page).send();
+    };
     const clientId = param(q, 'client_id');
-    if (!clientId) throw invalidRequest('The client_id parameter is missing.');
+    if (!clientId) return untrusted(invalidRequest('The client_id parameter is missing.'));
     const client = await this.d.clients.get(project.id, clientId);
-    if (!client) throw new OAuth2Error('invalid_client', 'The requested OAuth 2.0 Client does not exist.', 401);
+    if (!client) return untrusted(new OAuth2Error('invalid_client', 'The requested OAuth 2.0 Client does not exist.', 401));
     const given = param(q, 'redirect_uri');
     let redirectUri: string;
     if (given !== undefined) {
-      if (!client.redirect_uris.includes(given)) throw invalidRequest("The 'redirect_uri' parameter does not match any of the OAuth 2.0 Client's pre-registered redirect urls.");
+      if (!client.redirect_uris.includes(given)) return untrusted(invalidRequest("The 'redirect_uri' parameter does not match any of the OAuth 2.0 Client's pre-registered redirect urls."));
       redirectUri = given;
     } else if (client.redirect_uris.length === 1) {
       redirectUri = client.redirect_uris[0];
     } else {
-      throw invalidRequest("The 'redirect_uri' parameter is required when the client has not exactly one registered redirect url.");
+      return untrusted(invalidRequest("The 'redirect_uri' parameter is required when the client has not exactly one registered redirect url."));
     }
     // From here on the redirect URI is trusted: errors go back to the client (RFC 6749 §4.1.2.1).
     const state = param(q, 'state');

@@ -109,14 +109,17 @@ export function withParams(base: string, params: Record<string, string | undefin
  * config can never turn the flow into a 500.
  */
 export function uiUrl(configured: unknown, issuer: string, page: 'login' | 'consent' | 'logout', params: Record<string, string | undefined>): string {
-  if (typeof configured === 'string' && configured && !/[\u0000-\u001f\u007f]/.test(configured)) {
-    try {
-      // A path is a page of the project itself: under its base (the issuer), on either address form.
-      const url = withParams(configured.startsWith('/') && !configured.startsWith('//') ? `${issuer}${configured}` : configured, params, `${issuer}/`);
-      if (/^https?:/.test(url)) return url;
-    } catch {
-      // not a URL: fall back below
-    }
+  return configuredUrl(configured, issuer, params) ?? withParams(`${issuer}/ui/${page}`, params);
+}
+
+/** A page configured in `urls.*` with `params` added, or null when none (or no usable http(s) URL) is set. */
+export function configuredUrl(configured: unknown, issuer: string, params: Record<string, string | undefined>): string | null {
+  if (typeof configured !== 'string' || !configured || /[\u0000-\u001f\u007f]/.test(configured)) return null;
+  try {
+    // A path is a page of the project itself: under its base (the issuer), on either address form.
+    const url = withParams(configured.startsWith('/') && !configured.startsWith('//') ? `${issuer}${configured}` : configured, params, `${issuer}/`);
+    return /^https?:/.test(url) ? url : null;
+  } catch {
+    return null;
   }
-  return withParams(`${issuer}/ui/${page}`, params);
 }

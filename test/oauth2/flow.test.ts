@@ -489,4 +489,24 @@ describe(`oauth2 authorization code flow (${dialectName()})`, () => {
       expect(loc.searchParams.get('login_challenge')).toBeTruthy();
     }
   });
+
+  it("sends errors that cannot go back to the client to the project's error page when one is set", async () => {
+    const other = await seedTenant(ctx.registry, 'error-page');
+    const o = oauth(ctx.app, other);
+    const client = await o.createClient({ grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [REDIRECT], scope: 'openid' });
+    const patch = await ctx.app.inject({ method: 'PATCH', url: `/projects/${other.projectId}`, headers: bearer(other.workspaceKey), payload: [{ op: 'replace', path: '/services/oauth2/config/urls/error', value: 'https://app.example.com/oauth-error' }] });
+    expect(patch.statusCode).toBe(200);
+    for (const [query, error] of [
+      [{ client_id: 'nope', response_type: 'code', state: 'state-123456' }, 'invalid_client'],
+      [{ client_id: client.client_id, response_type: 'code', redirect_uri: 'https://evil.example.com/cb', state: 'state-123456' }, 'invalid_request'],
+    ] as const) {
+      const res = await ctx.app.inject({ method: 'GET', url: `/p/${other.projectSlug}/oauth2/auth?${new URLSearchParams(query)}` });
+      expect(res.statusCode).toBe(302);
+      const loc = new URL(String(res.headers.location));
+      expect(loc.origin + loc.pathname).toBe('https://app.example.com/oauth-error');
+      expect(loc.searchParams.get('error')).toBe(error);
+      expect(loc.searchParams.get('error_description')).toBeTruthy();
+      expect(String(res.headers.location)).not.toContain('evil.example.com');
+    }
+  });
 });
