@@ -161,7 +161,9 @@ function registerRoute(app: FastifyInstance, registry: Registry, spec: RouteSpec
     url: template,
     schema: spec.schema,
     bodyLimit: spec.bodyLimit,
-    config: { fromTable: true, oauth2Errors: spec.oauth2Errors === true, guard: spec.credential === 'management' || spec.credential === 'project' ? { plane: spec.plane } : null },
+    config: { fromTable: true, guard: spec.credential === 'management' || spec.credential === 'project' ? { plane: spec.plane } : null },
+    // RFC 6749 endpoints answer every error in their own shape, framework ones (415, 413, bad body) too.
+    ...(spec.oauth2Errors ? { errorHandler: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => sendError(err, req, reply, asOAuth2Error) } : {}),
     // Credentials are checked before the body is even parsed: an unauthenticated caller learns
     // nothing about what the route would accept. Callback style: a cached credential answers
     // without a promise.
@@ -256,16 +258,24 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.destroy(err);
 }
 
-/** Renders any error in Ory's shape. Unknown errors become a generic 500, logged, never echoed. */
-export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  let ory = toOryError(err);
-  // RFC 6749 endpoints answer every error in their own shape, framework ones (415, 413, bad body) too.
-  if (!(ory instanceof OAuth2Error) && (req.routeOptions.config as { oauth2Errors?: boolean } | undefined)?.oauth2Errors) {
-    ory = new OAuth2Error(ory.code >= 500 ? 'server_error' : 'invalid_request', ory.code === 415 ? 'The request must be sent as application/x-www-form-urlencoded.' : (ory.reason ?? ory.message), ory.code, ory.headers);
-  }
+const asIs = (e: OryError): OryError => e;
+
+/**
+ * Renders any error in Ory's shape (or another, through `shape`). Unknown errors become a generic 500,
+ * logged, never echoed.
+ */
+export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply, shape: (e: OryError) => OryError = asIs): FastifyReply {
+  const ory = shape(toOryError(err));
   if (ory.code >= 500) req.log.error({ err }, 'unhandled error');
   if (ory.headers) reply.headers(ory.headers);
   return reply.status(ory.code).type('application/json; charset=utf-8').send(ory.toJson(req.id));
+}
+
+/** An error as RFC 6749's `{"error","error_description"}`: `invalid_request`, or `server_error` for a 5xx. */
+function asOAuth2Error(ory: OryError): OAuth2Error {
+  if (ory instanceof OAuth2Error) return ory;
+  const description = ory.code === 415 ? 'The request must be sent as application/x-www-form-urlencoded.' : (ory.reason ?? ory.message);
+  return new OAuth2Error(ory.code >= 500 ? 'server_error' : 'invalid_request', description, ory.code, ory.headers);
 }
 
 function toOryError(err: unknown): OryError {
