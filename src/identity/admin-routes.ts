@@ -8,6 +8,7 @@ import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import type { CreateIdentityInput, ReplaceIdentityInput } from './identity-service.js';
 import type { Identity } from './models.js';
 import { identityNotFound, pageParams, setLinkHeader } from './http.js';
+import { isUuid } from '../platform/ids.js';
 
 const Opt = <T extends TSchema>(t: T) => Type.Optional(t);
 const State = Type.Union([Type.Literal('active'), Type.Literal('inactive')]);
@@ -90,6 +91,15 @@ const IdentityPatch = Type.Object({ create: Opt(CreateIdentityBody), patch_id: O
 const BatchBody = Type.Object({ identities: Type.Array(IdentityPatch, { maxItems: 1000 }) }, { additionalProperties: false });
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 128 }) });
+/** Ory's `manageSessions` body: one of `identities` (or `["*"]`) and `sessions`, at most 500 ids. */
+const ManageSessionsBody = Type.Object(
+  {
+    action: Type.Union([Type.Literal('disable'), Type.Literal('delete')]),
+    identities: Opt(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 500 })),
+    sessions: Opt(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 500 })),
+  },
+  { additionalProperties: false },
+);
 const IncludeCredential = Opt(Type.Array(CredentialType, { maxItems: 20 }));
 const PageQuery = {
   page_size: Opt(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
@@ -329,6 +339,22 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         });
         setLinkHeader(req, reply, size, hasMore ? page[page.length - 1].id : undefined);
         return page;
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/admin/sessions', plane: 'project', credential: 'project', operation: 'manageSessions',
+      schema: { body: ManageSessionsBody },
+      handler: async (req) => {
+        const { action, identities: identityIds, sessions: sessionIds } = req.body;
+        if ((identityIds === undefined) === (sessionIds === undefined)) throw badRequest('Exactly one of "identities" or "sessions" must be provided.');
+        const ids = identityIds ?? sessionIds!;
+        if (ids.length === 0) throw badRequest(`"${identityIds ? 'identities' : 'sessions'}" must not be empty.`);
+        if (sessionIds?.includes('*')) throw badRequest('The wildcard "*" is only accepted as identities: ["*"].');
+        if (identityIds?.includes('*') && identityIds.length > 1) throw badRequest('The wildcard "*" must appear alone in "identities".');
+        const bad = ids.find((id) => id !== '*' && !isUuid(id));
+        if (bad !== undefined) throw badRequest(`"${bad.slice(0, 64)}" is not a valid UUID.`);
+        const target = identityIds ? { identities: identityIds[0] === '*' ? ('*' as const) : identityIds } : { sessions: sessionIds! };
+        return sessions.manage(req.project!.id, action, target);
       },
     }),
     defineRoute({

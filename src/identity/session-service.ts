@@ -18,6 +18,8 @@ export const SESSION_COOKIE = 'ory_kratos_session';
 const TOKEN_PREFIX = 'ory_st_';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const DEFAULT_LIFESPAN_MS = 72 * 3600_000;
+/** Sessions one wildcard `manage` call processes; the caller repeats while `more` is true. */
+const MANAGE_BATCH = 1000;
 
 export interface IssueSessionOptions {
   methods: { method: string; aal: 'aal1' | 'aal2'; completed_at: string; provider?: string }[];
@@ -296,6 +298,45 @@ export class SessionService {
     const res = await this.d.db.deleteFrom('sessions').where('project_id', '=', projectId).where('identity_id', '=', identityId).executeTakeFirst();
     this.changed();
     return Number(res.numDeletedRows);
+  }
+
+  /**
+   * Disables (deactivates) or deletes the project's sessions of the given identities, the given
+   * sessions, or, with `identities: '*'`, of every identity in batches of `MANAGE_BATCH` (Ory's
+   * `manageSessions`). `processed` counts sessions that were active before a disable, or rows
+   * deleted; `more` is true when a wildcard call hit the batch limit. Ids that are not UUIDs or
+   * belong to another project match nothing. Only rows of `projectId` are ever touched.
+   */
+  async manage(
+    projectId: string,
+    action: 'disable' | 'delete',
+    target: { identities: string[] | '*' } | { sessions: string[] },
+  ): Promise<{ processed: number; more: boolean }> {
+    let q = this.d.db.selectFrom('sessions').select('id').where('project_id', '=', projectId);
+    if (action === 'disable') q = q.where('active', '=', 1);
+    const wildcard = 'identities' in target && target.identities === '*';
+    if (!wildcard) {
+      const ids = ('identities' in target ? (target.identities as string[]) : target.sessions).filter(isUuid);
+      if (ids.length === 0) return { processed: 0, more: false };
+      q = q.where('identities' in target ? 'identity_id' : 'id', 'in', ids);
+    } else {
+      q = q.orderBy('id').limit(MANAGE_BATCH);
+    }
+    const ids = (await q.execute()).map((r) => r.id);
+    let processed = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      if (action === 'disable') {
+        const res = await this.d.db.updateTable('sessions').set({ active: 0, updated_at: nowIso() })
+          .where('project_id', '=', projectId).where('id', 'in', chunk).where('active', '=', 1).executeTakeFirst();
+        processed += Number(res.numUpdatedRows);
+      } else {
+        const res = await this.d.db.deleteFrom('sessions').where('project_id', '=', projectId).where('id', 'in', chunk).executeTakeFirst();
+        processed += Number(res.numDeletedRows);
+      }
+    }
+    if (ids.length) this.changed();
+    return { processed, more: wildcard && ids.length === MANAGE_BATCH };
   }
 
   /**
