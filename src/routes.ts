@@ -6,7 +6,9 @@ import { keyRoutes } from './keys/routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { selfServiceRoutes } from './selfservice/routes.js';
 import { selfServiceAdminRoutes } from './selfservice/admin-routes.js';
+import { disabledSelfServiceRoutes } from './selfservice/disabled-routes.js';
 import { oauth2Routes } from './oauth2/routes.js';
+import { dynamicRegistrationRoutes } from './oauth2/dynamic-registration.js';
 import { permissionRoutes } from './permissions/routes.js';
 import { consoleRoutes } from './console/routes.js';
 
@@ -22,7 +24,9 @@ export function allRoutes(r: Registry): RouteSpec[] {
     ...identityRoutes(r),
     ...selfServiceRoutes(r),
     ...selfServiceAdminRoutes(r),
+    ...disabledSelfServiceRoutes(r),
     ...oauth2Routes(r),
+    ...dynamicRegistrationRoutes(r),
     ...permissionRoutes(r),
     ...consoleRoutes(r),
   ];

@@ -59,6 +59,16 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
+      // Kratos hands out exchange codes only when a native app finishes a social sign-in in a browser;
+      // Gatehouse has no social sign-in, so no code ever has a session, and the answers are Kratos's own.
+      method: 'GET', url: '/sessions/token-exchange', plane: 'project', credential: 'none', operation: 'exchangeSessionToken',
+      schema: { querystring: Type.Object({ init_code: Type.Optional(Type.String({ maxLength: 1024 })), return_to_code: Type.Optional(Type.String({ maxLength: 1024 })) }) },
+      handler: async (req) => {
+        if (!req.query.init_code || !req.query.return_to_code) throw badRequest('"init_code" and "return_to_code" query params must be set');
+        throw notFound('no session yet for this "code"');
+      },
+    }),
+    defineRoute({
       method: 'GET', url: '/sessions', plane: 'project', credential: 'none', operation: 'listMySessions',
       schema: { querystring: Type.Object(PageQuery) },
       handler: async (req, reply) => {

@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
-import { badRequest, notFound } from '../platform/errors/errors.js';
+import { badRequest } from '../platform/errors/errors.js';
 import { identityNotFound } from '../identity/http.js';
 import { flowConfig } from './config.js';
 import { parseGoDuration } from '../platform/duration.js';
 import { requestInfo } from './routes.js';
+import { endpointDisabled } from './errors.js';
 
 // Kratos's admin recovery API (IdentityApi of @ory/client): an admin hands a user a way back into
 // their account. Project plane, project key. Recovery here is by code only: there is no link strategy.
@@ -17,8 +18,7 @@ const CreateRecoveryCodeBody = Type.Object({
 });
 
 /** Kratos's answer for the admin route of a disabled recovery method (`strategy.IsDisabled`). */
-const methodDisabled = () =>
-  notFound('This endpoint was disabled by system administrator. Please check your url or contact the system administrator to enable it.');
+const methodDisabled = endpointDisabled;
 
 /** Go's `time.Duration` limit (2^63 - 1 ns): longer values fail `time.ParseDuration`. */
 const MAX_GO_DURATION_MS = 9_223_372_036_854;

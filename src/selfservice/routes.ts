@@ -6,6 +6,7 @@ import { OryError } from '../platform/errors/errors.js';
 import type { Outcome, RequestInfo } from './context.js';
 import type { FlowKind } from './flow-store.js';
 import type { SelfService } from './service.js';
+import { flowConfig } from './config.js';
 
 // Ory Kratos's public self-service API (FrontendApi of @ory/client). Every route is on the project
 // plane with credential `none`: the end user is identified by a session token or cookie, if at all.
@@ -162,6 +163,16 @@ export function selfServiceRoutes(r: Registry): RouteSpec[] {
       method: 'DELETE', url: '/self-service/logout/api', plane: 'project', credential: 'none', operation: 'performNativeLogout',
       bodyLimit: 8 * 1024,
       handler: (req, reply) => run(svc(), req, reply, false, (ri) => svc().nativeLogout(ri, req.body)),
+    }),
+    defineRoute({
+      // The W3C "change password URL": password managers are sent on to the settings UI, or, when the
+      // project has none, to the endpoint that starts a browser settings flow.
+      method: 'GET', url: '/.well-known/change-password', plane: 'project', credential: 'none', operation: 'getWellKnownChangePassword',
+      handler: (req, reply) => {
+        const ri = requestInfo(req);
+        const target = flowConfig(ri.project).uiUrl.settings ?? `${ri.baseUrl}/self-service/settings/browser`;
+        return reply.header('cache-control', 'private, no-cache, no-store, must-revalidate').redirect(locationValue(target), 303);
+      },
     }),
     defineRoute({
       method: 'GET', url: '/self-service/errors', plane: 'project', credential: 'none', operation: 'getFlowError',

@@ -1,9 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 export function systemRoutes(r: Registry): RouteSpec[] {
+  // MetadataApi.getVersion: Kratos answers `/version` on every API, so the SDK finds it under a
+  // project's base path as well as on the Management API's host.
+  const getVersion = { method: 'GET', url: '/version', credential: 'none', operation: 'getVersion', handler: async () => ({ version: `v${version}` }) } as const;
   return [
+    defineRoute({ ...getVersion, plane: 'system' }),
+    defineRoute({ ...getVersion, plane: 'project' }),
     defineRoute({
       method: 'GET', url: '/health/alive', plane: 'system', credential: 'none',
       handler: async () => ({ status: 'ok' }),
