@@ -12,6 +12,7 @@ import { OAuth2Error, invalidRequest, invalidToken } from './errors.js';
 import { authenticateClient, readClientCredentials, refuseIfLimited, tokenEndpoint } from './token-endpoint.js';
 import { DuplicateParam, issuerFor, param, splitSpaces } from './util.js';
 import type { TokenSession } from './tokens.js';
+import { JWT_BEARER, TrustIssuerBody } from './trust.js';
 
 const ClientId = Type.String({ minLength: 1, maxLength: 255 });
 const SetName = Type.String({ minLength: 1, maxLength: 256 });
@@ -126,6 +127,41 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
         const page = await o.clients.list(req.project!.id, { pageSize: size, pageToken: req.query.page_token || undefined, clientName: req.query.client_name, owner: req.query.owner });
         setLinkHeader(req, reply, size, page.nextPageToken);
         return page.clients;
+      },
+    }),
+    // Trust relationships of the JWT bearer grant (RFC 7523), as Hydra's /admin/trust/grants/jwt-bearer/issuers.
+    defineRoute({
+      method: 'POST', url: '/admin/trust/grants/jwt-bearer/issuers', ...admin, operation: 'trustOAuth2JwtGrantIssuer',
+      schema: { body: TrustIssuerBody },
+      handler: async (req, reply) => reply.status(201).send(await o.trust.create(req.project!.id, req.body)),
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/trust/grants/jwt-bearer/issuers', ...admin, operation: 'listTrustedOAuth2JwtGrantIssuers',
+      schema: {
+        querystring: Type.Object({
+          page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
+          page_token: Type.Optional(Type.String({ maxLength: 512 })),
+          issuer: Type.Optional(Type.String({ maxLength: 2048 })),
+        }),
+      },
+      handler: async (req, reply) => {
+        const size = req.query.page_size ?? DEFAULT_PAGE;
+        const page = await o.trust.list(req.project!.id, { pageSize: size, pageToken: req.query.page_token || undefined, issuer: req.query.issuer });
+        setLinkHeader(req, reply, size, page.next);
+        return page.issuers;
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/admin/trust/grants/jwt-bearer/issuers/:id', ...admin, operation: 'getTrustedOAuth2JwtGrantIssuer',
+      schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }) }) },
+      handler: async (req) => o.trust.get(req.project!.id, req.params.id),
+    }),
+    defineRoute({
+      method: 'DELETE', url: '/admin/trust/grants/jwt-bearer/issuers/:id', ...admin, operation: 'deleteTrustedOAuth2JwtGrantIssuer',
+      schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }) }) },
+      handler: async (req, reply) => {
+        await o.trust.delete(req.project!.id, req.params.id);
+        return reply.status(204).send();
       },
     }),
     defineRoute({
@@ -400,7 +436,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
           subject_types_supported: ['public'],
           response_types_supported: ['code'],
           response_modes_supported: ['query'],
-          grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+          grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER],
           scopes_supported: ['offline_access', 'offline', 'openid'],
           claims_supported: ['sub'],
           token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'none'],

@@ -7,6 +7,7 @@ import { FlowService, type SessionLookup } from './flows.js';
 import { FailureLimiter, type FailureLimitOptions } from './rate-limit.js';
 import { LogoutService } from './logout.js';
 import { OAuth2SessionStore } from './sessions.js';
+import { TrustService } from './trust.js';
 
 export interface OAuth2ServiceOptions {
   db: Kysely<Database>;
@@ -16,7 +17,7 @@ export interface OAuth2ServiceOptions {
   failureLimit?: FailureLimitOptions;
 }
 
-/** The OAuth2 plane (Hydra-compatible): clients, keys, tokens, login/consent flows, logout, failure limiting. */
+/** The OAuth2 plane (Hydra-compatible): clients, keys, tokens, login/consent flows, logout, JWT grant trust, failure limiting. */
 export class OAuth2Service {
   readonly clients: ClientService;
   readonly jwks: JwkService;
@@ -25,6 +26,7 @@ export class OAuth2Service {
   readonly limiter: FailureLimiter;
   readonly logout: LogoutService;
   readonly sessions: OAuth2SessionStore;
+  readonly trust: TrustService;
 
   constructor(o: OAuth2ServiceOptions) {
     this.clients = new ClientService({ db: o.db, secret: o.secret });
@@ -33,6 +35,7 @@ export class OAuth2Service {
     this.sessions = new OAuth2SessionStore({ db: o.db, secret: o.secret });
     this.logout = new LogoutService({ db: o.db, secret: o.secret, clients: this.clients, jwks: this.jwks, store: this.sessions });
     this.flows = new FlowService({ db: o.db, secret: o.secret, clients: this.clients, store: this.sessions, sessions: o.sessions });
+    this.trust = new TrustService({ db: o.db, secret: o.secret });
     this.limiter = new FailureLimiter(o.db, o.failureLimit ?? { limit: 10, windowMs: 60_000 });
   }
 }

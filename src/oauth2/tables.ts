@@ -146,6 +146,30 @@ export interface OAuth2RateLimitsTable {
   hits: number;
 }
 
+/** A trusted issuer of JWT bearer assertions (RFC 7523), with the one public key it signs with. */
+export interface OAuth2TrustedIssuersTable {
+  id: string;
+  project_id: string;
+  issuer: string;
+  /** The only subject its assertions may name; '' when `allow_any_subject`. */
+  subject: string;
+  allow_any_subject: number;
+  /** JSON array of the scopes its assertions may be exchanged for. */
+  scope: string;
+  key_id: string;
+  /** JSON public JWK (with kid, alg, use). */
+  public_jwk: string;
+  expires_at: string;
+  created_at: string;
+}
+
+/** `jti`s of JWT bearer assertions already exchanged (kept until the assertion expires), against replay. */
+export interface OAuth2JwtAssertionsTable {
+  project_id: string;
+  jti_hash: string;
+  expires_at: string;
+}
+
 export interface OAuth2Tables {
   oauth2_clients: OAuth2ClientsTable;
   oauth2_tokens: OAuth2TokensTable;
@@ -155,4 +179,6 @@ export interface OAuth2Tables {
   oauth2_consent_sessions: OAuth2ConsentSessionsTable;
   oauth2_jwks: OAuth2JwksTable;
   oauth2_rate_limits: OAuth2RateLimitsTable;
+  oauth2_trusted_issuers: OAuth2TrustedIssuersTable;
+  oauth2_jwt_assertions: OAuth2JwtAssertionsTable;
 }

@@ -4,6 +4,8 @@ import type { ClientService, OAuth2Client } from './clients.js';
 import { IssueRefused, type TokenService, type TokenResponse, type TokenSession } from './tokens.js';
 import type { FlowService } from './flows.js';
 import type { FailureLimiter } from './rate-limit.js';
+import { JWT_BEARER, type TrustService } from './trust.js';
+import { jwtBearerSubject } from './jwt-bearer.js';
 import { newId } from '../platform/ids.js';
 import { OAuth2Error, invalidClient, invalidGrant, invalidRequest, invalidScope, unauthorizedClient, unsupportedGrantType } from './errors.js';
 import { DuplicateParam, audienceParam, param, safeEqual, splitSpaces } from './util.js';
@@ -45,6 +47,7 @@ export function readClientCredentials(req: FastifyRequest, body: unknown): Clien
 
 export interface TokenEndpointDeps {
   clients: ClientService;
+  trust: TrustService;
   tokens: TokenService;
   flows: FlowService;
   limiter: FailureLimiter;
@@ -200,6 +203,20 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
           projectId: project.id, oauth2Config: config, issuer, client, grantType, subject: row.subject, scopes,
           audience: JSON.parse(row.audience) as string[], session: JSON.parse(row.session) as TokenSession, requestId: row.request_id,
           withRefresh: true, withIdToken: scopes.includes('openid'),
+        });
+      }
+      case JWT_BEARER: {
+        if (!allowsGrant(JWT_BEARER)) throw unauthorizedClient(`The client is not allowed to use the grant type "${JWT_BEARER}".`);
+        const scopes = splitSpaces(param(body, 'scope'));
+        const bad = scopesAllowed(client, scopes);
+        if (bad !== null) throw invalidScope(`The OAuth 2.0 Client is not allowed to request scope "${bad}".`);
+        const audience = audienceParam(body);
+        const badAud = audience.find((a) => !(client.audience as string[]).includes(a));
+        if (badAud) throw invalidRequest(`Requested audience "${badAud}" has not been whitelisted by the OAuth 2.0 Client.`);
+        const subject = await jwtBearerSubject(d.trust, project.id, param(body, 'assertion'), `${issuer}/oauth2/token`, scopes, config);
+        return d.tokens.issue({
+          projectId: project.id, oauth2Config: config, issuer, client, grantType: JWT_BEARER, subject,
+          scopes, audience, session: { access_token: {}, id_token: {} }, requestId: newId(), withRefresh: false, withIdToken: false,
         });
       }
       default:

@@ -24,7 +24,7 @@ export interface TokenSession {
   sid?: string;
 }
 
-export type GrantType = 'client_credentials' | 'authorization_code' | 'refresh_token';
+export type GrantType = 'client_credentials' | 'authorization_code' | 'refresh_token' | 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export interface IssueInput {
   projectId: string;
@@ -89,7 +89,8 @@ const RESERVED_ID_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'j
 
 /** Lifespan of a token kind for a grant: the client's override, else the project's ttl config. */
 export function lifespanMs(client: OAuth2Client, config: Record<string, any>, grant: GrantType, kind: 'access_token' | 'refresh_token' | 'id_token'): number {
-  const override = parseDuration(client[`${grant}_grant_${kind}_lifespan`]);
+  const prefix = grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer' ? 'jwt_bearer' : grant;
+  const override = parseDuration(client[`${prefix}_grant_${kind}_lifespan`]);
   if (override !== null && override > 0) return override;
   return configDuration(config?.ttl?.[kind], DEFAULT_TTL[kind]);
 }

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004-permissions.js';
 import * as m0005 from './migrations/0005-console.js';
 import * as m0006 from './migrations/0006-selfservice.js';
 import * as m0007 from './migrations/0007-rate-limits.js';
+import * as m0008 from './migrations/0008-oauth2-trust.js';
 
 // Listed statically so the compiled build needs no directory scan; names sort in apply order.
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005-console': m0005,
   '0006-selfservice': m0006,
   '0007-rate-limits': m0007,
+  '0008-oauth2-trust': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
