@@ -2,6 +2,7 @@ import type { Registry } from './registry.js';
 import type { RouteSpec } from './platform/http/route-table.js';
 import { systemRoutes } from './system/routes.js';
 import { tenancyRoutes } from './tenancy/routes.js';
+import { unofferedManagementRoutes } from './tenancy/unoffered-routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { selfServiceRoutes } from './selfservice/routes.js';
@@ -20,6 +21,7 @@ export function allRoutes(r: Registry): RouteSpec[] {
   return [
     ...systemRoutes(r),
     ...tenancyRoutes(r),
+    ...unofferedManagementRoutes(r),
     ...keyRoutes(r),
     ...identityRoutes(r),
     ...selfServiceRoutes(r),

@@ -1,4 +1,4 @@
-import { ErrorId, OryError, notFound } from '../platform/errors/errors.js';
+import { ErrorId, OryError } from '../platform/errors/errors.js';
 
 // Stable error ids of the self-service flows (Kratos's ids), all from the one ErrorId list.
 export const FlowErrorId = {
@@ -79,9 +79,5 @@ export const identityMismatch = () =>
 export const sessionAlreadyAvailable = () =>
   new FlowHttpError(400, 'The request was malformed or contained invalid parameters', 'A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?', FlowErrorId.sessionAlreadyAvailable);
 
-/**
- * Kratos's 404 for an endpoint whose method or feature is turned off (`x.EndpointDisabledMessage`):
- * what Gatehouse answers for the recovery link of a disabled method and for features it does not offer.
- */
-export const endpointDisabled = () =>
-  notFound('This endpoint was disabled by system administrator. Please check your url or contact the system administrator to enable it.');
+
+export { endpointDisabled } from '../platform/errors/errors.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Configuration, FrontendApi, IdentityApi, MetadataApi, OidcApi, ProjectApi } from '@ory/client';
+import { Configuration, EventsApi, FrontendApi, IdentityApi, MetadataApi, OidcApi, ProjectApi } from '@ory/client';
 import { dialectName, seedTenant, type Tenant } from '../helpers/context.js';
 import { startHttpServer, type HttpTestServer } from '../helpers/http.js';
 
@@ -104,5 +104,32 @@ describe(`SDK operations of features Gatehouse does not offer (${dialectName()})
     }
     const discovery = await oidc.discoverOidcConfiguration();
     expect(discovery.data.registration_endpoint).toBeUndefined();
+  });
+
+  it('event streams and onboarding portal links answer the disabled-endpoint 404, after the usual tenancy checks', async () => {
+    const events = (key?: string) => new EventsApi(new Configuration({ basePath: server.url, accessToken: key }));
+    const projects = (key?: string) => new ProjectApi(new Configuration({ basePath: server.url, accessToken: key }));
+    const { data: org } = await projects(a.workspaceKey).createOrganization({ projectId: a.projectId, organizationBody: { label: 'Partner', domains: [] } });
+    const calls = (key?: string) => [
+      () => events(key).listEventStreams({ projectId: a.projectId }),
+      () => events(key).createEventStream({ projectId: a.projectId, createEventStreamBody: { type: 'sns', topic_arn: 'arn:aws:sns:x', role_arn: 'arn:aws:iam::x' } }),
+      () => events(key).setEventStream({ projectId: a.projectId, eventStreamId: '0195a6c6-3b3c-7c4e-8b0a-3f8e2f1d2c3b' }),
+      () => events(key).deleteEventStream({ projectId: a.projectId, eventStreamId: '0195a6c6-3b3c-7c4e-8b0a-3f8e2f1d2c3b' }),
+      () => projects(key).getOrganizationOnboardingPortalLinks({ projectId: a.projectId, organizationId: org.id }),
+      () => projects(key).createOrganizationOnboardingPortalLink({ projectId: a.projectId, organizationId: org.id, createOrganizationOnboardingPortalLinkBody: { enable_sso: true, enable_scim: false } as never }),
+      () => projects(key).deleteOrganizationOnboardingPortalLink({ projectId: a.projectId, organizationId: org.id, onboardingPortalLinkId: '0195a6c6-3b3c-7c4e-8b0a-3f8e2f1d2c3b' }),
+    ];
+    for (const call of calls(a.workspaceKey)) {
+      const res = await failure(call());
+      expect(res.status).toBe(404);
+      expect(res.body.error).toMatchObject({ code: 404, status: 'Not Found', reason: DISABLED });
+    }
+    // Another workspace learns nothing about a's project: the answer of an id that does not exist.
+    for (const call of calls(b.workspaceKey)) {
+      const res = await failure(call());
+      expect(res.status).toBe(404);
+      expect(res.body.error.reason).not.toBe(DISABLED);
+    }
+    for (const call of calls(undefined)) expect((await failure(call())).status).toBe(401);
   });
 });

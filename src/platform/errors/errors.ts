@@ -106,6 +106,13 @@ export const tooManyRequests = (retryAfterSeconds: number, reason = 'Too many re
     'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
   });
 
+/**
+ * Ory's 404 for an endpoint whose feature is turned off (Kratos's `x.EndpointDisabledMessage`): what
+ * Gatehouse answers for SDK operations of features it does not offer, once the caller is authorized.
+ */
+export const endpointDisabled = () =>
+  notFound('This endpoint was disabled by system administrator. Please check your url or contact the system administrator to enable it.');
+
 /** The 404 of a path no route serves; a long path is cut, not echoed back whole. */
 export function noRoute(method: string, url: string): OryError {
   const path = url.split('?')[0];
