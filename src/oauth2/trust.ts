@@ -40,7 +40,7 @@ export interface TrustedIssuer {
 /** What the token endpoint needs of a trust relationship to verify an assertion. */
 export interface TrustedKey {
   scope: string[];
-  key: CryptoKey | Uint8Array;
+  key: Awaited<ReturnType<typeof importJWK>>;
   alg: string;
   expiresAtMs: number;
 }
