@@ -4,6 +4,9 @@ import { allRoutes } from '../../src/routes.js';
 import type { RouteSpec } from '../../src/platform/http/route-table.js';
 import { dialectName, createTestContext, type TestContext } from '../helpers/context.js';
 import { signUp, type ConsoleUser } from './helpers.js';
+import { endpointDisabled } from '../../src/platform/errors/errors.js';
+
+const DISABLED = endpointDisabled().reason;
 
 // The role rules of the console, generated from the route table: every Management API route is
 // called with the console session of an owner, a developer, a viewer and a non-member of the
@@ -132,7 +135,9 @@ describe(`console sessions × management routes (${dialectName()})`, () => {
         }
         const allowed = needed === 'any' || RANK[who] >= NEED[needed];
         if (!allowed && res.statusCode !== 403) failures.push(`${label}, want 403`);
-        if (allowed && res.statusCode >= 400) failures.push(`${label}, want success`);
+        // Operations of features Gatehouse does not offer answer Ory's disabled-endpoint 404 to those allowed.
+        const unoffered = res.statusCode === 404 && res.json().error?.reason === DISABLED;
+        if (allowed && res.statusCode >= 400 && !unoffered) failures.push(`${label}, want success`);
       }
     }
     expect(failures).toEqual([]);
