@@ -338,6 +338,30 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     }
   });
 
+  it('fits a phone screen: a wide key table scrolls inside its card, and the create dialog can be tapped', async () => {
+    const ownerId = (await server.registry.tenancy.users.byEmail(ownerEmail))!.id;
+    const scope = { kind: 'project' as const, workspaceId: wsId, projectId };
+    await server.registry.keys.issue(scope, { name: 'phone check', ownerId });
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, storageState: await owner.storageState() });
+    try {
+      const p = await phone.newPage();
+      p.setDefaultTimeout(8_000);
+      await p.goto(`${server.url}/w/${wsId}/projects/${projectId}/api-keys`);
+      await p.getByRole('cell', { name: 'phone check', exact: true }).waitFor();
+      // Nothing outside the table's own scroller (not even its screen-reader-only header) widens the page.
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
+      expect(await p.evaluate(() => window.innerWidth)).toBe(390);
+      await p.getByRole('button', { name: 'Create new API key' }).tap();
+      const dialog = p.getByRole('dialog', { name: 'Create new API key' });
+      await dialog.getByLabel('Name').fill('from a phone');
+      await dialog.getByRole('button', { name: 'Create', exact: true }).tap({ timeout: 3_000 });
+      await p.getByRole('alertdialog', { name: 'API key “from a phone” created' }).waitFor();
+    } finally {
+      await phone.close();
+      for (const k of await server.registry.keys.list(scope)) await server.registry.keys.revoke(scope, k.id);
+    }
+  });
+
   it('deletes a project only after the name is typed', async () => {
     await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/danger`);
     const del = page.getByRole('button', { name: 'Delete this project' });
