@@ -62,7 +62,11 @@ const oauth2 = obj({
   ttl: obj({}, { additionalProperties: LIFESPAN }),
   strategies: obj({ access_token: { enum: ['opaque', 'jwt'] }, scope: { enum: ['exact', 'wildcard'] } }),
   urls: obj({}, { additionalProperties: { anyOf: [URL_OR_EMPTY, { type: 'object' }] } }),
-  oauth2: obj({ pkce: obj({ enforced: { type: 'boolean' }, enforced_for_public_clients: { type: 'boolean' } }) }),
+  oauth2: obj({
+    pkce: obj({ enforced: { type: 'boolean' }, enforced_for_public_clients: { type: 'boolean' } }),
+    // The RFC 7523 JWT bearer grant (Hydra's keys).
+    grant: obj({ jwt: obj({ max_ttl: LIFESPAN, iat_optional: { type: 'boolean' }, jti_optional: { type: 'boolean' } }) }),
+  }),
   secrets: obj({ system: STRINGS, cookie: STRINGS }),
 });
 

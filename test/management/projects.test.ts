@@ -136,6 +136,8 @@ describe(`projects over the Management API (${dialectName()})`, () => {
       ['/services/oauth2/config/ttl/access_token', 'forever', 'ttl.access_token'],
       ['/services/oauth2/config/strategies/access_token', 'bogus', 'strategies.access_token'],
       ['/services/oauth2/config/secrets', 'x', 'secrets'],
+      ['/services/oauth2/config/oauth2/grant/jwt/max_ttl', '1 day', 'grant.jwt.max_ttl'],
+      ['/services/oauth2/config/oauth2/grant/jwt/jti_optional', 'yes', 'grant.jwt.jti_optional'],
       ['/services/permission/config/namespaces', 'x', 'namespaces'],
       ['/services/permission/config/limit/max_read_depth', -1, 'max_read_depth'],
     ] as const) {
