@@ -265,6 +265,48 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     await shot(page, 'workspace-members');
   });
 
+  it('tells someone signed in with another email that the invitation is not theirs, and leads them to the invited account', async () => {
+    await page.goto(`${server.url}/w/${wsId}/settings/members`);
+    await page.getByRole('button', { name: 'Invite member' }).click();
+    const invited = `Case-${uniq()}@Example.com`;
+    const dialog = page.getByRole('dialog', { name: 'Invite a member' });
+    await dialog.getByLabel('Email').fill(invited);
+    await dialog.getByRole('button', { name: 'Create invitation' }).click();
+    const link = await page.getByRole('dialog', { name: 'Invitation created' }).getByLabel('Invitation link').inputValue();
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    const ctx = await newContext();
+    const mp = await ctx.newPage();
+    mp.setDefaultTimeout(8_000);
+    // A link without its token says what is wrong with it, not what a validator thinks of an empty string.
+    await mp.goto(`${server.url}/sign-up`);
+    const someoneElse = `else-${uniq()}@example.com`;
+    await mp.getByLabel('Email').fill(someoneElse);
+    await mp.getByLabel('Password').fill(PASSWORD);
+    await mp.getByRole('button', { name: 'Create account' }).click();
+    await mp.getByRole('button', { name: 'Create your first workspace' }).waitFor();
+    await mp.goto(`${server.url}/invite`);
+    await mp.getByRole('alert').getByText('This invitation link is incomplete.').waitFor();
+
+    // Signed in as someone else: no Join button that could only answer 403, but the way to the right account.
+    await mp.goto(link);
+    await mp.getByText(`This invitation is for ${invited}, and you are signed in as ${someoneElse}.`).waitFor();
+    expect(await mp.getByRole('button', { name: /^Join/ }).count()).toBe(0);
+    await mp.getByRole('button', { name: `Sign out and continue as ${invited}` }).click();
+    await mp.getByRole('heading', { name: 'Create your account' }).waitFor();
+    expect((await mp.getByLabel('Email').inputValue()).toLowerCase()).toBe(invited.toLowerCase());
+
+    // The invited person, whatever the case of the address they type, is the one it was sent to.
+    await mp.getByLabel('Email').fill(invited.toLowerCase());
+    await mp.getByLabel('Password').fill(PASSWORD);
+    await mp.getByRole('button', { name: 'Create account' }).click();
+    await mp.getByText('You have been invited to join').waitFor();
+    expect(await mp.getByText('This invitation is for').count()).toBe(0);
+    await mp.getByRole('button', { name: 'Join Acme' }).click();
+    await mp.getByRole('heading', { name: 'Projects', exact: true }).waitFor();
+    await ctx.close();
+  });
+
   it('edits project settings through the Management API and explains errors in plain words', async () => {
     await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/identity`);
     // A zero lifespan is refused before anything is sent, with a sentence tied to the field, which gets focus.
