@@ -307,6 +307,55 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     await ctx.close();
   });
 
+  it('asks before owners demote themselves, then shows the controls of their new role; owners can leave', async () => {
+    /** Invites `email` as owner from the main page, and returns a page of theirs, signed up and joined. */
+    const joinAsOwner = async (email: string) => {
+      await page.goto(`${server.url}/w/${wsId}/settings/members`);
+      await page.getByRole('button', { name: 'Invite member' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Invite a member' });
+      await dialog.getByLabel('Email').fill(email);
+      await dialog.getByLabel('Role').selectOption('owner');
+      await dialog.getByRole('button', { name: 'Create invitation' }).click();
+      const link = await page.getByRole('dialog', { name: 'Invitation created' }).getByLabel('Invitation link').inputValue();
+      await page.getByRole('button', { name: 'Done' }).click();
+      const ctx = await newContext();
+      const p = await ctx.newPage();
+      p.setDefaultTimeout(8_000);
+      await p.goto(link);
+      await p.getByLabel('Password').fill(PASSWORD);
+      await p.getByRole('button', { name: 'Create account' }).click();
+      await p.getByRole('button', { name: 'Join Acme' }).click();
+      await p.getByRole('heading', { name: 'Projects', exact: true }).waitFor();
+      await p.goto(`${server.url}/w/${wsId}/settings/members`);
+      await p.getByRole('button', { name: 'Invite member' }).waitFor();
+      return { ctx, p };
+    };
+
+    const demoted = `demoted-${uniq()}@example.com`;
+    const a = await joinAsOwner(demoted);
+    const own = a.p.getByLabel(`Role of ${demoted}`);
+    await own.selectOption('developer');
+    const confirm = a.p.getByRole('dialog', { name: 'Change your own role?' });
+    await confirm.waitFor();
+    // Cancel changes nothing.
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect(await own.inputValue()).toBe('owner');
+    await own.selectOption('developer');
+    await a.p.getByRole('dialog', { name: 'Change your own role?' }).getByRole('button', { name: 'Become developer' }).click();
+    // The console shows what a developer may do, without a reload.
+    await a.p.getByText('Only owners can invite, remove or change the role of members.').waitFor();
+    expect(await a.p.getByRole('button', { name: 'Invite member' }).count()).toBe(0);
+    await a.ctx.close();
+
+    const leaving = `leaving-${uniq()}@example.com`;
+    const b = await joinAsOwner(leaving);
+    await b.p.getByRole('button', { name: 'Leave the workspace' }).click();
+    await b.p.getByRole('dialog', { name: 'Leave this workspace?' }).getByRole('button', { name: 'Leave workspace' }).click();
+    // No workspace of theirs is left: the first-run screen, not an error about a workspace they left.
+    await b.p.getByRole('button', { name: 'Create your first workspace' }).waitFor();
+    await b.ctx.close();
+  });
+
   it('edits project settings through the Management API and explains errors in plain words', async () => {
     await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/identity`);
     // A zero lifespan is refused before anything is sent, with a sentence tied to the field, which gets focus.

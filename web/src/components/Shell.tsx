@@ -11,9 +11,13 @@ export const LAST_WS = 'gatehouse.lastWorkspace';
 export function Shell({ ws, children }: { ws?: string; children: React.ReactNode }) {
   const { user } = useSession();
   const [workspaces, setWorkspaces] = useState<Workspace[] | null>(null);
-  const [role, setRole] = useState<Role | null>(null);
+  // The role is kept with the workspace it was read for: another workspace's role never shows.
+  const [roleOf, setRoleOf] = useState<{ ws: string; role: Role | null } | null>(null);
+  const role = roleOf && roleOf.ws === ws ? roleOf.role : null;
+  // Bumped by reload(), so the person's role is read again too (after they change their own).
+  const [revision, setRevision] = useState(0);
 
-  const reload = useCallback(async () => {
+  const loadWorkspaces = useCallback(async () => {
     try {
       setWorkspaces(await api.workspaces());
     } catch {
@@ -21,22 +25,25 @@ export function Shell({ ws, children }: { ws?: string; children: React.ReactNode
     }
   }, []);
   useEffect(() => {
-    void reload();
-  }, [reload]);
+    void loadWorkspaces();
+  }, [loadWorkspaces]);
+  const reload = useCallback(async () => {
+    setRevision((r) => r + 1);
+    await loadWorkspaces();
+  }, [loadWorkspaces]);
 
   useEffect(() => {
-    setRole(null);
     if (!ws || !user) return;
     localStorage.setItem(LAST_WS, ws);
     let live = true;
     api.members(ws).then(
-      (m) => live && setRole(m.find((x) => x.id === user.id)?.role ?? null),
-      () => live && setRole(null),
+      (m) => live && setRoleOf({ ws, role: m.find((x) => x.id === user.id)?.role ?? null }),
+      () => live && setRoleOf({ ws, role: null }),
     );
     return () => {
       live = false;
     };
-  }, [ws, user]);
+  }, [ws, user, revision]);
 
   const current = workspaces?.find((w) => w.id === ws) ?? null;
 

@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { api, can, formatDate, type Invite, type Member, type Role } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { useSession, useWorkspace } from '../session';
+import { navigate } from '../router';
 import { ConfirmDialog, Dialog, ErrorMessage, FormActions } from '../components/Dialog';
 import { CopyField } from '../components/CopyField';
 import { ApiKeys } from '../components/ApiKeys';
@@ -91,14 +92,25 @@ function General({ ws, canAdmin }: { ws: string; canAdmin: boolean }) {
 
 function Members({ ws, role, members }: { ws: string; role: Role | null; members: ReturnType<typeof useLoad<Member[]>> }) {
   const { user } = useSession();
+  const { reload: reloadWorkspaces } = useWorkspace();
   const admin = can.admin(role);
   const invites = useLoad(() => (admin ? api.invites(ws) : Promise.resolve([] as Invite[])), [ws, admin]);
   const [inviting, setInviting] = useState(false);
   const [removing, setRemoving] = useState<Member | null>(null);
+  // Taking away your own owner role needs a confirmation: only another owner can give it back.
+  const [demotingSelf, setDemotingSelf] = useState<Role | null>(null);
   const [status, setStatus] = useState('');
   const act = useAction();
   const rm = useAction();
   const headingId = useId();
+  const changeRole = async (m: Member, r: Role) => {
+    setStatus('');
+    const ok = await act.run(() => api.changeRole(ws, m.id, r));
+    if (ok) setStatus(`${m.email} is now ${ROLE_NAME[r].toLowerCase()}.`);
+    void members.reload();
+    // Your own role decides which controls the console shows you.
+    if (ok && m.id === user?.id) await reloadWorkspaces();
+  };
 
   return (
     <>
@@ -151,9 +163,8 @@ function Members({ ws, role, members }: { ws: string; role: Role | null; members
                           disabled={act.busy}
                           onChange={async (e) => {
                             const r = e.target.value as Role;
-                            setStatus('');
-                            if (await act.run(() => api.changeRole(ws, m.id, r))) setStatus(`${m.email} is now ${r}.`);
-                            void members.reload();
+                            if (m.id === user?.id && m.role === 'owner' && r !== 'owner') setDemotingSelf(r);
+                            else await changeRole(m, r);
                           }}
                         >
                           {ROLES.map((r) => (
@@ -168,8 +179,8 @@ function Members({ ws, role, members }: { ws: string; role: Role | null; members
                     </td>
                     {admin && (
                       <td className="row-actions">
-                        <button type="button" className="btn small danger-ghost" onClick={() => setRemoving(m)} aria-label={`Remove ${m.email} from the workspace`}>
-                          Remove
+                        <button type="button" className="btn small danger-ghost" onClick={() => setRemoving(m)} aria-label={m.id === user?.id ? 'Leave the workspace' : `Remove ${m.email} from the workspace`}>
+                          {m.id === user?.id ? 'Leave' : 'Remove'}
                         </button>
                       </td>
                     )}
@@ -214,15 +225,38 @@ function Members({ ws, role, members }: { ws: string; role: Role | null; members
           }}
         />
       )}
-      {removing && (
+      {demotingSelf && user && (
         <ConfirmDialog
-          title="Remove this member?"
+          title="Change your own role?"
           body={
             <p>
-              <strong>{removing.email}</strong> loses access to this workspace and its projects. API keys they created keep working.
+              You will be a <strong>{ROLE_NAME[demotingSelf].toLowerCase()}</strong> of this workspace and can no longer manage its members, invitations or workspace API keys. Only another owner can make you an owner again.
             </p>
           }
-          confirmLabel="Remove member"
+          confirmLabel={`Become ${ROLE_NAME[demotingSelf].toLowerCase()}`}
+          busy={act.busy}
+          onClose={() => setDemotingSelf(null)}
+          onConfirm={async () => {
+            const r = demotingSelf;
+            setDemotingSelf(null);
+            const me = members.data?.find((m) => m.id === user.id);
+            if (me) await changeRole(me, r);
+          }}
+        />
+      )}
+      {removing && (
+        <ConfirmDialog
+          title={removing.id === user?.id ? 'Leave this workspace?' : 'Remove this member?'}
+          body={
+            removing.id === user?.id ? (
+              <p>You lose access to this workspace and its projects until an owner invites you again. API keys you created keep working.</p>
+            ) : (
+              <p>
+                <strong>{removing.email}</strong> loses access to this workspace and its projects. API keys they created keep working.
+              </p>
+            )
+          }
+          confirmLabel={removing.id === user?.id ? 'Leave workspace' : 'Remove member'}
           busy={rm.busy}
           error={rm.error}
           onClose={() => {
@@ -235,8 +269,13 @@ function Members({ ws, role, members }: { ws: string; role: Role | null; members
               return true;
             });
             if (ok) {
+              const left = removing.id === user?.id;
               setRemoving(null);
-              void members.reload();
+              if (left) {
+                // Nothing here is theirs to see any more: back to their other workspaces (or the first-run screen).
+                await reloadWorkspaces();
+                navigate('/', { replace: true });
+              } else void members.reload();
             }
           }}
         />
