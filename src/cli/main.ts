@@ -87,7 +87,7 @@ invites
   .requiredOption('--email <email>', 'the email the invite was sent to', emailArg)
   .action(async (opts: { token: string; email: string }) => {
     const res = await withRegistry((r) => r.tenancy.members.acceptAs(opts.token, opts.email));
-    console.log(`${res.email} is now a ${res.role} of workspace ${res.workspace_id}.`);
+    console.log(`${res.email} is now ${res.role === 'owner' ? 'an' : 'a'} ${res.role} of workspace ${res.workspace_id}.`);
   });
 
 const users = program.command('users').description('Console users.');

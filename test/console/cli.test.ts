@@ -144,6 +144,10 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('gatehouse CLI refusals', () =>
     const members = await r.tenancy.members.list(principal, owner.workspaceId);
     expect(members.map((m) => [m.email, m.role])).toContainEqual(['invited.dev@example.com', 'developer']);
     refused(await cli(['invites', 'accept', '--token', invite.token, '--email', 'invited.dev@example.com']), /^gatehouse: This invite does not exist or has expired/);
+
+    // Said as a sentence: "an owner", not "a owner".
+    const asOwner = await r.tenancy.members.invite(principal, owner.workspaceId, { email: 'second.owner@example.com', role: 'owner' });
+    expect((await cli(['invites', 'accept', '--token', asOwner.token, '--email', 'second.owner@example.com'])).stdout).toContain(`second.owner@example.com is now an owner of workspace ${owner.workspaceId}.`);
   }, 60_000);
 
   it('keys import-legacy: a key imports once; the recorded creator must be a developer or owner of the project\'s workspace', async () => {
