@@ -45,6 +45,13 @@ describe('console accounts and sessions', () => {
     const weak = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-up', payload: { email: uniqueEmail('weak'), password: 'short' } });
     expect(weak.statusCode).toBe(400);
     expect(weak.json().error.reason).toMatch(/at least 8 characters/);
+    // Long enough, but at the top of every breach list, or one character repeated.
+    for (const password of ['password', '12345678', 'Password123', 'qwertyuiop', 'aaaaaaaaaa']) {
+      const common = await ctx.app.inject({ method: 'POST', url: '/console/api/sign-up', payload: { email: uniqueEmail('common'), password } });
+      expect(common.statusCode, password).toBe(400);
+      expect(common.json().error.id).toBe('console_password_policy_violation');
+      expect(common.json().error.reason).toMatch(/most common passwords/);
+    }
     const form = await ctx.app.inject({
       method: 'POST', url: '/console/api/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: `email=${encodeURIComponent(u.email)}&password=correct+horse+battery`,

@@ -107,7 +107,7 @@ export function SignUp() {
           <label htmlFor={pwId}>Password</label>
           <input id={pwId} type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={8} aria-describedby={pwHint} autoFocus={!!invite?.email} />
           <p id={pwHint} className="hint">
-            At least 8 characters, not similar to your email.
+            At least 8 characters, not similar to your email, not a common password.
           </p>
         </div>
         <ErrorMessage>{error}</ErrorMessage>
