@@ -412,7 +412,7 @@ export class FlowService {
       id: flow.id, project_id: projectId, subject: flow.subject ?? '', client_id: flow.client_id, login_session_id: request.login_session_id ?? null,
       grant_scope: JSON.stringify(scopes), grant_audience: JSON.stringify(audience), session: JSON.stringify(session),
       consent_request: JSON.stringify({ challenge, consent_request_id: flow.id, client: publicClient(client), requested_scope: request.scope, requested_access_token_audience: request.audience, skip: !!request.consent_skip, subject: flow.subject ?? '', request_url: request.request_url }),
-      context: JSON.stringify(body.context ?? {}), remember: body.remember ? 1 : 0, remember_for: rememberFor, handled_at: now.toISOString(),
+      context: JSON.stringify(body.context ?? {}), remember: body.remember ? 1 : 0, remember_for: rememberFor, skip: request.consent_skip ? 1 : 0, handled_at: now.toISOString(),
       expires_at: body.remember && rememberFor > 0 ? new Date(now.getTime() + rememberFor * 1000).toISOString() : null, revoked_at: null,
     });
     return { redirect_to: withParams((JSON.parse(flow.request) as AuthRequest).request_url, { consent_verifier: verifier }) };

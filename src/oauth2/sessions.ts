@@ -66,21 +66,28 @@ export class OAuth2SessionStore {
    */
   async consentCovers(projectId: string, subject: string, clientId: string, scopes: string[], audience: string[]): Promise<boolean> {
     const rows = await this.d.db
-      .selectFrom('oauth2_consent_sessions').select(['grant_scope', 'grant_audience', 'expires_at', 'consent_request'])
+      .selectFrom('oauth2_consent_sessions').select(['grant_scope', 'grant_audience', 'expires_at'])
       .where('project_id', '=', projectId).where('subject', '=', subject).where('client_id', '=', clientId)
-      .where('remember', '=', 1).where('revoked_at', 'is', null)
-      .orderBy('id', 'desc').limit(50).execute();
-    const latest = rows.find((r) => (JSON.parse(r.consent_request) as { skip?: boolean }).skip !== true);
+      .where('remember', '=', 1).where('skip', '=', 0).where('revoked_at', 'is', null)
+      .orderBy('id', 'desc').limit(1).execute();
+    const latest = rows[0];
     if (!latest || (latest.expires_at && Date.parse(latest.expires_at) <= Date.now())) return false;
     const granted = new Set(JSON.parse(latest.grant_scope) as string[]);
     const aud = new Set(JSON.parse(latest.grant_audience) as string[]);
     return scopes.every((s) => granted.has(s)) && audience.every((a) => aud.has(a));
   }
 
-  /** Live consent sessions of a subject, newest first, keyset-paginated (OAuth2ConsentSession wire shape). */
+  /**
+   * Live consent sessions of a subject, newest first, keyset-paginated (OAuth2ConsentSession wire
+   * shape). As in Hydra, a consent given on a skipped consent screen is not listed (it repeats the
+   * remembered one it was skipped for), nor is one whose remembered grant has expired.
+   */
   async listConsents(projectId: string, o: { subject: string; loginSessionId?: string; pageSize: number; pageToken?: string }): Promise<{ items: Record<string, unknown>[]; next?: string }> {
     const before = decodePageToken(o.pageToken);
-    let q = this.d.db.selectFrom('oauth2_consent_sessions').selectAll().where('project_id', '=', projectId).where('subject', '=', o.subject).where('revoked_at', 'is', null);
+    let q = this.d.db
+      .selectFrom('oauth2_consent_sessions').selectAll()
+      .where('project_id', '=', projectId).where('subject', '=', o.subject).where('revoked_at', 'is', null).where('skip', '=', 0)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', nowIso())]));
     if (o.loginSessionId) q = q.where('login_session_id', '=', o.loginSessionId);
     if (before) q = q.where('id', '<', before);
     const rows = await q.orderBy('id', 'desc').limit(o.pageSize + 1).execute();

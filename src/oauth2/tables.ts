@@ -118,6 +118,8 @@ export interface OAuth2ConsentSessionsTable {
   context: string;
   remember: number;
   remember_for: number;
+  /** 1 when given on a consent request the UI was told to skip (Hydra's consent_skip). */
+  skip: number;
   handled_at: string;
   expires_at: string | null;
   revoked_at: string | null;

@@ -247,6 +247,9 @@ describe(`oauth2 authorization code flow (${dialectName()})`, () => {
     const a2 = await api.admin('PUT', `/admin/oauth2/auth/requests/login/accept?login_challenge=${lc2}`, { subject: 'rem-user' });
     const cc2 = location(await get(jar, a2.json().redirect_to)).searchParams.get('consent_challenge')!;
     expect((await api.admin('GET', `/admin/oauth2/auth/requests/consent?consent_challenge=${cc2}`)).json()).toMatchObject({ skip: true, login_session_id: lr2.session_id });
+    // Accepting the skipped screen again (remembered) does not add a second consent session (Hydra).
+    const c2 = await api.admin('PUT', `/admin/oauth2/auth/requests/consent/accept?consent_challenge=${cc2}`, { grant_scope: ['openid'], remember: true, remember_for: 3600 });
+    expect(c2.statusCode, c2.body).toBe(200);
     // Another browser is not remembered.
     const other = new Jar();
     const lc3 = await startFlow(other, { ...base, state: 'remember-3' });
@@ -255,7 +258,7 @@ describe(`oauth2 authorization code flow (${dialectName()})`, () => {
     const list = await api.admin('GET', '/admin/oauth2/auth/sessions/consent?subject=rem-user');
     expect(list.statusCode).toBe(200);
     expect(list.json()).toHaveLength(1);
-    expect(list.json()[0]).toMatchObject({ grant_scope: ['openid'], remember: true, remember_for: 3600, consent_request: { client: { client_id: web.client_id } } });
+    expect(list.json()[0]).toMatchObject({ grant_scope: ['openid'], remember: true, remember_for: 3600, consent_request: { skip: false, client: { client_id: web.client_id } } });
     expect((await api.admin('DELETE', '/admin/oauth2/auth/sessions/consent?subject=rem-user')).statusCode).toBe(400);
     expect((await api.admin('DELETE', `/admin/oauth2/auth/sessions/consent?subject=rem-user&client=${web.client_id}`)).statusCode).toBe(204);
     expect((await api.introspect(tokens.access_token)).json().active).toBe(false);

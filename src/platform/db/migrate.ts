@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-console.js';
 import * as m0006 from './migrations/0006-selfservice.js';
 import * as m0007 from './migrations/0007-rate-limits.js';
 import * as m0008 from './migrations/0008-oauth2-trust.js';
+import * as m0009 from './migrations/0009-consent-skip.js';
 
 // Listed statically so the compiled build needs no directory scan; names sort in apply order.
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0006-selfservice': m0006,
   '0007-rate-limits': m0007,
   '0008-oauth2-trust': m0008,
+  '0009-consent-skip': m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
