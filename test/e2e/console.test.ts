@@ -159,6 +159,15 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     };
     expect(await admin()).toBe(200);
 
+    // Escape that cancels another dialog opened meanwhile leaves the key's prompt (and the key) alone.
+    await page.getByRole('button', { name: 'Delete API key backend' }).click();
+    await page.getByRole('dialog', { name: 'Delete this API key?' }).waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog', { name: 'Delete this API key?' }).count()).toBe(0);
+    await page.waitForTimeout(200);
+    expect(await page.getByRole('alertdialog', { name: 'API key “backend” created' }).count()).toBe(1);
+    expect(await admin()).toBe(200);
+
     await page.getByRole('button', { name: 'I have copied it' }).click();
     await expect.poll(() => page.content()).not.toContain(key);
     await page.reload();

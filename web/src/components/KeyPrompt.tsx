@@ -11,8 +11,10 @@ export function KeyPrompt({ name, value, onClose }: { name: string; value: strin
   const descId = useId();
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
+    // Escape closes the prompt only from inside it: the Escape that cancels another dialog (a delete
+    // confirmation opened meanwhile) must not throw away a key that is never shown again.
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') onClose();
+      if (e.key === 'Escape' && ref.current?.contains(document.activeElement)) onClose();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
