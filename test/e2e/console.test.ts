@@ -132,6 +132,8 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     projectId = new URL(page.url()).pathname.split('/')[4];
     projectSlug = (await page.locator('.page-head .mono').textContent())!.trim();
     expect(projectSlug).toMatch(/^customer-login-/);
+    // The environment is named as the create dialog and the project list name it.
+    expect(await page.locator('dl.meta').getByText('Production', { exact: true }).count()).toBe(1);
 
     // A second project, so the list screenshot shows more than one.
     await page.getByRole('link', { name: 'Projects' }).click();

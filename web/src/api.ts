@@ -169,6 +169,9 @@ export const api = {
   deleteOrganization: (id: string, org: string) => request<void>('DELETE', `/projects/${id}/organizations/${org}`),
 };
 
+/** How the console names a project's environment (the API's `prod`, `stage`, `dev`). */
+export const ENV_LABEL = { prod: 'Production', stage: 'Staging', dev: 'Development' } as const;
+
 export const can = {
   manage: (role: Role | null | undefined) => role === 'owner' || role === 'developer',
   admin: (role: Role | null | undefined) => role === 'owner',

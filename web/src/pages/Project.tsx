@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { api, can, formatDate, type Organization, type Project } from '../api';
+import { api, can, ENV_LABEL, formatDate, type Organization, type Project } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { navigate } from '../router';
 import { useWorkspace } from '../session';
@@ -165,7 +165,7 @@ function General({ project, manage, save }: { project: Project; manage: boolean;
         <dl className="meta">
           <div>
             <dt>Environment</dt>
-            <dd>{project.environment}</dd>
+            <dd>{ENV_LABEL[project.environment] ?? project.environment}</dd>
           </div>
           <div>
             <dt>Project ID</dt>

@@ -1,11 +1,9 @@
 import { useId, useState } from 'react';
-import { api, can, formatDate } from '../api';
+import { api, can, ENV_LABEL, formatDate } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
 import { useWorkspace } from '../session';
 import { Dialog, ErrorMessage, FormActions } from '../components/Dialog';
-
-const ENV_LABEL = { prod: 'Production', stage: 'Staging', dev: 'Development' } as const;
 
 export default function Projects({ ws }: { ws: string }) {
   const { current, role } = useWorkspace();
