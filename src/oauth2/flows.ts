@@ -10,6 +10,8 @@ import { OAuth2Error, invalidRequest } from './errors.js';
 import { authCodeLifespanMs } from './tokens.js';
 import { DuplicateParam, audienceParam, configDuration, epoch, param, randomToken, safeEqual, splitSpaces, tokenHash, configuredUrl, uiUrl, withParams } from './util.js';
 import { scopesAllowed } from './token-endpoint.js';
+import type { DeviceCodeStore } from './device.js';
+import type { FailureLimiter } from './rate-limit.js';
 import { loginSessionCookie, type OAuth2SessionStore, type RememberedLogin } from './sessions.js';
 
 /** The validated authorization request a flow carries from /oauth2/auth to the code exchange. */
@@ -36,6 +38,8 @@ export interface AuthRequest {
   remembered?: RememberedLogin;
   /** A remembered consent covers this request: the consent UI sees `skip: true`. */
   consent_skip?: boolean;
+  /** Device flows (RFC 8628): the device authorization this flow approves or denies. */
+  device_code_id?: string;
 }
 
 interface LoginResult {
@@ -55,7 +59,11 @@ export interface SessionLookup {
   byToken(project: ResolvedProject, token: string): Promise<unknown>;
 }
 
-type Deps = { db: Kysely<Database>; secret: string; clients: ClientService; store: OAuth2SessionStore; sessions?: () => SessionLookup | undefined };
+type Deps = { db: Kysely<Database>; secret: string; clients: ClientService; store: OAuth2SessionStore; devices: DeviceCodeStore; limiter: FailureLimiter; sessions?: () => SessionLookup | undefined };
+
+/** The failure-limit bucket of wrong user codes, per project (a client id cannot collide in practice). */
+const USER_CODE_BUCKET = 'urn:gatehouse:oauth2:device:user_code';
+const WRONG_USER_CODE = "The 'user_code' session could not be found or has expired or is otherwise malformed.";
 
 const SESSION_COOKIE = 'ory_kratos_session';
 const csrfCookieName = (flowId: string) => `ory_oauth2_csrf_${flowId.replace(/-/g, '').slice(-16)}`;
@@ -81,9 +89,13 @@ export class FlowService {
     return tokenHash(this.d.secret, `oauth2-flow-${purpose}`, v);
   }
 
-  private async flowBy(projectId: string, column: 'login_challenge_hash' | 'login_verifier_hash' | 'consent_challenge_hash' | 'consent_verifier_hash' | 'code_hash', purpose: string, value: string): Promise<OAuth2FlowsTable | undefined> {
+  private async flowBy(projectId: string, column: 'login_challenge_hash' | 'login_verifier_hash' | 'consent_challenge_hash' | 'consent_verifier_hash' | 'code_hash' | 'device_challenge_hash' | 'device_verifier_hash', purpose: string, value: string): Promise<OAuth2FlowsTable | undefined> {
     if (!value || value.length > 512) return undefined;
     return this.d.db.selectFrom('oauth2_flows').selectAll().where('project_id', '=', projectId).where(column, '=', this.h(purpose, value)).executeTakeFirst();
+  }
+
+  byId(projectId: string, id: string): Promise<OAuth2FlowsTable | undefined> {
+    return this.d.db.selectFrom('oauth2_flows').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
   }
 
   byCode(projectId: string, code: string): Promise<OAuth2FlowsTable | undefined> {
@@ -107,12 +119,101 @@ export class FlowService {
       const loginVerifier = param(q, 'login_verifier');
       if (loginVerifier !== undefined) return await this.afterLogin(req, reply, issuer, loginVerifier);
       const consentVerifier = param(q, 'consent_verifier');
-      if (consentVerifier !== undefined) return await this.afterConsent(req, reply, consentVerifier);
+      if (consentVerifier !== undefined) return await this.afterConsent(req, reply, issuer, consentVerifier);
       return await this.start(req, reply, issuer, q);
     } catch (err) {
       if (err instanceof DuplicateParam) throw invalidRequest(err.message);
       throw err;
     }
+  }
+
+  /**
+   * GET /oauth2/device/verify (RFC 8628 §3.3): starts a device flow and sends the browser to the device
+   * verification UI with a device challenge, or continues one with a device, login or consent verifier.
+   */
+  async deviceVerify(req: FastifyRequest, reply: FastifyReply, issuer: string): Promise<FastifyReply> {
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    try {
+      const deviceVerifier = param(q, 'device_verifier');
+      if (deviceVerifier !== undefined) return await this.afterDevice(req, reply, issuer, deviceVerifier);
+      const loginVerifier = param(q, 'login_verifier');
+      if (loginVerifier !== undefined) return await this.afterLogin(req, reply, issuer, loginVerifier);
+      const consentVerifier = param(q, 'consent_verifier');
+      if (consentVerifier !== undefined) return await this.afterConsent(req, reply, issuer, consentVerifier);
+      return await this.startDevice(req, reply, issuer, param(q, 'user_code'));
+    } catch (err) {
+      if (err instanceof DuplicateParam) throw invalidRequest(err.message);
+      throw err;
+    }
+  }
+
+  private async startDevice(req: FastifyRequest, reply: FastifyReply, issuer: string, userCode: string | undefined): Promise<FastifyReply> {
+    const project = req.project!;
+    const config = project.services.oauth2.config ?? {};
+    const challenge = randomToken();
+    const csrf = randomToken();
+    const now = new Date();
+    const ttlMs = configDuration(config?.ttl?.login_consent_request, 30 * 60_000);
+    const request: AuthRequest = { response_type: 'device_code', redirect_uri: '', redirect_uri_given: false, scope: [], audience: [], state: '', request_url: `${issuer}/oauth2/device/verify` };
+    const flow: OAuth2FlowsTable = {
+      // The client is known once the user code is entered; until then no login challenge exists
+      // (the hash of a value never handed out stands in for it).
+      id: newId(), project_id: project.id, client_id: '', state: 'device_requested',
+      login_challenge_hash: this.h('login-challenge', randomToken()), login_verifier_hash: null, consent_challenge_hash: null,
+      consent_verifier_hash: null, code_hash: null, device_challenge_hash: this.h('device-challenge', challenge), device_verifier_hash: null,
+      csrf_hash: this.h('csrf', csrf), request: JSON.stringify(request), subject: null, login: null, consent: null, error: null,
+      created_at: now.toISOString(), updated_at: now.toISOString(), expires_at: new Date(now.getTime() + ttlMs).toISOString(),
+    };
+    await this.d.db.insertInto('oauth2_flows').values(flow).execute();
+    reply.setCookie(csrfCookieName(flow.id), csrf, { path: '/', httpOnly: true, sameSite: 'lax', secure: issuer.startsWith('https:'), maxAge: Math.floor(ttlMs / 1000) });
+    const params = { device_challenge: challenge, user_code: userCode && userCode.length <= 64 ? userCode : undefined };
+    const page = configuredUrl(config?.urls?.device?.verification, issuer, params) ?? withParams(`${issuer}/ui/device_verification`, params);
+    return reply.code(302).header('location', page).send();
+  }
+
+  /** After the user code was accepted: the flow continues into the ordinary login step. */
+  private async afterDevice(req: FastifyRequest, reply: FastifyReply, issuer: string, verifier: string): Promise<FastifyReply> {
+    const project = req.project!;
+    const flow = await this.flowBy(project.id, 'device_verifier_hash', 'device-verifier', verifier);
+    if (!flow) throw new OAuth2Error('invalid_request', 'The device verifier is unknown, was already used, or belongs to another project.', 400);
+    this.checkCsrf(req, flow);
+    if (flow.state !== 'device_accepted') throw new OAuth2Error('invalid_request', 'The device verifier has already been used.', 400);
+    if (Date.parse(flow.expires_at) <= Date.now()) throw new OAuth2Error('invalid_request', 'The device authorization request has expired.', 400);
+    const client = await this.d.clients.get(project.id, flow.client_id);
+    if (!client) throw new OAuth2Error('invalid_client', 'The OAuth 2.0 Client no longer exists.', 401);
+    const remembered = await this.d.store.loginByCookie(project.id, req.cookies?.[loginSessionCookie(project.id)]);
+    const request: AuthRequest = { ...(JSON.parse(flow.request) as AuthRequest), login_session_id: remembered?.sid ?? newId(), remembered: remembered ?? undefined };
+    const loginChallenge = randomToken();
+    const set = { state: 'login_requested' as const, login_challenge_hash: this.h('login-challenge', loginChallenge), request: JSON.stringify(request) };
+    await this.transition(flow, 'device_accepted', set);
+    return this.toLogin(req, reply, issuer, { ...flow, ...set }, client, request, loginChallenge, [], () => true, () => {
+      throw new OAuth2Error('login_required', 'No existing login session was found.', 400);
+    });
+  }
+
+  /**
+   * PUT /admin/oauth2/auth/requests/device/accept: the verification UI submits the user code a person
+   * typed for a device challenge. Wrong codes count against a per-project failure limit (429 above it),
+   * so user codes cannot be guessed; an unknown challenge (or another project's) is a 404.
+   */
+  async acceptUserCode(projectId: string, challenge: string, userCode: string | undefined): Promise<{ redirect_to: string }> {
+    const flow = await this.live(projectId, 'device_challenge_hash', 'device-challenge', challenge);
+    if (!userCode) throw new OryError(400, 'The request was malformed or contained invalid parameters', "Field 'user_code' must not be empty.", ErrorId.badRequest);
+    const wait = await this.d.limiter.retryAfter(projectId, USER_CODE_BUCKET);
+    if (wait > 0) throw new OryError(429, 'Too many requests', 'Too many wrong user codes were entered; retry later.', ErrorId.tooManyRequests, undefined, { 'retry-after': String(wait) });
+    if (flow.state !== 'device_requested') throw new OryError(409, 'The request was already handled', 'This device challenge has already been used.', ErrorId.conflict);
+    const row = await this.d.devices.byUserCode(projectId, userCode);
+    const client = row ? await this.d.clients.get(projectId, row.client_id) : null;
+    if (!row || !client || row.state !== 'pending' || Date.parse(row.expires_at) <= Date.now() || !(await this.d.devices.claim(projectId, row.id, flow.id))) {
+      await this.d.limiter.fail(projectId, USER_CODE_BUCKET);
+      throw new OryError(400, 'The request was malformed or contained invalid parameters', WRONG_USER_CODE, ErrorId.badRequest);
+    }
+    const request = JSON.parse(flow.request) as AuthRequest;
+    const requestUrl = withParams(request.request_url, { client_id: client.client_id });
+    const next: AuthRequest = { ...request, scope: JSON.parse(row.scope) as string[], audience: JSON.parse(row.audience) as string[], request_url: requestUrl, device_code_id: row.id };
+    const verifier = randomToken();
+    await this.transition(flow, 'device_requested', { state: 'device_accepted', client_id: client.client_id, device_verifier_hash: this.h('device-verifier', verifier), request: JSON.stringify(next) });
+    return { redirect_to: withParams(requestUrl, { device_verifier: verifier }) };
   }
 
   private async start(req: FastifyRequest, reply: FastifyReply, issuer: string, q: Record<string, unknown>): Promise<FastifyReply> {
@@ -190,13 +291,26 @@ export class FlowService {
     const flow: OAuth2FlowsTable = {
       id: newId(), project_id: project.id, client_id: client.client_id, state: 'login_requested',
       login_challenge_hash: this.h('login-challenge', loginChallenge), login_verifier_hash: null, consent_challenge_hash: null,
-      consent_verifier_hash: null, code_hash: null, csrf_hash: this.h('csrf', csrf), request: JSON.stringify(request),
+      consent_verifier_hash: null, code_hash: null, device_challenge_hash: null, device_verifier_hash: null, csrf_hash: this.h('csrf', csrf), request: JSON.stringify(request),
       subject: null, login: null, consent: null, error: null, created_at: now.toISOString(), updated_at: now.toISOString(),
       expires_at: new Date(now.getTime() + ttlMs).toISOString(),
     };
     await this.d.db.insertInto('oauth2_flows').values(flow).execute();
     reply.setCookie(csrfCookieName(flow.id), csrf, { path: '/', httpOnly: true, sameSite: 'lax', secure: issuer.startsWith('https:'), maxAge: Math.floor(ttlMs / 1000) });
+    return this.toLogin(req, reply, issuer, flow, client, request, loginChallenge, prompts, fresh, () => fail('login_required', 'Prompt "none" was requested, but no existing login session was found.'));
+  }
 
+  /**
+   * The login step of a flow in state login_requested: with no custom login UI a live session of the
+   * project's identity plane logs the user in at once; otherwise the login UI gets the challenge.
+   */
+  private async toLogin(
+    req: FastifyRequest, reply: FastifyReply, issuer: string, flow: OAuth2FlowsTable, client: OAuth2Client, request: AuthRequest, loginChallenge: string,
+    prompts: string[], fresh: (authenticatedAt: number) => boolean, loginRequired: () => FastifyReply,
+  ): Promise<FastifyReply> {
+    const project = req.project!;
+    const config = project.services.oauth2.config ?? {};
+    const remembered = request.remembered ?? null;
     // With no custom login UI, the project's own identity plane is the login provider (Ory Network): a live
     // session of it logs the user in at once, as a login UI accepting the request would. A remembered login
     // alone never does: like Hydra, the login UI then gets the challenge with skip=true and accepts it
@@ -212,7 +326,7 @@ export class FlowService {
         return this.toConsent({ ...flow, state: 'login_accepted', subject: session.subject, login: JSON.stringify(login) }, client, reply, issuer, config);
       }
     }
-    if (prompts.includes('none') && !remembered) return fail('login_required', 'Prompt "none" was requested, but no existing login session was found.');
+    if (prompts.includes('none') && !remembered) return loginRequired();
     return reply.code(302).header('location', uiUrl(loginUrl, issuer, 'login', { login_challenge: loginChallenge })).send();
   }
 
@@ -241,9 +355,19 @@ export class FlowService {
     }
   }
 
-  private redirectError(reply: FastifyReply, flow: OAuth2FlowsTable): FastifyReply {
+  private async redirectError(req: FastifyRequest, reply: FastifyReply, issuer: string, flow: OAuth2FlowsTable): Promise<FastifyReply> {
     const request = JSON.parse(flow.request) as AuthRequest;
     const e = JSON.parse(flow.error ?? '{}') as { error?: string; error_description?: string };
+    if (request.device_code_id) {
+      // A device flow has no redirect URI: the device learns it from its next poll (access_denied), the
+      // browser goes to the project's error page, or is told here when none is set.
+      await this.d.devices.deny(flow.project_id, request.device_code_id);
+      const error = e.error || 'access_denied';
+      const description = e.error_description || 'The resource owner denied the request';
+      const page = configuredUrl(req.project!.services.oauth2.config?.urls?.error, issuer, { error, error_description: description });
+      if (page) return reply.code(302).header('location', page).send();
+      throw new OAuth2Error(error, description, 403);
+    }
     return reply.code(302).header('location', withParams(request.redirect_uri, { error: e.error || 'access_denied', error_description: e.error_description || 'The resource owner denied the request', state: request.state })).send();
   }
 
@@ -254,7 +378,7 @@ export class FlowService {
     this.checkCsrf(req, flow);
     if (flow.state === 'login_rejected') {
       await this.transition(flow, 'login_rejected', { state: 'done' });
-      return this.redirectError(reply, flow);
+      return this.redirectError(req, reply, issuer, flow);
     }
     if (flow.state !== 'login_accepted') throw new OAuth2Error('invalid_request', 'The login verifier has already been used.', 400);
     if (Date.parse(flow.expires_at) <= Date.now()) throw new OAuth2Error('invalid_request', 'The authorization request has expired.', 400);
@@ -286,7 +410,7 @@ export class FlowService {
     if (client.skip_consent) {
       const consent = { grant_scope: request.scope, grant_access_token_audience: request.audience, session: { access_token: {}, id_token: {} } };
       await this.transition(flow, 'login_accepted', { state: 'consent_accepted', consent: JSON.stringify(consent) });
-      return this.issueCode({ ...flow, state: 'consent_accepted' }, reply, config);
+      return this.issueCode({ ...flow, state: 'consent_accepted' }, reply, issuer, config);
     }
     const challenge = randomToken();
     const skip = !!flow.subject && consentMaySkip(request, client) && (await this.d.store.consentCovers(flow.project_id, flow.subject, client.client_id, request.scope, request.audience));
@@ -298,22 +422,29 @@ export class FlowService {
     return reply.code(302).header('location', uiUrl(config?.urls?.consent, issuer, 'consent', { consent_challenge: challenge })).send();
   }
 
-  private async afterConsent(req: FastifyRequest, reply: FastifyReply, verifier: string): Promise<FastifyReply> {
+  private async afterConsent(req: FastifyRequest, reply: FastifyReply, issuer: string, verifier: string): Promise<FastifyReply> {
     const project = req.project!;
     const flow = await this.flowBy(project.id, 'consent_verifier_hash', 'consent-verifier', verifier);
     if (!flow) throw new OAuth2Error('invalid_request', 'The consent verifier is unknown, was already used, or belongs to another project.', 400);
     this.checkCsrf(req, flow);
     if (flow.state === 'consent_rejected') {
       await this.transition(flow, 'consent_rejected', { state: 'done' });
-      return this.redirectError(reply, flow);
+      return this.redirectError(req, reply, issuer, flow);
     }
     if (flow.state !== 'consent_accepted') throw new OAuth2Error('invalid_request', 'The consent verifier has already been used.', 400);
     if (Date.parse(flow.expires_at) <= Date.now()) throw new OAuth2Error('invalid_request', 'The authorization request has expired.', 400);
-    return this.issueCode(flow, reply, project.services.oauth2.config ?? {});
+    return this.issueCode(flow, reply, issuer, project.services.oauth2.config ?? {});
   }
 
-  private async issueCode(flow: OAuth2FlowsTable, reply: FastifyReply, config: Record<string, any>): Promise<FastifyReply> {
+  private async issueCode(flow: OAuth2FlowsTable, reply: FastifyReply, issuer: string, config: Record<string, any>): Promise<FastifyReply> {
     const request = JSON.parse(flow.request) as AuthRequest;
+    if (request.device_code_id) {
+      // Device flow: no code; the device's next poll gets the tokens, the browser the success page.
+      await this.transition(flow, 'consent_accepted', { state: 'code_issued' });
+      if (!(await this.d.devices.approve(flow.project_id, request.device_code_id))) throw new OAuth2Error('invalid_request', 'The device authorization has already been handled.', 400);
+      const page = configuredUrl(config?.urls?.device?.success, issuer, {}) ?? `${issuer}/ui/device_success`;
+      return reply.code(302).header('location', page).send();
+    }
     const consent = JSON.parse(flow.consent ?? '{}') as { grant_scope?: string[] };
     const code = randomToken('ory_ac_');
     await this.transition(flow, 'consent_accepted', { state: 'code_issued', code_hash: this.h('code', code), expires_at: new Date(Date.now() + authCodeLifespanMs(config)).toISOString() });
@@ -322,7 +453,7 @@ export class FlowService {
 
   // ---- admin API: login and consent requests ----
 
-  private async live(projectId: string, column: 'login_challenge_hash' | 'consent_challenge_hash', purpose: string, challenge: string): Promise<OAuth2FlowsTable> {
+  private async live(projectId: string, column: 'login_challenge_hash' | 'consent_challenge_hash' | 'device_challenge_hash', purpose: string, challenge: string): Promise<OAuth2FlowsTable> {
     const flow = await this.flowBy(projectId, column, purpose, challenge);
     if (!flow || Date.parse(flow.expires_at) <= Date.now()) throw notFound('The challenge is unknown or has expired.');
     return flow;

@@ -13,6 +13,7 @@ import { authenticateClient, readClientCredentials, refuseIfLimited, tokenEndpoi
 import { DuplicateParam, issuerFor, param, splitSpaces } from './util.js';
 import type { TokenSession } from './tokens.js';
 import { JWT_BEARER, TrustIssuerBody } from './trust.js';
+import { DEVICE_CODE_GRANT, deviceAuthorization } from './device.js';
 
 const ClientId = Type.String({ minLength: 1, maxLength: 255 });
 const SetName = Type.String({ minLength: 1, maxLength: 256 });
@@ -20,6 +21,8 @@ const Kid = Type.String({ minLength: 1, maxLength: 256 });
 const LoginChallenge = Type.Object({ login_challenge: Type.String({ minLength: 1, maxLength: 512 }) });
 const ConsentChallenge = Type.Object({ consent_challenge: Type.String({ minLength: 1, maxLength: 512 }) });
 const LogoutChallenge = Type.Object({ logout_challenge: Type.String({ minLength: 1, maxLength: 512 }) });
+const DeviceChallenge = Type.Object({ device_challenge: Type.String({ minLength: 1, maxLength: 512 }) });
+const AcceptUserCodeBody = Type.Object({ user_code: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 const StrList = Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 100 });
 
 const AcceptLoginBody = Type.Object(
@@ -253,6 +256,13 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       handler: async (req) => o.flows.rejectConsent(req.project!.id, req.query.consent_challenge, req.body),
     }),
 
+    // The device verification UI submits the user code a person typed (RFC 8628, Hydra's device challenge).
+    defineRoute({
+      method: 'PUT', url: '/admin/oauth2/auth/requests/device/accept', ...admin, operation: 'acceptUserCodeRequest',
+      schema: { querystring: DeviceChallenge, body: AcceptUserCodeBody },
+      handler: async (req) => o.flows.acceptUserCode(req.project!.id, req.query.device_challenge, req.body?.user_code),
+    }),
+
     defineRoute({
       method: 'GET', url: '/admin/oauth2/auth/requests/logout', ...admin, operation: 'getOAuth2LogoutRequest',
       schema: { querystring: LogoutChallenge },
@@ -395,6 +405,18 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
         return reply.code(200).send();
       },
     }),
+    // RFC 8628: the device asks for a device and a user code; the person's browser verifies the user code.
+    defineRoute({
+      method: 'POST', url: '/oauth2/device/auth', ...open, operation: 'oAuth2DeviceFlow', oauth2Errors: true,
+      handler: async (req, reply) => {
+        noStore(reply);
+        return deviceAuthorization(o, req, issuer(req));
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/oauth2/device/verify', ...open, operation: 'performOAuth2DeviceVerificationFlow',
+      handler: async (req, reply) => o.flows.deviceVerify(req, reply, issuer(req)),
+    }),
     defineRoute({
       method: 'GET', url: '/oauth2/auth', ...open, operation: 'oAuth2Authorize',
       handler: async (req, reply) => o.flows.authorize(req, reply, issuer(req)),
@@ -429,6 +451,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
           issuer: iss,
           authorization_endpoint: `${iss}/oauth2/auth`,
           token_endpoint: `${iss}/oauth2/token`,
+          device_authorization_endpoint: `${iss}/oauth2/device/auth`,
           jwks_uri: `${iss}/.well-known/jwks.json`,
           userinfo_endpoint: `${iss}/userinfo`,
           revocation_endpoint: `${iss}/oauth2/revoke`,
@@ -436,7 +459,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
           subject_types_supported: ['public'],
           response_types_supported: ['code'],
           response_modes_supported: ['query'],
-          grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER],
+          grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER, DEVICE_CODE_GRANT],
           scopes_supported: ['offline_access', 'offline', 'openid'],
           claims_supported: ['sub'],
           token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'none'],

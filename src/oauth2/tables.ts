@@ -50,12 +50,15 @@ export interface OAuth2FlowsTable {
   id: string;
   project_id: string;
   client_id: string;
-  state: 'login_requested' | 'login_accepted' | 'login_rejected' | 'consent_requested' | 'consent_accepted' | 'consent_rejected' | 'code_issued' | 'code_used' | 'done';
+  state: 'device_requested' | 'device_accepted' | 'login_requested' | 'login_accepted' | 'login_rejected' | 'consent_requested' | 'consent_accepted' | 'consent_rejected' | 'code_issued' | 'code_used' | 'done';
   login_challenge_hash: string;
   login_verifier_hash: string | null;
   consent_challenge_hash: string | null;
   consent_verifier_hash: string | null;
   code_hash: string | null;
+  /** Device flows (RFC 8628): the device challenge sent to the verification UI, and its verifier. */
+  device_challenge_hash: string | null;
+  device_verifier_hash: string | null;
   /** HMAC of the browser-binding cookie value set on /oauth2/auth. */
   csrf_hash: string;
   /** JSON: the validated authorization request. */
@@ -69,6 +72,29 @@ export interface OAuth2FlowsTable {
   error: string | null;
   created_at: string;
   updated_at: string;
+  expires_at: string;
+}
+
+/**
+ * A device authorization (RFC 8628): pending until a user enters its user code and consents through
+ * a flow (`flow_id`), then exchanged once for tokens. Both codes are stored only as HMACs.
+ */
+export interface OAuth2DeviceCodesTable {
+  id: string;
+  project_id: string;
+  client_id: string;
+  device_code_hash: string;
+  user_code_hash: string;
+  /** JSON arrays of the requested scopes and audiences. */
+  scope: string;
+  audience: string;
+  /** pending → verifying (user code accepted) → approved (consent given) | denied → used (tokens issued). */
+  state: 'pending' | 'verifying' | 'approved' | 'denied' | 'used';
+  flow_id: string | null;
+  /** Minimum seconds between two polls of the token endpoint. */
+  interval_s: number;
+  last_polled_at: string | null;
+  created_at: string;
   expires_at: string;
 }
 
@@ -176,6 +202,7 @@ export interface OAuth2Tables {
   oauth2_clients: OAuth2ClientsTable;
   oauth2_tokens: OAuth2TokensTable;
   oauth2_flows: OAuth2FlowsTable;
+  oauth2_device_codes: OAuth2DeviceCodesTable;
   oauth2_logout_requests: OAuth2LogoutRequestsTable;
   oauth2_login_sessions: OAuth2LoginSessionsTable;
   oauth2_consent_sessions: OAuth2ConsentSessionsTable;

@@ -3,9 +3,11 @@ import type { FastifyRequest } from 'fastify';
 import type { ClientService, OAuth2Client } from './clients.js';
 import { IssueRefused, type TokenService, type TokenResponse, type TokenSession } from './tokens.js';
 import type { FlowService } from './flows.js';
+import type { OAuth2FlowsTable } from './tables.js';
 import type { FailureLimiter } from './rate-limit.js';
 import { JWT_BEARER, type TrustService } from './trust.js';
 import { jwtBearerSubject } from './jwt-bearer.js';
+import { DEVICE_CODE_GRANT, POLL_ERRORS, accessDenied, authorizationPending, expiredToken, slowDown, type DeviceCodeStore } from './device.js';
 import { newId } from '../platform/ids.js';
 import { OAuth2Error, invalidClient, invalidGrant, invalidRequest, invalidScope, unauthorizedClient, unsupportedGrantType } from './errors.js';
 import { DuplicateParam, audienceParam, param, safeEqual, splitSpaces } from './util.js';
@@ -51,6 +53,7 @@ export interface TokenEndpointDeps {
   tokens: TokenService;
   flows: FlowService;
   limiter: FailureLimiter;
+  devices: DeviceCodeStore;
 }
 
 const OFFLINE = ['offline', 'offline_access'];
@@ -160,21 +163,7 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
           throw invalidGrant('A code_verifier was sent but the authorization request had no code_challenge.');
         }
         if (!(await d.flows.markCodeUsed(project.id, flow.id))) throw invalidGrant('The authorization code has already been used.');
-        const consent = JSON.parse(flow.consent ?? '{}') as { grant_scope?: string[]; grant_access_token_audience?: string[]; session?: TokenSession };
-        const login = JSON.parse(flow.login ?? '{}') as { acr?: string; amr?: string[]; authenticated_at?: number; sid?: string };
-        const scopes = consent.grant_scope ?? [];
-        return d.tokens.issue({
-          projectId: project.id, oauth2Config: config, issuer, client, grantType, subject: flow.subject ?? '', scopes,
-          audience: consent.grant_access_token_audience ?? [],
-          session: {
-            access_token: (consent.session?.access_token as Record<string, unknown>) ?? {},
-            id_token: (consent.session?.id_token as Record<string, unknown>) ?? {},
-            auth_time: login.authenticated_at, acr: login.acr, amr: login.amr, nonce: request.nonce, sid: login.sid ?? flow.id,
-          },
-          requestId: flow.id,
-          withRefresh: scopes.some((s) => OFFLINE.includes(s)) && allowsGrant('refresh_token'),
-          withIdToken: scopes.includes('openid'),
-        });
+        return issueFromFlow(d, flow, client, config, issuer, grantType, project.id);
       }
       case 'refresh_token': {
         if (!allowsGrant('refresh_token')) throw unauthorizedClient('The client is not allowed to use the grant type "refresh_token".');
@@ -205,6 +194,29 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
           withRefresh: true, withIdToken: scopes.includes('openid'),
         });
       }
+      case DEVICE_CODE_GRANT: {
+        if (!allowsGrant(DEVICE_CODE_GRANT)) throw unauthorizedClient(`The client is not allowed to use the grant type "${DEVICE_CODE_GRANT}".`);
+        const deviceCode = param(body, 'device_code');
+        if (!deviceCode) throw invalidRequest('The device_code parameter is missing.');
+        const row = await d.devices.byDeviceCode(project.id, deviceCode);
+        if (!row || row.client_id !== client.client_id) throw invalidGrant('The device code is unknown or was issued to another client.');
+        if (row.state === 'used') {
+          // A replayed device code revokes what was issued from it, as a replayed authorization code does.
+          if (row.flow_id) await d.tokens.revokeChain(project.id, row.flow_id);
+          throw invalidGrant('The device code has already been used.');
+        }
+        if (Date.parse(row.expires_at) <= Date.now()) throw expiredToken();
+        if (!(await d.devices.recordPoll(row))) throw slowDown();
+        if (row.state === 'denied') {
+          const flow = row.flow_id ? await d.flows.byId(project.id, row.flow_id) : undefined;
+          throw accessDenied(flow?.error ? (JSON.parse(flow.error) as { error_description?: string }).error_description : undefined);
+        }
+        if (row.state !== 'approved' || !row.flow_id) throw authorizationPending();
+        const flow = await d.flows.byId(project.id, row.flow_id);
+        if (!flow || flow.state !== 'code_issued') throw authorizationPending();
+        if (!(await d.devices.markUsed(project.id, row.id)) || !(await d.flows.markCodeUsed(project.id, flow.id))) throw invalidGrant('The device code has already been used.');
+        return issueFromFlow(d, flow, client, config, issuer, DEVICE_CODE_GRANT, project.id);
+      }
       case JWT_BEARER: {
         if (!allowsGrant(JWT_BEARER)) throw unauthorizedClient(`The client is not allowed to use the grant type "${JWT_BEARER}".`);
         const scopes = splitSpaces(param(body, 'scope'));
@@ -233,7 +245,28 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
     } else if (deferred && bucket !== undefined && e instanceof OAuth2Error) {
       await refuseIfLimited(d, project.id, bucket);
     }
-    if (bucket !== undefined && e instanceof OAuth2Error) await d.limiter.fail(project.id, bucket);
+    // Polling a device code that is not yet authorized is the protocol at work, not a failure.
+    if (bucket !== undefined && e instanceof OAuth2Error && !POLL_ERRORS.has(e.error)) await d.limiter.fail(project.id, bucket);
     throw e;
   }
+}
+
+/** Tokens of a flow whose consent was given (authorization code or device code): what the consent granted. */
+function issueFromFlow(d: Pick<TokenEndpointDeps, 'tokens'>, flow: OAuth2FlowsTable, client: OAuth2Client, config: Record<string, any>, issuer: string, grantType: 'authorization_code' | typeof DEVICE_CODE_GRANT, projectId: string): Promise<TokenResponse> {
+  const request = JSON.parse(flow.request) as { nonce?: string };
+  const consent = JSON.parse(flow.consent ?? '{}') as { grant_scope?: string[]; grant_access_token_audience?: string[]; session?: TokenSession };
+  const login = JSON.parse(flow.login ?? '{}') as { acr?: string; amr?: string[]; authenticated_at?: number; sid?: string };
+  const scopes = consent.grant_scope ?? [];
+  return d.tokens.issue({
+    projectId, oauth2Config: config, issuer, client, grantType, subject: flow.subject ?? '', scopes,
+    audience: consent.grant_access_token_audience ?? [],
+    session: {
+      access_token: (consent.session?.access_token as Record<string, unknown>) ?? {},
+      id_token: (consent.session?.id_token as Record<string, unknown>) ?? {},
+      auth_time: login.authenticated_at, acr: login.acr, amr: login.amr, nonce: request.nonce, sid: login.sid ?? flow.id,
+    },
+    requestId: flow.id,
+    withRefresh: scopes.some((s) => OFFLINE.includes(s)) && (client.grant_types as string[]).includes('refresh_token'),
+    withIdToken: scopes.includes('openid'),
+  });
 }

@@ -24,7 +24,7 @@ export interface TokenSession {
   sid?: string;
 }
 
-export type GrantType = 'client_credentials' | 'authorization_code' | 'refresh_token' | 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+export type GrantType = 'client_credentials' | 'authorization_code' | 'refresh_token' | 'urn:ietf:params:oauth:grant-type:jwt-bearer' | 'urn:ietf:params:oauth:grant-type:device_code';
 
 export interface IssueInput {
   projectId: string;
@@ -89,7 +89,7 @@ const RESERVED_ID_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'j
 
 /** Lifespan of a token kind for a grant: the client's override, else the project's ttl config. */
 export function lifespanMs(client: OAuth2Client, config: Record<string, any>, grant: GrantType, kind: 'access_token' | 'refresh_token' | 'id_token'): number {
-  const prefix = grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer' ? 'jwt_bearer' : grant;
+  const prefix = grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer' ? 'jwt_bearer' : grant === 'urn:ietf:params:oauth:grant-type:device_code' ? 'device_authorization' : grant;
   const override = parseDuration(client[`${prefix}_grant_${kind}_lifespan`]);
   if (override !== null && override > 0) return override;
   return configDuration(config?.ttl?.[kind], DEFAULT_TTL[kind]);
@@ -235,6 +235,7 @@ export class TokenService {
     const cutoff = new Date(Date.now() - 24 * 3_600_000).toISOString();
     await this.d.db.deleteFrom('oauth2_tokens').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
     await this.d.db.deleteFrom('oauth2_flows').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
+    await this.d.db.deleteFrom('oauth2_device_codes').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
     await this.d.db.deleteFrom('oauth2_logout_requests').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
     await this.d.db.deleteFrom('oauth2_login_sessions').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
     await this.d.db.deleteFrom('oauth2_consent_sessions').where('project_id', '=', projectId).where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('revoked_at', '<', cutoff)])).execute();

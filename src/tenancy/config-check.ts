@@ -66,6 +66,8 @@ const oauth2 = obj({
     pkce: obj({ enforced: { type: 'boolean' }, enforced_for_public_clients: { type: 'boolean' } }),
     // The RFC 7523 JWT bearer grant (Hydra's keys).
     grant: obj({ jwt: obj({ max_ttl: LIFESPAN, iat_optional: { type: 'boolean' }, jti_optional: { type: 'boolean' } }) }),
+    // RFC 8628 (Hydra's keys): how often a device may poll the token endpoint.
+    device_authorization: obj({ token_polling_interval: LIFESPAN }),
   }),
   secrets: obj({ system: STRINGS, cookie: STRINGS }),
 });

@@ -208,6 +208,55 @@ describe(`@ory/client OAuth2Api, OidcApi, WellknownApi, JwkApi (${dialectName()}
     expect(new URL(back2.headers.get('location')!).searchParams.get('error')).toBe('access_denied');
   });
 
+  it('runs the device authorization grant through the SDK (oAuth2DeviceFlow, performOAuth2DeviceVerificationFlow, acceptUserCodeRequest)', async () => {
+    const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
+    const api = admin(a);
+    const c = (await api.createOAuth2Client({ oAuth2Client: { grant_types: [DEVICE], scope: 'openid', token_endpoint_auth_method: 'none' } })).data;
+    // The SDK's oAuth2DeviceFlow has no parameters: the form body goes in through the axios options.
+    const anon = new OAuth2Api(new Configuration({ basePath: server.projectUrl(a.projectSlug) }));
+    const form = { data: `client_id=${encodeURIComponent(c.client_id!)}&scope=openid`, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    const auth = await anon.oAuth2DeviceFlow(form);
+    expect(auth.status).toBe(200);
+    const d = auth.data;
+    expect(d).toMatchObject({ verification_uri: `${server.projectUrl(a.projectSlug)}/oauth2/device/verify`, expires_in: 600, interval: 5 });
+    expect(d.verification_uri_complete).toBe(`${d.verification_uri}?user_code=${d.user_code}`);
+    const discovery = (await publicApi(a).oidc.discoverOidcConfiguration()).data as unknown as Record<string, unknown>;
+    expect(discovery.device_authorization_endpoint).toBe(`${server.projectUrl(a.projectSlug)}/oauth2/device/auth`);
+
+    // The browser at verification_uri is sent to the (default) device verification UI with a challenge.
+    const verify = await status(anon.performOAuth2DeviceVerificationFlow({ params: { user_code: d.user_code }, maxRedirects: 0, validateStatus: (s: number) => s === 302 }));
+    expect(verify.status).toBe(302);
+    const cookie = ([verify.headers['set-cookie'] ?? []].flat() as string[]).map((x) => x.split(';')[0]).join('; ');
+    const ui = new URL(verify.headers.location);
+    expect(ui.pathname).toBe(`/p/${a.projectSlug}/ui/device_verification`);
+    expect(ui.searchParams.get('user_code')).toBe(d.user_code);
+    const deviceChallenge = ui.searchParams.get('device_challenge')!;
+
+    // Another project's key sees the challenge as unknown; a wrong user code is a 400.
+    expect((await status(admin(b).acceptUserCodeRequest({ deviceChallenge, acceptDeviceUserCodeRequest: { user_code: d.user_code } }))).status).toBe(404);
+    expect((await status(api.acceptUserCodeRequest({ deviceChallenge: 'unknown', acceptDeviceUserCodeRequest: { user_code: d.user_code } }))).status).toBe(404);
+    const { redirect_to: toLogin } = (await api.acceptUserCodeRequest({ deviceChallenge, acceptDeviceUserCodeRequest: { user_code: d.user_code } })).data;
+    const r1 = await fetch(toLogin, { redirect: 'manual', headers: { cookie } });
+    expect(r1.status).toBe(302);
+    const loginChallenge = new URL(r1.headers.get('location')!).searchParams.get('login_challenge')!;
+    expect((await api.getOAuth2LoginRequest({ loginChallenge })).data).toMatchObject({ requested_scope: ['openid'], client: { client_id: c.client_id } });
+    const { redirect_to: afterLogin } = (await api.acceptOAuth2LoginRequest({ loginChallenge, acceptOAuth2LoginRequest: { subject: 'sdk-device-user' } })).data;
+    const r2 = await fetch(afterLogin, { redirect: 'manual', headers: { cookie } });
+    const consentChallenge = new URL(r2.headers.get('location')!).searchParams.get('consent_challenge')!;
+    const { redirect_to: afterConsent } = (await api.acceptOAuth2ConsentRequest({ consentChallenge, acceptOAuth2ConsentRequest: { grant_scope: ['openid'] } })).data;
+    const r3 = await fetch(afterConsent, { redirect: 'manual', headers: { cookie } });
+    expect(r3.status).toBe(302);
+    expect(r3.headers.get('location')).toBe(`${server.projectUrl(a.projectSlug)}/ui/device_success`);
+
+    // The SDK's token exchange has no device_code parameter: append it to the form body it sends.
+    const withCode = { transformRequest: [(body: string) => `${body}&device_code=${encodeURIComponent(d.device_code!)}`] };
+    const tokens = (await anon.oauth2TokenExchange({ grantType: DEVICE, clientId: c.client_id }, withCode)).data;
+    expect(tokens.id_token).toBeTruthy();
+    expect((await api.introspectOAuth2Token({ token: tokens.access_token! })).data).toMatchObject({ active: true, sub: 'sdk-device-user', client_id: c.client_id });
+    const reuse = await status(anon.oauth2TokenExchange({ grantType: DEVICE, clientId: c.client_id }, withCode));
+    expect(reuse).toMatchObject({ status: 400, data: { error: 'invalid_grant' } });
+  });
+
   it('runs RP-initiated logout with the logout challenge through the SDK', async () => {
     const api = admin(a);
     const start = await status(publicApi(a).oidc.revokeOidcSession({ maxRedirects: 0, validateStatus: (s: number) => s === 302 }));

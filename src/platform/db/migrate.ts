@@ -9,6 +9,7 @@ import * as m0006 from './migrations/0006-selfservice.js';
 import * as m0007 from './migrations/0007-rate-limits.js';
 import * as m0008 from './migrations/0008-oauth2-trust.js';
 import * as m0009 from './migrations/0009-consent-skip.js';
+import * as m0010 from './migrations/0010-oauth2-device.js';
 
 // Listed statically so the compiled build needs no directory scan; names sort in apply order.
 const migrations: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0007-rate-limits': m0007,
   '0008-oauth2-trust': m0008,
   '0009-consent-skip': m0009,
+  '0010-oauth2-device': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
