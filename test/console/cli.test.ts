@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,6 +179,15 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('gatehouse CLI refusals', () =>
     expect(again.stderr).not.toMatch(/UNIQUE|constraint|secret_hash/i);
     expect(await stored()).toHaveLength(1);
   }, 60_000);
+
+  it('refuses a server secret shorter than Ory allows (16 characters) before touching any store', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+    for (const command of [['serve'], ['migrate'], ['bootstrap', '--email', 'short@example.com', '--workspace', 'Short']]) {
+      refused(await cli(command, undefined, { DATA_DIR: empty, SECRETS_DEFAULT: 'too-short' }), /^gatehouse: SECRETS_DEFAULT must be at least 16 characters/);
+    }
+    expect(readdirSync(empty)).toEqual([]);
+    rmSync(empty, { recursive: true, force: true });
+  });
 
   it('migrate names the failing migration, or says why none could run', async () => {
     // A store where the first migration cannot run: its table already exists.

@@ -23,6 +23,8 @@ export interface Config {
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+const MIN_SECRET_LENGTH = 16;
+
 /** Reads the configuration; creates the data folder and the generated secret on first use. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env.DATA_DIR ?? 'data');
@@ -31,13 +33,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) throw new Error(`LOG_LEVEL must be one of ${[...LOG_LEVELS].join(', ')}`);
+  const givenSecret = env.SECRETS_DEFAULT?.trim();
+  // Ory's own floor for `secrets.default`: it keys every key and token HMAC.
+  if (givenSecret && givenSecret.length < MIN_SECRET_LENGTH) throw new Error(`SECRETS_DEFAULT must be at least ${MIN_SECRET_LENGTH} characters (32 random ones recommended), got ${givenSecret.length}`);
   return {
     host: env.HOST ?? '127.0.0.1',
     port,
     databaseUrl,
     baseDomain: (env.BASE_DOMAIN ?? 'localhost').toLowerCase(),
     logLevel,
-    secret: env.SECRETS_DEFAULT?.trim() || loadOrCreateSecret(dataDir),
+    secret: givenSecret || loadOrCreateSecret(dataDir),
     dataDir,
     keyCacheTtlMs: Number(env.KEY_CACHE_TTL_MS ?? 10_000),
     lastUsedFlushMs: Number(env.LAST_USED_FLUSH_MS ?? 5_000),
