@@ -146,7 +146,11 @@ export class MemberService {
   async inviteByToken(token: string) {
     if (typeof token !== 'string' || token.length < 16 || token.length > 128) throw notFound('This invite does not exist or has expired.');
     const row = await this.o.db.selectFrom('workspace_invites').selectAll().where('token_hash', '=', this.hashInviteToken(token)).executeTakeFirst();
-    if (!row || row.revoked_at || row.accepted_at || row.expires_at <= nowIso()) throw notFound('This invite does not exist or has expired.');
+    if (!row) throw notFound('This invite does not exist or has expired.');
+    // Whoever holds the token is the invitee: they may know why it no longer works.
+    if (row.accepted_at) throw notFound('This invite has already been accepted; sign in to reach the workspace.');
+    if (row.revoked_at) throw notFound('This invite was revoked; ask for a new one.');
+    if (row.expires_at <= nowIso()) throw notFound('This invite has expired; ask for a new one.');
     const ws = await this.o.db.selectFrom('workspaces').select('name').where('id', '=', row.workspace_id).executeTakeFirst();
     return { ...toInviteView(row), workspace_name: ws?.name ?? '' };
   }
@@ -168,7 +172,7 @@ export class MemberService {
         .where('id', '=', invite.id)
         .where('accepted_at', 'is', null)
         .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) throw notFound('This invite does not exist or has expired.');
+      if (Number(res.numUpdatedRows) === 0) throw notFound('This invite has already been accepted; sign in to reach the workspace.');
       const existing = await trx.selectFrom('workspace_members').select('role').where('workspace_id', '=', invite.workspace_id).where('user_id', '=', userId).executeTakeFirst();
       if (!existing) await trx.insertInto('workspace_members').values({ workspace_id: invite.workspace_id, user_id: userId, role: invite.role, created_at: nowIso() }).execute();
     });

@@ -143,7 +143,12 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('gatehouse CLI refusals', () =>
     expect(ok.stdout).toContain(`invited.dev@example.com is now a developer of workspace ${owner.workspaceId}`);
     const members = await r.tenancy.members.list(principal, owner.workspaceId);
     expect(members.map((m) => [m.email, m.role])).toContainEqual(['invited.dev@example.com', 'developer']);
-    refused(await cli(['invites', 'accept', '--token', invite.token, '--email', 'invited.dev@example.com']), /^gatehouse: This invite does not exist or has expired/);
+    // A used or revoked invite says so; an unknown token says nothing more.
+    refused(await cli(['invites', 'accept', '--token', invite.token, '--email', 'invited.dev@example.com']), /^gatehouse: This invite has already been accepted/);
+    const revoked = await r.tenancy.members.invite(principal, owner.workspaceId, { email: 'revoked@example.com', role: 'viewer' });
+    await r.tenancy.members.revokeInvite(principal, owner.workspaceId, revoked.id);
+    refused(await cli(['invites', 'accept', '--token', revoked.token, '--email', 'revoked@example.com']), /^gatehouse: This invite was revoked/);
+    refused(await cli(['invites', 'accept', '--token', 'x'.repeat(32), '--email', 'revoked@example.com']), /^gatehouse: This invite does not exist or has expired/);
 
     // Said as a sentence: "an owner", not "a owner".
     const asOwner = await r.tenancy.members.invite(principal, owner.workspaceId, { email: 'second.owner@example.com', role: 'owner' });
