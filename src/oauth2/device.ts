@@ -4,9 +4,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import type { OAuth2DeviceCodesTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
-import { OAuth2Error, invalidRequest, invalidScope, unauthorizedClient } from './errors.js';
-import { DuplicateParam, audienceParam, configDuration, param, randomToken, splitSpaces, tokenHash } from './util.js';
-import { authenticateClient, readClientCredentials, refuseIfLimited, scopesAllowed, type TokenEndpointDeps } from './token-endpoint.js';
+import { OAuth2Error, invalidRequest, unauthorizedClient } from './errors.js';
+import { DuplicateParam, configDuration, randomToken, tokenHash } from './util.js';
+import { authenticateClient, readClientCredentials, refuseIfLimited, requestedGrant, type TokenEndpointDeps } from './token-endpoint.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -141,12 +141,7 @@ export async function deviceAuthorization(d: Pick<TokenEndpointDeps, 'clients' |
     if (!(client.grant_types as string[]).includes(DEVICE_CODE_GRANT)) {
       throw unauthorizedClient(`The requested OAuth 2.0 Client does not have the '${DEVICE_CODE_GRANT}' grant.`);
     }
-    const scopes = splitSpaces(param(body, 'scope'));
-    const bad = scopesAllowed(client, scopes);
-    if (bad !== null) throw invalidScope(`The OAuth 2.0 Client is not allowed to request scope "${bad.slice(0, 100)}".`);
-    const audience = audienceParam(body);
-    const badAud = audience.find((a) => !(client.audience as string[]).includes(a));
-    if (badAud) throw invalidRequest(`Requested audience "${badAud.slice(0, 100)}" has not been whitelisted by the OAuth 2.0 Client.`);
+    const { scopes, audience } = requestedGrant(client, body);
     const config = project.services.oauth2.config ?? {};
     const ttlMs = configDuration(config?.ttl?.device_user_code, DEFAULT_TTL_MS);
     const interval = pollingIntervalS(config);

@@ -96,6 +96,20 @@ export function scopesAllowed(client: OAuth2Client, requested: string[]): string
 }
 
 /**
+ * The `scope` and `audience` a client requests at the token or device endpoint, each allowed by the
+ * client (invalid_scope, invalid_request otherwise: the refused value is named, cut to 100 characters).
+ */
+export function requestedGrant(client: OAuth2Client, body: unknown): { scopes: string[]; audience: string[] } {
+  const scopes = splitSpaces(param(body, 'scope'));
+  const bad = scopesAllowed(client, scopes);
+  if (bad !== null) throw invalidScope(`The OAuth 2.0 Client is not allowed to request scope "${bad.slice(0, 100)}".`);
+  const audience = audienceParam(body);
+  const badAud = audience.find((a) => !(client.audience as string[]).includes(a));
+  if (badAud) throw invalidRequest(`Requested audience "${badAud.slice(0, 100)}" has not been whitelisted by the OAuth 2.0 Client.`);
+  return { scopes, audience };
+}
+
+/**
  * POST /oauth2/token. Failures are counted per client and refused with 429 above the limit; every
  * error is an RFC 6749 error body, never a 500 for bad input.
  */
@@ -124,12 +138,7 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
       case 'client_credentials': {
         if (creds.method === 'none') throw unauthorizedClient('A public client may not use the client_credentials grant.');
         if (!allowsGrant('client_credentials')) throw unauthorizedClient('The client is not allowed to use the grant type "client_credentials".');
-        const scopes = splitSpaces(param(body, 'scope'));
-        const bad = scopesAllowed(client, scopes);
-        if (bad !== null) throw invalidScope(`The OAuth 2.0 Client is not allowed to request scope "${bad}".`);
-        const audience = audienceParam(body);
-        const badAud = audience.find((a) => !(client.audience as string[]).includes(a));
-        if (badAud) throw invalidRequest(`Requested audience "${badAud}" has not been whitelisted by the OAuth 2.0 Client.`);
+        const { scopes, audience } = requestedGrant(client, body);
         // Awaited here so that a refused guarded insert reaches the catch below.
         return await d.tokens.issue({
           projectId: project.id, oauth2Config: config, issuer, client, grantType, subject: client.client_id,
@@ -219,12 +228,7 @@ export async function tokenEndpoint(d: TokenEndpointDeps, req: FastifyRequest, i
       }
       case JWT_BEARER: {
         if (!allowsGrant(JWT_BEARER)) throw unauthorizedClient(`The client is not allowed to use the grant type "${JWT_BEARER}".`);
-        const scopes = splitSpaces(param(body, 'scope'));
-        const bad = scopesAllowed(client, scopes);
-        if (bad !== null) throw invalidScope(`The OAuth 2.0 Client is not allowed to request scope "${bad}".`);
-        const audience = audienceParam(body);
-        const badAud = audience.find((a) => !(client.audience as string[]).includes(a));
-        if (badAud) throw invalidRequest(`Requested audience "${badAud}" has not been whitelisted by the OAuth 2.0 Client.`);
+        const { scopes, audience } = requestedGrant(client, body);
         const subject = await jwtBearerSubject(d.trust, project.id, param(body, 'assertion'), `${issuer}/oauth2/token`, scopes, config);
         return d.tokens.issue({
           projectId: project.id, oauth2Config: config, issuer, client, grantType: JWT_BEARER, subject,
