@@ -283,6 +283,20 @@ describe(`oauth2 authorization code flow (${dialectName()})`, () => {
     expect((await api.admin('GET', `/admin/oauth2/auth/requests/login?login_challenge=${lc7}`)).json().skip).toBe(false);
   });
 
+  it('lists a remembered consent only until its remember_for runs out (Hydra)', async () => {
+    const jar = new Jar();
+    const lc = await startFlow(jar, { client_id: web.client_id, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid', state: 'expiring-1' });
+    const login = await api.acceptLogin(lc, { subject: 'expiring-user' });
+    const toConsent = await get(jar, login.json().redirect_to);
+    jar.store(toConsent.headers['set-cookie']);
+    const cc = location(toConsent).searchParams.get('consent_challenge')!;
+    expect((await api.acceptConsent(cc, { grant_scope: ['openid'], remember: true, remember_for: 1 })).statusCode).toBe(200);
+    const list = () => api.admin('GET', '/admin/oauth2/auth/sessions/consent?subject=expiring-user');
+    expect((await list()).json()).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await list()).json()).toEqual([]);
+  });
+
   /** A browser that logged in and consented once, both remembered: the first flow of Hydra's remember path. */
   async function rememberedBrowser(subject: string, scope = 'openid') {
     const jar = new Jar();
