@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
+import { isUniqueViolation } from '../platform/db/database.js';
 import type { OAuth2DeviceCodesTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
 import { OAuth2Error, invalidRequest, unauthorizedClient } from './errors.js';
@@ -63,7 +64,7 @@ export class DeviceCodeStore {
         return { deviceCode, userCode, row };
       } catch (err) {
         // A user code still stored for this project (1 in 20^8): draw another one.
-        if (attempt >= 2) throw err;
+        if (attempt >= 2 || !isUniqueViolation(err)) throw err;
       }
     }
   }

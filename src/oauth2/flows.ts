@@ -114,13 +114,21 @@ export class FlowService {
 
   /** GET /oauth2/auth: starts a flow, or continues one with a login or consent verifier. */
   async authorize(req: FastifyRequest, reply: FastifyReply, issuer: string): Promise<FastifyReply> {
+    return this.resume(req, reply, issuer, (q) => this.start(req, reply, issuer, q));
+  }
+
+  /**
+   * The browser's return to a flow endpoint: with a login or consent verifier the flow goes on, with
+   * none `begin` starts one. A repeated parameter is an invalid_request.
+   */
+  private async resume(req: FastifyRequest, reply: FastifyReply, issuer: string, begin: (q: Record<string, unknown>) => Promise<FastifyReply>): Promise<FastifyReply> {
     const q = (req.query ?? {}) as Record<string, unknown>;
     try {
       const loginVerifier = param(q, 'login_verifier');
       if (loginVerifier !== undefined) return await this.afterLogin(req, reply, issuer, loginVerifier);
       const consentVerifier = param(q, 'consent_verifier');
       if (consentVerifier !== undefined) return await this.afterConsent(req, reply, issuer, consentVerifier);
-      return await this.start(req, reply, issuer, q);
+      return await begin(q);
     } catch (err) {
       if (err instanceof DuplicateParam) throw invalidRequest(err.message);
       throw err;
@@ -132,19 +140,11 @@ export class FlowService {
    * verification UI with a device challenge, or continues one with a device, login or consent verifier.
    */
   async deviceVerify(req: FastifyRequest, reply: FastifyReply, issuer: string): Promise<FastifyReply> {
-    const q = (req.query ?? {}) as Record<string, unknown>;
-    try {
+    return this.resume(req, reply, issuer, (q) => {
       const deviceVerifier = param(q, 'device_verifier');
-      if (deviceVerifier !== undefined) return await this.afterDevice(req, reply, issuer, deviceVerifier);
-      const loginVerifier = param(q, 'login_verifier');
-      if (loginVerifier !== undefined) return await this.afterLogin(req, reply, issuer, loginVerifier);
-      const consentVerifier = param(q, 'consent_verifier');
-      if (consentVerifier !== undefined) return await this.afterConsent(req, reply, issuer, consentVerifier);
-      return await this.startDevice(req, reply, issuer, param(q, 'user_code'));
-    } catch (err) {
-      if (err instanceof DuplicateParam) throw invalidRequest(err.message);
-      throw err;
-    }
+      if (deviceVerifier !== undefined) return this.afterDevice(req, reply, issuer, deviceVerifier);
+      return this.startDevice(req, reply, issuer, param(q, 'user_code'));
+    });
   }
 
   private async startDevice(req: FastifyRequest, reply: FastifyReply, issuer: string, userCode: string | undefined): Promise<FastifyReply> {

@@ -1,12 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
-import { badRequest } from '../platform/errors/errors.js';
+import { badRequest, endpointDisabled } from '../platform/errors/errors.js';
 import { identityNotFound } from '../identity/http.js';
 import { flowConfig } from './config.js';
 import { parseGoDuration } from '../platform/duration.js';
 import { requestInfo } from './routes.js';
-import { endpointDisabled } from './errors.js';
 
 // Kratos's admin recovery API (IdentityApi of @ory/client): an admin hands a user a way back into
 // their account. Project plane, project key. Recovery here is by code only: there is no link strategy.

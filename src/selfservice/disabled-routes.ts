@@ -1,6 +1,6 @@
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
-import { endpointDisabled } from './errors.js';
+import { endpointDisabled } from '../platform/errors/errors.js';
 
 /**
  * Kratos endpoints of features Gatehouse does not offer (WebAuthn, FedCM and the dry-run OIDC test

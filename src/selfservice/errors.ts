@@ -78,6 +78,3 @@ export const identityMismatch = () =>
 
 export const sessionAlreadyAvailable = () =>
   new FlowHttpError(400, 'The request was malformed or contained invalid parameters', 'A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?', FlowErrorId.sessionAlreadyAvailable);
-
-
-export { endpointDisabled } from '../platform/errors/errors.js';
