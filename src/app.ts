@@ -12,7 +12,8 @@ import { mountedUrl, type RouteSpec } from './platform/http/route-table.js';
 import { validatorCompiler } from './platform/http/validation.js';
 import { bearerToken } from './platform/http/bearer.js';
 import { allRoutes } from './routes.js';
-import { AccessLog, BatchedSink } from './platform/http/access-log.js';
+import { AccessLog } from './platform/http/access-log.js';
+import { LogWriter } from './platform/log-writer.js';
 import { registerCookies } from './platform/http/cookies.js';
 import { createEdgeGate, type Guard } from './platform/http/edge-gate.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './platform/http/json-depth.js';
@@ -26,10 +27,9 @@ const PROJECT_HOST = (baseDomain: string) =>
 export async function buildApp(registry: Registry, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const { config } = registry;
   const projectHost = PROJECT_HOST(config.baseDomain);
-  // Asynchronous writes: logging must not stall the event loop on a slow stdout.
-  const logStream = opts.logger === false ? null : pino.destination({ dest: 1, sync: false });
-
-  const accessLines = logStream && pino.levels.values[config.logLevel] <= pino.levels.values.info ? new BatchedSink(logStream) : null;
+  // Asynchronous, batched writes: logging must not stall the event loop on a slow stdout.
+  const logStream = opts.logger === false ? null : new LogWriter();
+  const accessLines = logStream && pino.levels.values[config.logLevel] <= pino.levels.values.info ? logStream : null;
   const accessLog = new AccessLog(accessLines, registry.metrics);
   const trustProxy = process.env.TRUST_PROXY === 'true';
   const routerOptions = { ignoreTrailingSlash: true, maxParamLength: 500, useSemicolonDelimiter: false };
@@ -84,14 +84,7 @@ export async function buildApp(registry: Registry, opts: { logger?: boolean } = 
     gate.close();
     done();
   });
-  app.addHook('onClose', async () => {
-    try {
-      accessLines?.flush();
-      logStream?.flushSync();
-    } catch {
-      // nothing buffered, or stdout already gone
-    }
-  });
+  app.addHook('onClose', async () => logStream?.close());
   app.setValidatorCompiler(validatorCompiler);
   registerCookies(app);
   app.decorateRequest('routeTemplate', null);

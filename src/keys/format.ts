@@ -58,8 +58,10 @@ export function parseApiKey(raw: string): KeyKind | null {
   if (!kind) return null;
   const body = raw.slice(KEY_PREFIX[kind].length);
   if (body.length < 32 + CHECKSUM_LENGTH || !/^[0-9A-Za-z]+$/.test(body)) return null;
-  const head = raw.slice(0, raw.length - CHECKSUM_LENGTH);
-  return checksum(head) === raw.slice(-CHECKSUM_LENGTH) ? kind : null;
+  // Compared as numbers: decoding the six checked characters is cheaper than encoding the CRC.
+  let presented = 0;
+  for (let i = raw.length - CHECKSUM_LENGTH; i < raw.length; i++) presented = presented * 62 + ALPHABET.indexOf(raw[i]);
+  return crc32(raw.slice(0, raw.length - CHECKSUM_LENGTH)) === presented ? kind : null;
 }
 
 /** The database lookup value for a key: HMAC-SHA256 under the server secret, hex. */

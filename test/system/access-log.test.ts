@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AccessLog, BatchedSink, type AccessEntry } from '../../src/platform/http/access-log.js';
+import { AccessLog, type AccessEntry } from '../../src/platform/http/access-log.js';
 import { Metrics } from '../../src/platform/http/metrics.js';
 
 const entry = (over: Partial<AccessEntry> = {}): AccessEntry => ({
@@ -44,31 +44,5 @@ describe('access log', () => {
     new AccessLog(null, metrics).record(entry({ status: 401 }));
     const text = await metrics.registry.metrics();
     expect(text).toContain('gatehouse_http_request_duration_seconds_count{method="GET",route="/projects/:project_id",status="401"} 1');
-  });
-});
-
-describe('batched sink', () => {
-  it('hands lines over in batches: at the size limit at once, otherwise after a short delay', async () => {
-    const writes: string[] = [];
-    const sink = new BatchedSink({ write: (s) => writes.push(s) }, 100, 20);
-    sink.write('a'.repeat(40) + '\n');
-    sink.write('b'.repeat(40) + '\n');
-    expect(writes).toEqual([]);
-    sink.write('c'.repeat(40) + '\n'); // crosses 100 bytes
-    expect(writes).toHaveLength(1);
-    expect(writes[0].split('\n').filter(Boolean)).toHaveLength(3);
-    sink.write('d\n');
-    expect(writes).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 60));
-    expect(writes).toEqual([writes[0], 'd\n']);
-  });
-
-  it('flushes what is pending on demand (shutdown) and then holds nothing', () => {
-    const writes: string[] = [];
-    const sink = new BatchedSink({ write: (s) => writes.push(s) });
-    sink.write('x\n');
-    sink.flush();
-    sink.flush();
-    expect(writes).toEqual(['x\n']);
   });
 });

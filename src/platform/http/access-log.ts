@@ -1,46 +1,23 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hostname } from 'node:os';
-import type { Metrics } from './metrics.js';
+import type { DurationSeries, Metrics } from './metrics.js';
 
 // Printable ASCII but `"` and `\`: such a string is its own JSON body, no escaping needed.
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** A JSON string literal, skipping the general serializer for the plain text that paths and hosts are. */
 const json = (s: string | undefined): string => (s === undefined ? 'null' : PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
 
-/** Where access lines go: pino's destination stream, or nowhere when info is not enabled. */
+/** Where access lines go: the process's log writer, or nowhere when info is not enabled. */
 export interface LineSink {
   write(line: string): unknown;
 }
 
-/**
- * Gathers access lines and hands them to the stream in batches: at 32 Ki characters (the lines are
- * ASCII but for rare escapes), or 25 ms after the first line of a batch. A write per line costs a system call (and a thread-pool round trip) per request,
- * a third of a cheap request's CPU time; batched, it is noise. `flush` on shutdown.
- */
-export class BatchedSink implements LineSink {
-  private pending = '';
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(
-    private readonly out: LineSink,
-    private readonly maxBytes = 32 * 1024,
-    private readonly maxDelayMs = 25,
-  ) {}
-
-  write(line: string): void {
-    this.pending += line;
-    if (this.pending.length >= this.maxBytes) this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.maxDelayMs).unref();
-  }
-
-  flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (!this.pending) return;
-    const batch = this.pending;
-    this.pending = '';
-    this.out.write(batch);
-  }
+/** Milliseconds to three decimals, from integers (a fraction's shortest decimal form costs more). */
+function millis(ms: number): string {
+  const us = Math.round(ms * 1000);
+  if (!(us >= 0 && us < 2 ** 31)) return Number.isFinite(ms) ? String(Math.round(ms * 1000) / 1000) : '0';
+  const frac = us % 1000;
+  return `${(us - frac) / 1000}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
 }
 
 /** The fields of one access-log entry. No header but Host, never a query string or a body. */
@@ -67,6 +44,9 @@ export class AccessLog extends LogController {
   // Nearly every request of a process names one of a few hosts: the last one's JSON is kept.
   private lastHost: string | undefined;
   private lastHostJson = 'null';
+  // Dozens of requests share a millisecond under load: its decimal form is kept.
+  private lastTime = 0;
+  private lastTimeText = '0';
 
   constructor(
     private readonly sink: LineSink | null,
@@ -75,9 +55,17 @@ export class AccessLog extends LogController {
     super({ requestIdLogLabel: 'request_id' });
   }
 
-  /** Records a request answered outside Fastify's lifecycle (the edge gate). */
-  record(e: AccessEntry): void {
-    this.metrics.observe(e.method, e.route, e.status, e.ms);
+  /** The metrics series of one method, route and status: a caller answering it often keeps it. */
+  series(method: string, route: string, status: number): DurationSeries {
+    return this.metrics.series(method, route, status);
+  }
+
+  /**
+   * Records a request answered outside Fastify's lifecycle (the edge gate), which may pass the
+   * metrics series of its method, route and status, found once.
+   */
+  record(e: AccessEntry, series: DurationSeries = this.metrics.series(e.method, e.route, e.status)): void {
+    series.observe(e.ms);
     if (!this.sink) return;
     const q = e.url.indexOf('?');
     const path = q < 0 ? e.url : e.url.slice(0, q);
@@ -85,10 +73,15 @@ export class AccessLog extends LogController {
       this.lastHost = e.host;
       this.lastHostJson = json(e.host);
     }
+    const now = Date.now();
+    if (now !== this.lastTime) {
+      this.lastTime = now;
+      this.lastTimeText = String(now);
+    }
     // Request ids are our own UUIDs and Node's parser admits only token characters in a method:
     // neither needs escaping.
     this.sink.write(
-      `${this.prefix}${Date.now()},"request_id":"${e.requestId}","method":"${e.method}","path":${json(path)},"status":${e.status},"ms":${Math.round(e.ms * 1000) / 1000},"host":${this.lastHostJson},"ip":${json(e.ip)},"msg":"request completed"}\n`,
+      `${this.prefix}${this.lastTimeText},"request_id":"${e.requestId}","method":"${e.method}","path":${json(path)},"status":${e.status},"ms":${millis(e.ms)},"host":${this.lastHostJson},"ip":${json(e.ip)},"msg":"request completed"}\n`,
     );
   }
 

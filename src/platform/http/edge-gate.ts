@@ -5,6 +5,7 @@ import FindMyWay from 'find-my-way';
 import { parseApiKey } from '../../keys/format.js';
 import type { OryError } from '../errors/errors.js';
 import type { AccessLog } from './access-log.js';
+import type { DurationSeries } from './metrics.js';
 import type { Plane } from './route-table.js';
 import { rawBearerToken } from './bearer.js';
 import type { ResolvedProject } from '../../tenancy/project-resolver.js';
@@ -28,6 +29,8 @@ export type Guard = { plane: Plane } | null;
 interface Entry {
   template: string;
   guard: Guard;
+  /** The metrics series of this route's refusal, found on its first refusal. */
+  series?: DurationSeries;
 }
 
 export interface EdgeGate {
@@ -86,16 +89,11 @@ export function createEdgeGate(o: EdgeGateOptions): EdgeGate {
       const requestId = randomUUID();
       res.writeHead(o.refusal.code, ['x-request-id', requestId, 'content-type', 'application/json; charset=utf-8', 'content-length', contentLength]);
       res.end(bodyHead + requestId + bodyTail);
-      o.accessLog.record({
-        requestId,
-        method: req.method!,
-        url,
-        route: entry.template,
-        status: o.refusal.code,
-        ms: performance.now() - started,
-        host: req.headers.host,
-        ip: clientIp(req, o.trustProxy),
-      });
+      const method = req.method!;
+      o.accessLog.record(
+        { requestId, method, url, route: entry.template, status: o.refusal.code, ms: performance.now() - started, host: req.headers.host, ip: clientIp(req, o.trustProxy) },
+        (entry.series ??= o.accessLog.series(method, entry.template, o.refusal.code)),
+      );
       return true;
     },
   };

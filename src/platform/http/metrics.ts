@@ -4,11 +4,22 @@ const DURATION = 'gatehouse_http_request_duration_seconds';
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /** One label set of the request-duration histogram: counts per bucket (not cumulative), sum, count. */
-interface Series {
-  labels: { method: string; route: string; status: string };
-  buckets: Float64Array;
-  sum: number;
-  count: number;
+export class DurationSeries {
+  readonly buckets = new Float64Array(BUCKETS.length);
+  sum = 0;
+  count = 0;
+
+  constructor(readonly labels: { method: string; route: string; status: string }) {}
+
+  /** Records one request of `elapsedMs` milliseconds. */
+  observe(elapsedMs: number): void {
+    const seconds = elapsedMs / 1000;
+    let i = 0;
+    while (i < BUCKETS.length && seconds > BUCKETS[i]) i++;
+    if (i < BUCKETS.length) this.buckets[i]++;
+    this.sum += seconds;
+    this.count++;
+  }
 }
 
 /**
@@ -25,26 +36,19 @@ class RequestDurations {
    * Found by route, then method, then status: route templates and method names are constant strings
    * whose hashes V8 keeps, so no key string is built per request.
    */
-  private readonly series = new Map<string, Map<string, Map<number, Series>>>();
+  private readonly series = new Map<string, Map<string, Map<number, DurationSeries>>>();
 
-  observe(method: string, route: string, status: number, seconds: number): void {
+  seriesFor(method: string, route: string, status: number): DurationSeries {
     let byMethod = this.series.get(route);
     if (!byMethod) this.series.set(route, (byMethod = new Map()));
     let byStatus = byMethod.get(method);
     if (!byStatus) byMethod.set(method, (byStatus = new Map()));
     let s = byStatus.get(status);
-    if (!s) {
-      s = { labels: { method, route, status: String(status) }, buckets: new Float64Array(BUCKETS.length), sum: 0, count: 0 };
-      byStatus.set(status, s);
-    }
-    let i = 0;
-    while (i < BUCKETS.length && seconds > BUCKETS[i]) i++;
-    if (i < BUCKETS.length) s.buckets[i]++;
-    s.sum += seconds;
-    s.count++;
+    if (!s) byStatus.set(status, (s = new DurationSeries({ method, route, status: String(status) })));
+    return s;
   }
 
-  private *all(): Iterable<Series> {
+  private *all(): Iterable<DurationSeries> {
     for (const byMethod of this.series.values()) for (const byStatus of byMethod.values()) yield* byStatus.values();
   }
 
@@ -64,7 +68,11 @@ class RequestDurations {
   }
 
   reset(): void {
-    this.series.clear();
+    for (const s of this.all()) {
+      s.buckets.fill(0);
+      s.sum = 0;
+      s.count = 0;
+    }
   }
 }
 
@@ -80,6 +88,11 @@ export class Metrics {
 
   /** `route` is the route template, never the raw URL, so label cardinality stays bounded. */
   observe(method: string, route: string, status: number, elapsedMs: number): void {
-    this.durations.observe(method, route, status, elapsedMs / 1000);
+    this.durations.seriesFor(method, route, status).observe(elapsedMs);
+  }
+
+  /** The series of one method, route and status, for a caller that answers it often (the edge gate). */
+  series(method: string, route: string, status: number): DurationSeries {
+    return this.durations.seriesFor(method, route, status);
   }
 }
