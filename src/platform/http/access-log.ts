@@ -7,6 +7,20 @@ const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** A JSON string literal, skipping the general serializer for the plain text that paths and hosts are. */
 const json = (s: string | undefined): string => (s === undefined ? 'null' : PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
 
+/** The JSON of the last string seen: requests in a row mostly repeat a host, a client, a path. */
+class JsonMemo {
+  private last: string | undefined = undefined;
+  private text = 'null';
+
+  of(s: string | undefined): string {
+    if (s !== this.last) {
+      this.last = s;
+      this.text = json(s);
+    }
+    return this.text;
+  }
+}
+
 /** Where access lines go: the process's log writer, or nowhere when info is not enabled. */
 export interface LineSink {
   write(line: string): unknown;
@@ -41,9 +55,9 @@ export interface AccessEntry {
  */
 export class AccessLog extends LogController {
   private readonly prefix = `{"level":30,"pid":${process.pid},"hostname":${JSON.stringify(hostname())},"time":`;
-  // Nearly every request of a process names one of a few hosts: the last one's JSON is kept.
-  private lastHost: string | undefined;
-  private lastHostJson = 'null';
+  private readonly hosts = new JsonMemo();
+  private readonly paths = new JsonMemo();
+  private readonly ips = new JsonMemo();
   // Dozens of requests share a millisecond under load: its decimal form is kept.
   private lastTime = 0;
   private lastTimeText = '0';
@@ -69,10 +83,6 @@ export class AccessLog extends LogController {
     if (!this.sink) return;
     const q = e.url.indexOf('?');
     const path = q < 0 ? e.url : e.url.slice(0, q);
-    if (e.host !== this.lastHost) {
-      this.lastHost = e.host;
-      this.lastHostJson = json(e.host);
-    }
     const now = Date.now();
     if (now !== this.lastTime) {
       this.lastTime = now;
@@ -81,7 +91,7 @@ export class AccessLog extends LogController {
     // Request ids are our own UUIDs and Node's parser admits only token characters in a method:
     // neither needs escaping.
     this.sink.write(
-      `${this.prefix}${this.lastTimeText},"request_id":"${e.requestId}","method":"${e.method}","path":${json(path)},"status":${e.status},"ms":${millis(e.ms)},"host":${this.lastHostJson},"ip":${json(e.ip)},"msg":"request completed"}\n`,
+      `${this.prefix}${this.lastTimeText},"request_id":"${e.requestId}","method":"${e.method}","path":${this.paths.of(path)},"status":${e.status},"ms":${millis(e.ms)},"host":${this.hosts.of(e.host)},"ip":${this.ips.of(e.ip)},"msg":"request completed"}\n`,
     );
   }
 
