@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: measures Gatehouse against a bare Fastify baseline in the same run and reports
  * ratios (these machines are shared and noisy; only ratios within one run mean anything). Every
- * scenario runs right after its own baseline run, and its ratio is to that run.
+ * scenario is measured together with its own baseline, in alternating slices, and its ratio is to
+ * that baseline.
  *
  * The foundation group also drives a reference (bench/reference-401.mjs: bare node:http writing the
  * bytes of Gatehouse's refusal), the ceiling for the bad-checksum scenario.
  *
  * The server under test, the baseline and the load generator (autocannon, bench/load.mjs) each run
- * as their own process. Options (environment): BENCH_DURATION seconds per run (default 3),
- * BENCH_ROUNDS rounds, each on freshly started processes, with one paired run per scenario; the
+ * as their own process. Options (environment): BENCH_DURATION seconds per side of a pair (default 3),
+ * BENCH_SLICES alternating slices it is cut into (default 3), BENCH_ROUNDS rounds, each on freshly started processes, with one paired run per scenario; the
  * median ratio over rounds is reported (default 3),
  * BENCH_CONNECTIONS (default 50), BENCH_ONLY=group[,group] to run some groups, BENCH_LARGE=0 to skip
  * the large-store pass, BENCH_LOG_LEVEL for the server (default info, as `npm start`).
@@ -28,6 +29,8 @@ import type { BenchRequest, Scenario } from './scenario.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 3);
+/** Each side of a pair is measured in this many alternating slices of DURATION / SLICES seconds. */
+const SLICES = Math.max(1, Number(process.env.BENCH_SLICES ?? 3));
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean);
@@ -61,23 +64,38 @@ async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyUrl: st
   }
 }
 
-async function measure(url: string, name: string, group: string, reqs: BenchRequest[], duration = DURATION): Promise<Measured> {
-  const expected = new Set(reqs.map((r) => r.expectStatus));
-  const opts = {
-    url,
+interface Target {
+  url: string;
+  name: string;
+  group: string;
+  reqs: BenchRequest[];
+}
+
+/**
+ * Measures a scenario and its baseline together: one load process drives both in alternating
+ * slices (bench/load.mjs), so both see the same moments of a shared machine.
+ */
+async function measurePair(base: Target, row: Target): Promise<{ base: Measured; row: Measured }> {
+  const options = (t: Target) => ({
+    url: t.url,
     connections: CONNECTIONS,
-    duration,
-    requests: reqs.map((r) => ({ method: r.method, path: r.path, headers: { ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers }, body: r.body })),
-  };
-  const out = execFileSync(process.execPath, [join(ROOT, 'bench/load.mjs'), JSON.stringify(opts)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  const result = JSON.parse(out) as { rps: number; p50: number; p99: number; errors: number; statusCodeStats: Record<string, { count: number }> };
-  let total = 0;
-  let mismatched = result.errors;
-  for (const [code, { count }] of Object.entries(result.statusCodeStats)) {
-    total += count;
-    if (!expected.has(Number(code))) mismatched += count;
-  }
-  return { name, group, rps: result.rps, p50: result.p50, p99: result.p99, mismatched, total };
+    requests: t.reqs.map((r) => ({ method: r.method, path: r.path, headers: { ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers }, body: r.body })),
+  });
+  const input = { targets: [options(base), options(row)], slices: SLICES, sliceSeconds: DURATION / SLICES, warmSeconds: Number(process.env.BENCH_SLICE_WARM ?? 0.5) };
+  const out = execFileSync(process.execPath, [join(ROOT, 'bench/load.mjs'), JSON.stringify(input)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const results = JSON.parse(out) as { rps: number; p50: number; p99: number; errors: number; statusCodeStats: Record<string, { count: number }> }[];
+  const [b, r] = [base, row].map((t, i): Measured => {
+    const result = results[i];
+    const expected = new Set(t.reqs.map((q) => q.expectStatus));
+    let total = 0;
+    let mismatched = result.errors;
+    for (const [code, { count }] of Object.entries(result.statusCodeStats)) {
+      total += count;
+      if (!expected.has(Number(code))) mismatched += count;
+    }
+    return { name: t.name, group: t.group, rps: result.rps, p50: result.p50, p99: result.p99, mismatched, total };
+  });
+  return { base: b, row: r };
 }
 
 async function loadScenarios(): Promise<Scenario[]> {
@@ -178,16 +196,16 @@ async function main(): Promise<void> {
       }
     }
     const hello: BenchRequest[] = [{ method: 'GET', path: '/hello', expectStatus: 200 }];
-    // Each scenario is measured right after its own baseline run, once per round, and reported as the
-    // median of those paired ratios: on a shared, noisy machine, load drifts over a minute but rarely
-    // within a few seconds, and a median ignores the round a neighbour spiked (or a slow instance).
+    // Each scenario is measured with its own baseline, in alternating one-second slices, once per
+    // round, and reported as the median of those paired ratios: on a shared, noisy machine, load
+    // drifts over seconds, which interleaving cancels, and a median ignores the round a neighbour
+    // spiked (or a slow instance).
     const runPass = async (title: string) => {
       const pairs: { base: Measured; row: Measured }[][] = prepared.map(() => []);
       for (let round = 0; round < ROUNDS; round++) {
         if (children.length === 0) await startServers();
         for (const [i, { s, reqs }] of prepared.entries()) {
-          const base = await measure(baseUrl, 'Fastify hello world (baseline)', 'baseline', hello);
-          pairs[i].push({ base, row: await measure(s.reference ? refUrl : url, s.name, s.group, reqs) });
+          pairs[i].push(await measurePair({ url: baseUrl, name: 'Fastify hello world (baseline)', group: 'baseline', reqs: hello }, { url: s.reference ? refUrl : url, name: s.name, group: s.group, reqs }));
         }
         await stopServers();
       }
