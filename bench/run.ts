@@ -9,8 +9,9 @@
  *
  * The server under test, the baseline and the load generator (autocannon, bench/load.mjs) each run
  * as their own process. Options (environment): BENCH_DURATION seconds per side of a pair (default 3),
- * BENCH_SLICES alternating slices it is cut into (default 3), BENCH_ROUNDS rounds, each on freshly started processes, with one paired run per scenario; the
- * median ratio over rounds is reported (default 3),
+ * BENCH_SLICES alternating slices it is cut into (default 3), BENCH_SLICE_WARM unmeasured seconds
+ * before each slice (default 0.5), BENCH_ROUNDS rounds, each on freshly started processes, with one
+ * pair per scenario; the median ratio over rounds is reported (default 3),
  * BENCH_CONNECTIONS (default 50), BENCH_ONLY=group[,group] to run some groups, BENCH_LARGE=0 to skip
  * the large-store pass, BENCH_LOG_LEVEL for the server (default info, as `npm start`).
  */
@@ -184,7 +185,7 @@ async function main(): Promise<void> {
     const registry = await createRegistry(registryConfig);
     const tenant = await seedTenant(registry, 'bench');
     const scenarios = await loadScenarios();
-    console.log(`Gatehouse bench: ${scenarios.length} scenarios, ${CONNECTIONS} connections, median of ${ROUNDS} paired ${DURATION}s runs each, Node ${process.version}, SQLite store, server LOG_LEVEL=${env.LOG_LEVEL}`);
+    console.log(`Gatehouse bench: ${scenarios.length} scenarios, ${CONNECTIONS} connections, median of ${ROUNDS} rounds, each pairing ${DURATION}s of a scenario with ${DURATION}s of the baseline in ${SLICES} alternating slices, Node ${process.version}, SQLite store, server LOG_LEVEL=${env.LOG_LEVEL}`);
 
     const prepared: { s: Scenario; reqs: BenchRequest[] }[] = [];
     for (const s of scenarios) {
