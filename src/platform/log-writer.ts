@@ -110,9 +110,10 @@ export class LogWriter {
     this.writeFn(this.fd, chunk, 0, chunk.length, null, (err, written) => {
       this.writing = false;
       if (err) {
-        // A non-blocking pipe that is full: try again shortly. Anything else (the reader is gone):
-        // nothing can be written any more.
-        if (err.code === 'EAGAIN') return void setTimeout(() => this.pump(), 10);
+        // A non-blocking pipe that is full: try again shortly (without keeping a finished process
+        // alive for a reader that never comes back). Anything else (the reader is gone): nothing
+        // can be written any more.
+        if (err.code === 'EAGAIN') return void setTimeout(() => this.pump(), 10).unref();
         this.dropped += this.queue.reduce((n, c) => n + countLines(c), 0);
         this.queue.length = 0;
         this.queued = 0;
