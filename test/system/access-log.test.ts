@@ -39,6 +39,13 @@ describe('access log', () => {
     expect(out.every((l) => l.indexOf('\n') === l.length - 1)).toBe(true);
   });
 
+  it('writes response times in milliseconds to three decimals', () => {
+    const out: string[] = [];
+    const log = new AccessLog({ write: (s) => out.push(s) }, new Metrics());
+    for (const ms of [0, 0.0004, 0.004, 0.0456, 12, 1234.5678, 3_600_000.25]) log.record(entry({ ms }));
+    expect(out.map((l) => JSON.parse(l).ms)).toEqual([0, 0, 0.004, 0.046, 12, 1234.568, 3_600_000.25]);
+  });
+
   it('records a metrics observation even when lines are off', async () => {
     const metrics = new Metrics();
     new AccessLog(null, metrics).record(entry({ status: 401 }));
