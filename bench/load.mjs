@@ -1,8 +1,9 @@
 // The load generator, in a process of its own: a fresh, small heap, so the orchestrator's seeded
-// data and timers never pause the load. Reads {targets, slices, sliceSeconds} as JSON from argv[2]:
-// `targets` are autocannon options. After a one-second warm-up of each target (JIT, caches,
-// connection pools) it drives the targets in turn, `slices` times `sliceSeconds` each, in the order
-// A B B A A B ... (so neither is always first after the other), and prints one result per target as
+// data and timers never pause the load. Reads {targets, slices, sliceSeconds, warmSeconds} as JSON
+// from argv[2]: `targets` are autocannon options. After a one-second warm-up of each target (JIT,
+// caches, connection pools) it drives the targets in turn, `slices` times `sliceSeconds` each (each
+// after `warmSeconds` unmeasured), in the order A B B A A B ... (so neither is always first after the
+// other), and prints one result per target as
 // JSON: requests per second over all its slices, p50/p99 (the mean over slices, weighted by
 // requests), errors and status counts. Slices this short make a pair see the same machine: load from
 // neighbours drifts over seconds, and a paired ratio from interleaved slices cancels most of it.
