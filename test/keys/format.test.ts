@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey, parseApiKey } from '../../src/keys/format.js';
 
@@ -9,6 +10,15 @@ describe('API key format', () => {
     expect(pj).toMatch(/^ory_pat_[0-9A-Za-z]{46}$/);
     expect(parseApiKey(ws)).toBe('workspace');
     expect(parseApiKey(pj)).toBe('project');
+  });
+
+  it('checksums with zlib\'s CRC-32, as keys issued by any version were', () => {
+    const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+    for (let i = 0; i < 200; i++) {
+      const key = generateApiKey(i % 2 ? 'workspace' : 'project');
+      const presented = [...key.slice(-6)].reduce((n, c) => n * 62 + ALPHABET.indexOf(c), 0);
+      expect(presented).toBe(crc32(key.slice(0, -6)));
+    }
   });
 
   it('never issues the same key twice', () => {
