@@ -62,6 +62,28 @@ export class LogWriter {
     return true;
   }
 
+  /**
+   * Room for one line of at most `maxBytes` bytes, encoded in place by the caller: it writes into the
+   * returned buffer from `offset` and then hands the line's end to `commit`. Null when the line cannot
+   * be taken this way (the writer is closed, or the line may not fit in a chunk: use `write`).
+   */
+  claim(maxBytes: number): Buffer | null {
+    if (this.closed || maxBytes > this.chunkBytes) return null;
+    if (this.used + maxBytes > this.chunkBytes) this.seal();
+    return this.fill;
+  }
+
+  /** Where a claimed line starts. */
+  get offset(): number {
+    return this.used;
+  }
+
+  /** Takes the claimed line, which ends at `end` (exclusive) in the claimed buffer. */
+  commit(end: number): void {
+    this.used = end;
+    this.timer ??= setTimeout(this.onTimer, this.maxDelayMs).unref();
+  }
+
   /** Writes everything buffered and resolves once written (or after `timeoutMs` if the reader is stuck). */
   async close(timeoutMs = 2000): Promise<void> {
     this.seal();

@@ -205,7 +205,7 @@ describe(`admin recovery codes (${dialectName()})`, () => {
 
   it('never writes the code to the access log', async () => {
     const lines: string[] = [];
-    const capture = new AccessLog({ write: (s) => lines.push(s) }, new Metrics());
+    const capture = new AccessLog({ write: (s) => lines.push(s), claim: () => null, offset: 0, commit: () => undefined }, new Metrics());
     const record = AccessLog.prototype.record;
     vi.spyOn(AccessLog.prototype, 'record').mockImplementation(function (this: AccessLog, e) {
       record.call(capture, e);
