@@ -13,11 +13,12 @@
  * before each slice (default 0.5), BENCH_ROUNDS rounds, each on freshly started processes, with one
  * pair per scenario; the median ratio over rounds is reported (default 3),
  * BENCH_CONNECTIONS (default 50), BENCH_ONLY=group[,group] to run some groups, BENCH_LARGE=0 to skip
- * the large-store pass, BENCH_LOG_LEVEL for the server (default info, as `npm start`).
+ * the large-store pass, BENCH_LOG_LEVEL for the server (default info, as `npm start`), BENCH_PIN=0 to
+ * leave processes to the scheduler instead of pinning servers to CPU 0 and the load to CPU 1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync, execSync } from 'node:child_process';
@@ -36,6 +37,23 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean);
 const LARGE = process.env.BENCH_LARGE !== '0';
+/**
+ * Servers run on CPU 0 and the load generator on CPU 1, as if on two machines: left to the
+ * scheduler, they meet on one CPU often enough to move a ratio by a fifth between runs.
+ */
+const PIN = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2 && hasTaskset();
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The command running Node with `args`, on `cpu` alone when pinning. */
+const node = (cpu: number, args: string[]): [string, string[]] => (PIN ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args]);
 
 interface Measured {
   name: string;
@@ -48,7 +66,7 @@ interface Measured {
 }
 
 async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyUrl: string, anyStatus = false): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(...node(0, args), { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const deadline = Date.now() + 30_000;
@@ -83,7 +101,7 @@ async function measurePair(base: Target, row: Target): Promise<{ base: Measured;
     requests: t.reqs.map((r) => ({ method: r.method, path: r.path, headers: { ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers }, body: r.body })),
   });
   const input = { targets: [options(base), options(row)], slices: SLICES, sliceSeconds: DURATION / SLICES, warmSeconds: Number(process.env.BENCH_SLICE_WARM ?? 0.5) };
-  const out = execFileSync(process.execPath, [join(ROOT, 'bench/load.mjs'), JSON.stringify(input)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(...node(1, [join(ROOT, 'bench/load.mjs'), JSON.stringify(input)]), { encoding: 'utf8', maxBuffer: 1 << 20 });
   const results = JSON.parse(out) as { rps: number; p50: number; p99: number; errors: number; statusCodeStats: Record<string, { count: number }> }[];
   const [b, r] = [base, row].map((t, i): Measured => {
     const result = results[i];
@@ -185,7 +203,7 @@ async function main(): Promise<void> {
     const registry = await createRegistry(registryConfig);
     const tenant = await seedTenant(registry, 'bench');
     const scenarios = await loadScenarios();
-    console.log(`Gatehouse bench: ${scenarios.length} scenarios, ${CONNECTIONS} connections, median of ${ROUNDS} rounds, each pairing ${DURATION}s of a scenario with ${DURATION}s of the baseline in ${SLICES} alternating slices, Node ${process.version}, SQLite store, server LOG_LEVEL=${env.LOG_LEVEL}`);
+    console.log(`Gatehouse bench: ${scenarios.length} scenarios, ${CONNECTIONS} connections, median of ${ROUNDS} rounds, each pairing ${DURATION}s of a scenario with ${DURATION}s of the baseline in ${SLICES} alternating slices, ${PIN ? 'servers on CPU 0 and load on CPU 1' : 'processes not pinned to CPUs'}, Node ${process.version}, SQLite store, server LOG_LEVEL=${env.LOG_LEVEL}`);
 
     const prepared: { s: Scenario; reqs: BenchRequest[] }[] = [];
     for (const s of scenarios) {
