@@ -41,27 +41,6 @@ function putPlain(buf: Uint8Array, at: number, s: string): number {
   return at;
 }
 
-/** Writes `millis(ms)` into `buf` at `at` and returns the end. */
-function putMillis(buf: Uint8Array, at: number, ms: number): number {
-  const us = Math.round(ms * 1000);
-  if (!(us >= 0 && us < 2 ** 31)) return putPlain(buf, at, millis(ms));
-  const frac = us % 1000;
-  let whole = (us - frac) / 1000;
-  // The integer part's digits, written from its last.
-  let end = at + 1;
-  for (let w = whole; w >= 10; w = (w - (w % 10)) / 10) end++;
-  for (let i = end - 1; i >= at; i--) {
-    buf[i] = 0x30 + (whole % 10);
-    whole = (whole - (whole % 10)) / 10;
-  }
-  at = end;
-  buf[at] = 0x2e;
-  buf[at + 1] = 0x30 + ((frac / 100) | 0);
-  buf[at + 2] = 0x30 + (((frac / 10) | 0) % 10);
-  buf[at + 3] = 0x30 + (frac % 10);
-  return at + 4;
-}
-
 /** The fields of one access-log entry. No header but Host, never a query string or a body. */
 export interface AccessEntry {
   requestId: string;
@@ -145,7 +124,7 @@ export class AccessLog extends LogController {
       at = putPlain(buf, at + ID_LABEL.length, e.requestId);
       if (at >= 0) {
         buf.set(mid, at);
-        at = putMillis(buf, at + mid.length, e.ms);
+        at = putPlain(buf, at + mid.length, millis(e.ms));
         buf.set(tail, at);
         return sink.commit(at + tail.length);
       }
