@@ -10,7 +10,8 @@ import { isUniqueViolation } from '../platform/db/database.js';
 import { ErrorId, badRequest, conflict, notFound } from '../platform/errors/errors.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
 import { compileSchema } from '../platform/http/validation.js';
-import { parseDuration, randomToken, safeEqual, tokenHash } from './util.js';
+import { parseDuration } from './util.js';
+import { randomToken, safeEqual, secretHash } from '../platform/crypto.js';
 import { prepared } from './prepared.js';
 
 const Str = Type.String({ maxLength: 2048 });
@@ -265,7 +266,7 @@ export class ClientService {
   }
 
   private hmacSecret(projectId: string, clientId: string, secret: string): string {
-    return 'h1$' + tokenHash(this.d.secret, 'oauth2-client-secret', `${projectId}\0${clientId}\0${secret}`);
+    return 'h1$' + secretHash(this.d.secret, 'oauth2-client-secret', `${projectId}\0${clientId}\0${secret}`);
   }
 
   async get(projectId: string, clientId: string): Promise<OAuth2Client | null> {

@@ -6,7 +6,8 @@ import { isUniqueViolation } from '../platform/db/database.js';
 import type { OAuth2DeviceCodesTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
 import { OAuth2Error, invalidRequest, unauthorizedClient } from './errors.js';
-import { DuplicateParam, configDuration, randomToken, tokenHash } from './util.js';
+import { DuplicateParam, configDuration } from './util.js';
+import { randomToken, secretHash } from '../platform/crypto.js';
 import { authenticateClient, readClientCredentials, refuseIfLimited, requestedGrant, type TokenEndpointDeps } from './token-endpoint.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -45,8 +46,8 @@ type Deps = { db: Kysely<Database>; secret: string };
 export class DeviceCodeStore {
   constructor(private readonly d: Deps) {}
 
-  private deviceHash = (code: string) => tokenHash(this.d.secret, 'oauth2-device-code', code);
-  private userHash = (code: string) => tokenHash(this.d.secret, 'oauth2-user-code', normalizeUserCode(code));
+  private deviceHash = (code: string) => secretHash(this.d.secret, 'oauth2-device-code', code);
+  private userHash = (code: string) => secretHash(this.d.secret, 'oauth2-user-code', normalizeUserCode(code));
 
   /** Creates a pending authorization; returns the two codes (shown once, to the device). */
   async create(projectId: string, clientId: string, scopes: string[], audience: string[], ttlMs: number, intervalS: number): Promise<{ deviceCode: string; userCode: string; row: OAuth2DeviceCodesTable }> {

@@ -8,7 +8,8 @@ import { newId, nowIso } from '../platform/ids.js';
 import { OryError, ErrorId, notFound } from '../platform/errors/errors.js';
 import { OAuth2Error, invalidRequest } from './errors.js';
 import { authCodeLifespanMs } from './tokens.js';
-import { DuplicateParam, audienceParam, configDuration, epoch, param, randomToken, safeEqual, splitSpaces, tokenHash, configuredUrl, uiUrl, withParams } from './util.js';
+import { DuplicateParam, audienceParam, configDuration, epoch, param, splitSpaces, configuredUrl, uiUrl, withParams } from './util.js';
+import { randomToken, safeEqual, secretHash } from '../platform/crypto.js';
 import { scopesAllowed } from './token-endpoint.js';
 import type { DeviceCodeStore } from './device.js';
 import type { FailureLimiter } from './rate-limit.js';
@@ -86,7 +87,7 @@ export class FlowService {
   constructor(private readonly d: Deps) {}
 
   private h(purpose: string, v: string): string {
-    return tokenHash(this.d.secret, `oauth2-flow-${purpose}`, v);
+    return secretHash(this.d.secret, `oauth2-flow-${purpose}`, v);
   }
 
   private async flowBy(projectId: string, column: 'login_challenge_hash' | 'login_verifier_hash' | 'consent_challenge_hash' | 'consent_verifier_hash' | 'code_hash' | 'device_challenge_hash' | 'device_verifier_hash', purpose: string, value: string): Promise<OAuth2FlowsTable | undefined> {

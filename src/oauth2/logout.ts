@@ -9,7 +9,8 @@ import { loginSessionCookie, type OAuth2SessionStore } from './sessions.js';
 import { newId } from '../platform/ids.js';
 import { OryError, ErrorId, notFound } from '../platform/errors/errors.js';
 import { OAuth2Error, invalidRequest } from './errors.js';
-import { DuplicateParam, configDuration, param, randomToken, tokenHash, uiUrl, withParams } from './util.js';
+import { DuplicateParam, configDuration, param, uiUrl, withParams } from './util.js';
+import { randomToken, secretHash } from '../platform/crypto.js';
 
 interface LogoutRequest {
   request_url: string;
@@ -30,7 +31,7 @@ export class LogoutService {
   constructor(private readonly d: Deps) {}
 
   private h(purpose: string, v: string): string {
-    return tokenHash(this.d.secret, `oauth2-logout-${purpose}`, v);
+    return secretHash(this.d.secret, `oauth2-logout-${purpose}`, v);
   }
 
   /** GET /oauth2/sessions/logout. */

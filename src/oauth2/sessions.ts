@@ -3,7 +3,7 @@ import type { Database } from '../platform/db/schema.js';
 import type { OAuth2ConsentSessionsTable, OAuth2LoginSessionsTable } from './tables.js';
 import { nowIso } from '../platform/ids.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
-import { randomToken, tokenHash } from './util.js';
+import { randomToken, secretHash } from '../platform/crypto.js';
 
 type Deps = { db: Kysely<Database>; secret: string };
 
@@ -24,7 +24,7 @@ export class OAuth2SessionStore {
   constructor(private readonly d: Deps) {}
 
   private h(v: string): string {
-    return tokenHash(this.d.secret, 'oauth2-login-session', v);
+    return secretHash(this.d.secret, 'oauth2-login-session', v);
   }
 
   /** The remembered login behind a cookie value, if live. */

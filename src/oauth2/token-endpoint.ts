@@ -10,7 +10,8 @@ import { jwtBearerSubject } from './jwt-bearer.js';
 import { DEVICE_CODE_GRANT, POLL_ERRORS, accessDenied, authorizationPending, expiredToken, slowDown, type DeviceCodeStore } from './device.js';
 import { newId } from '../platform/ids.js';
 import { OAuth2Error, invalidClient, invalidGrant, invalidRequest, invalidScope, unauthorizedClient, unsupportedGrantType } from './errors.js';
-import { DuplicateParam, audienceParam, param, safeEqual, splitSpaces } from './util.js';
+import { DuplicateParam, audienceParam, param, splitSpaces } from './util.js';
+import { safeEqual } from '../platform/crypto.js';
 
 export interface ClientCredentials {
   method: 'client_secret_basic' | 'client_secret_post' | 'none';

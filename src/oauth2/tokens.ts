@@ -7,7 +7,8 @@ import type { OAuth2TokensTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
 import { ACCESS_TOKEN_SET, ID_TOKEN_SET, type JwkService } from './jwks.js';
 import type { OAuth2Client } from './clients.js';
-import { configDuration, epoch, parseDuration, randomToken, tokenHash } from './util.js';
+import { configDuration, epoch, parseDuration } from './util.js';
+import { randomToken, secretHash } from '../platform/crypto.js';
 import type { FailureLimiter } from './rate-limit.js';
 import { prepared } from './prepared.js';
 
@@ -141,7 +142,7 @@ export class TokenService {
   }
 
   hash(token: string): string {
-    return tokenHash(this.d.secret, 'oauth2-token', token);
+    return secretHash(this.d.secret, 'oauth2-token', token);
   }
 
   async issue(i: IssueInput): Promise<TokenResponse> {

@@ -7,7 +7,7 @@ import { badRequest, conflict, notFound } from '../platform/errors/errors.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import type { OAuth2TrustedIssuersTable } from './tables.js';
-import { tokenHash } from './util.js';
+import { secretHash } from '../platform/crypto.js';
 
 /** The JWT bearer grant type of RFC 7523. */
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -153,7 +153,7 @@ export class TrustService {
     try {
       await this.d.db
         .insertInto('oauth2_jwt_assertions')
-        .values({ project_id: projectId, jti_hash: tokenHash(this.d.secret, 'jwt-assertion-jti', jti), expires_at: new Date(expiresAtMs).toISOString() })
+        .values({ project_id: projectId, jti_hash: secretHash(this.d.secret, 'jwt-assertion-jti', jti), expires_at: new Date(expiresAtMs).toISOString() })
         .execute();
       return true;
     } catch (err) {

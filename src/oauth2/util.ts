@@ -1,48 +1,5 @@
-import { createHmac, createSecretKey, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { parseGoDuration } from '../platform/duration.js';
-
-/** HMAC-SHA256 (base64url) of a high-entropy token, keyed with the server secret and a purpose label. */
-export function tokenHash(secret: string, purpose: string, value: string): string {
-  return createHmac('sha256', hmacKey(secret)).update(purpose).update('\0').update(value).digest('base64url');
-}
-
-// Importing a string key costs more than the HMAC of a short token: keep the key objects of the (few)
-// server secrets in use.
-const hmacKeys = new Map<string, KeyObject>();
-function hmacKey(secret: string): KeyObject {
-  let key = hmacKeys.get(secret);
-  if (!key) {
-    if (hmacKeys.size >= 16) hmacKeys.clear();
-    key = createSecretKey(Buffer.from(secret, 'utf8'));
-    hmacKeys.set(secret, key);
-  }
-  return key;
-}
-
-// CSPRNG output is drawn in blocks (as crypto.randomUUID does) and every byte is handed out once.
-const POOL_SIZE = 32 * 128;
-const pool = Buffer.alloc(POOL_SIZE);
-let poolOffset = POOL_SIZE;
-
-/** A random token with a recognisable prefix (`ory_at_`, `ory_rt_`, `ory_ac_`...): 256 bits of CSPRNG output. */
-export function randomToken(prefix = ''): string {
-  if (poolOffset + 32 > POOL_SIZE) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const out = pool.toString('base64url', poolOffset, poolOffset + 32);
-  pool.fill(0, poolOffset, poolOffset + 32);
-  poolOffset += 32;
-  return prefix + out;
-}
-
-/** Constant-time comparison of two strings (false when lengths differ). */
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** Parses a Go duration ("1h", "30m", "1h30m", "3600s") to milliseconds, or null when malformed. */
 export const parseDuration = parseGoDuration;

@@ -1,0 +1,68 @@
+import { createHmac, createSecretKey, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
+
+/**
+ * What an HMAC of the server secret is for. Each stored hash names its purpose, so a value hashed
+ * for one use (a session token) can never match a lookup for another (an invite), even when both
+ * are the same string. Add a purpose here for every new kind of hashed secret.
+ */
+export type HashPurpose =
+  | 'api-key'
+  | 'session'
+  | 'invite'
+  | 'console-session'
+  | 'console-csrf'
+  | 'console-sign-in'
+  | 'flow-csrf-binding'
+  | 'flow-csrf-token'
+  | 'flow-code'
+  | 'flow-logout'
+  | 'jwt-assertion-jti'
+  | 'oauth2-client-secret'
+  | 'oauth2-device-code'
+  | 'oauth2-user-code'
+  | 'oauth2-login-session'
+  | 'oauth2-token'
+  | `oauth2-flow-${string}`
+  | `oauth2-logout-${string}`;
+
+// Importing a string key costs more than the HMAC of a short token: keep the key objects of the (few)
+// server secrets in use.
+const hmacKeys = new Map<string, KeyObject>();
+function hmacKey(secret: string): KeyObject {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    if (hmacKeys.size >= 16) hmacKeys.clear();
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
+/** HMAC-SHA256 (base64url) of `value` under the server secret, bound to `purpose`. */
+export function secretHash(secret: string, purpose: HashPurpose, value: string): string {
+  return createHmac('sha256', hmacKey(secret)).update(purpose).update('\0').update(value).digest('base64url');
+}
+
+// CSPRNG output is drawn in blocks (as crypto.randomUUID does) and every byte is handed out once.
+const POOL_SIZE = 32 * 128;
+const pool = Buffer.alloc(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+/** A random token with an optional recognisable prefix (`ory_at_`, `ory_st_`...): 256 bits of CSPRNG output. */
+export function randomToken(prefix = ''): string {
+  if (poolOffset + 32 > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = pool.toString('base64url', poolOffset, poolOffset + 32);
+  pool.fill(0, poolOffset, poolOffset + 32);
+  poolOffset += 32;
+  return prefix + out;
+}
+
+/** Constant-time comparison of two strings (false when their lengths differ). */
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
