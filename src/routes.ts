@@ -1,5 +1,5 @@
 import type { Registry } from './registry.js';
-import type { RouteSpec } from './platform/http/route-table.js';
+import type { Plane, RouteSpec } from './platform/http/route-table.js';
 import { systemRoutes } from './system/routes.js';
 import { tenancyRoutes } from './tenancy/routes.js';
 import { unofferedManagementRoutes } from './tenancy/unoffered-routes.js';
@@ -32,4 +32,13 @@ export function allRoutes(r: Registry): RouteSpec[] {
     ...permissionRoutes(r),
     ...consoleRoutes(r),
   ];
+}
+
+/** The route table by where each route is mounted: one plane plugin each, OAuth2's protocol scope apart. */
+export type RouteTable = Record<Plane, RouteSpec[]> & { oauth2Protocol: RouteSpec[] };
+
+export function routeTable(r: Registry): RouteTable {
+  const table: RouteTable = { system: [], console: [], management: [], project: [], oauth2Protocol: [] };
+  for (const spec of allRoutes(r)) table[spec.oauth2Errors ? 'oauth2Protocol' : spec.plane].push(spec);
+  return table;
 }

@@ -14,14 +14,11 @@ export interface LogWriterOptions {
 }
 
 /**
- * The process's log destination: pino writes its lines here and the access log writes one per
- * request. Each line is encoded straight into a buffer, and full buffers (or the partial one, 25 ms
- * after its first line) are written to the file descriptor one write at a time, in order.
- *
- * pino's own destination (sonic-boom) keeps strings and measures and re-encodes them around each
- * write; for a line per request that cost three times as much CPU per line as this does, a few
- * per cent of a cheap request. A stalled reader (a full pipe) must not grow the heap without bound:
- * beyond `maxQueuedBytes` lines are dropped, and the count is logged once writing catches up.
+ * The process's log destination, given to pino as its stream (the role sonic-boom plays for pino by
+ * default). Lines are encoded into a buffer, and full buffers (or the partial one, 25 ms after its
+ * first line) are written to the file descriptor one write at a time, in order. Unlike sonic-boom it
+ * is bounded: a stalled reader (a full pipe) must not grow the heap without limit, so beyond
+ * `maxQueuedBytes` lines are dropped, and the count is logged once writing catches up.
  */
 export class LogWriter {
   private readonly fd: number;
@@ -60,28 +57,6 @@ export class LogWriter {
     this.used += this.fill.write(lines, this.used, 'utf8');
     this.timer ??= setTimeout(this.onTimer, this.maxDelayMs).unref();
     return true;
-  }
-
-  /**
-   * Room for one line of at most `maxBytes` bytes, encoded in place by the caller: it writes into the
-   * returned buffer from `offset` and then hands the line's end to `commit`. Null when the line cannot
-   * be taken this way (the writer is closed, or the line may not fit in a chunk: use `write`).
-   */
-  claim(maxBytes: number): Buffer | null {
-    if (this.closed || maxBytes > this.chunkBytes) return null;
-    if (this.used + maxBytes > this.chunkBytes) this.seal();
-    return this.fill;
-  }
-
-  /** Where a claimed line starts. */
-  get offset(): number {
-    return this.used;
-  }
-
-  /** Takes the claimed line, which ends at `end` (exclusive) in the claimed buffer. */
-  commit(end: number): void {
-    this.used = end;
-    this.timer ??= setTimeout(this.onTimer, this.maxDelayMs).unref();
   }
 
   /** Writes everything buffered and resolves once written (or after `timeoutMs` if the reader is stuck). */

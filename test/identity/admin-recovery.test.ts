@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AccessLog } from '../../src/platform/http/access-log.js';
-import { Metrics } from '../../src/platform/http/metrics.js';
+import { buildApp } from '../../src/app.js';
 import { bearer, createTestContext, dialectName, seedTenant, type TestContext, type Tenant } from '../helpers/context.js';
 import { Client, GOOD_PASSWORD, loginNative, messageIds, node, patchConfig, randomEmail } from '../selfservice/helpers.js';
 
@@ -205,15 +204,11 @@ describe(`admin recovery codes (${dialectName()})`, () => {
 
   it('never writes the code to the access log', async () => {
     const lines: string[] = [];
-    const capture = new AccessLog({ write: (s) => lines.push(s), claim: () => null, offset: 0, commit: () => undefined }, new Metrics());
-    const record = AccessLog.prototype.record;
-    vi.spyOn(AccessLog.prototype, 'record').mockImplementation(function (this: AccessLog, e) {
-      record.call(capture, e);
-      record.call(this, e);
-    });
+    const logging = await buildApp(ctx.registry, { log: { stream: { write: (s: string) => lines.push(s) }, level: 'debug' } });
     const { id } = await newIdentity();
-    const body = (await admin('/admin/recovery/code', { identity_id: id })).json();
-    await new Client(ctx, t.projectSlug).post(`/self-service/recovery?flow=${flowIdOf(body.recovery_link)}`, { method: 'code', code: body.recovery_code });
+    const body = (await logging.inject({ method: 'POST', url: `/p/${t.projectSlug}/admin/recovery/code`, headers: bearer(t.projectKey), payload: { identity_id: id } })).json();
+    await new Client({ ...ctx, app: logging }, t.projectSlug).post(`/self-service/recovery?flow=${flowIdOf(body.recovery_link)}`, { method: 'code', code: body.recovery_code });
+    await logging.close();
     const logged = lines.join('');
     expect(logged).toContain('/admin/recovery/code');
     expect(logged).toContain('/self-service/recovery');

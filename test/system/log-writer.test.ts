@@ -32,25 +32,6 @@ describe('log writer', () => {
     expect(readFileSync(join(dir, 'out.log'), 'utf8')).toBe(sent.join(''));
   });
 
-  it('takes lines encoded in place in order with written ones, sealing a chunk they would overflow', async () => {
-    const fs = fakeWrite();
-    const writer = new LogWriter({ chunkBytes: 32, write: fs.write });
-    const inPlace = (text: string) => {
-      const buf = writer.claim(text.length)!;
-      const end = writer.offset + buf.write(text, writer.offset, 'latin1');
-      writer.commit(end);
-    };
-    writer.write('{"a":1}\n');
-    inPlace('{"b":2}\n');
-    inPlace('{"c":"abcdefghijklmnop"}\n'); // does not fit what is left: the chunk before it is sealed
-    writer.write('{"d":4}\n'); // reserves 3 bytes a character, so it seals the chunk too
-    expect(writer.claim(33)).toBeNull(); // larger than a chunk: such a line goes through write()
-    const closing = writer.close();
-    for (let i = 0; i < fs.calls.length; i++) fs.calls[i].done(null, Buffer.byteLength(fs.calls[i].bytes));
-    await closing;
-    expect(fs.calls.map((c) => c.bytes)).toEqual(['{"a":1}\n{"b":2}\n', '{"c":"abcdefghijklmnop"}\n', '{"d":4}\n']);
-  });
-
   it('holds lines until a chunk fills, or briefly after the first line', async () => {
     const fs = fakeWrite();
     const writer = new LogWriter({ chunkBytes: 64, maxDelayMs: 20, write: fs.write });

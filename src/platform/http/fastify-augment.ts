@@ -1,6 +1,3 @@
-import type { Principal } from '../auth/principal.js';
-import type { ResolvedProject } from '../../tenancy/project-resolver.js';
-
 declare module 'fastify' {
   interface FastifyInstance {
     /**
@@ -10,11 +7,9 @@ declare module 'fastify' {
     servedRoutes: { method: string; url: string; fromTable: boolean }[];
   }
   interface FastifyRequest {
-    /** Set by the route's credential check before the handler runs; absent on `none` routes. */
-    principal?: Principal;
     /** The route-table template the request matched (metrics label); set before credentials are checked. */
     routeTemplate: string | null;
-    /** Set for every `project` plane route: the project the host or `/p/{slug}` resolved to. */
-    project?: ResolvedProject;
   }
 }
+
+export {};

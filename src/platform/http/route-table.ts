@@ -36,12 +36,24 @@ export type RouteRequest<S extends RouteSchemas> = FastifyRequest<{
   Headers: In<S, 'headers'>;
 }>;
 
-export interface RouteSpec<S extends RouteSchemas = RouteSchemas> {
+/**
+ * What a plane's credential hook has put on the request by the time a handler runs, by
+ * `plane:credential` (`'project:project'` → the project and the project key's principal). Filled
+ * in by the planes (`src/planes/contexts.ts`) through declaration merging, as Fastify's own types
+ * are, so this ground-floor module names no domain type.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface RequestContexts {}
+
+/** The decoration a route's handler can rely on: non-optional, set before the handler runs. */
+export type ContextOf<P extends Plane, C extends Credential> = `${P}:${C}` extends keyof RequestContexts ? RequestContexts[`${P}:${C}`] : unknown;
+
+export interface RouteSpec<S extends RouteSchemas = RouteSchemas, P extends Plane = Plane, C extends Credential = Credential> {
   method: HTTPMethods;
   /** Path within its plane, in Fastify syntax (`/projects/:project_id`). */
   url: string;
-  plane: Plane;
-  credential: Credential;
+  plane: P;
+  credential: C;
   /** The SDK operation this implements, for documentation and the SDK coverage test. */
   operation?: string;
   schema?: S;
@@ -49,11 +61,11 @@ export interface RouteSpec<S extends RouteSchemas = RouteSchemas> {
   bodyLimit?: number;
   /** Errors in RFC 6749's shape (`{"error","error_description"}`), even those raised before the handler. */
   oauth2Errors?: true;
-  handler(req: RouteRequest<S>, reply: FastifyReply): Promise<unknown> | unknown;
+  handler(req: RouteRequest<S> & ContextOf<P, C>, reply: FastifyReply): Promise<unknown> | unknown;
 }
 
-/** Declares a route with its request types inferred from its schemas. */
-export function defineRoute<S extends RouteSchemas>(spec: RouteSpec<S>): RouteSpec {
+/** Declares a route with its request types inferred from its schemas, its plane and its credential. */
+export function defineRoute<S extends RouteSchemas, P extends Plane, C extends Credential>(spec: RouteSpec<S, P, C>): RouteSpec {
   return spec as unknown as RouteSpec;
 }
 

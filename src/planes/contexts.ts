@@ -1,0 +1,29 @@
+import type { ManagementPrincipal, Principal } from '../platform/auth/principal.js';
+import type { ResolvedProject } from '../tenancy/project-resolver.js';
+
+export type ProjectKeyPrincipal = Extract<Principal, { kind: 'project-key' }>;
+export type ConsoleUserPrincipal = Extract<Principal, { kind: 'console-user' }>;
+
+/** Every project-plane request: the project its host or `/p/{slug}` resolved to (404 before any handler otherwise). */
+export interface ProjectContext {
+  project: ResolvedProject;
+}
+
+declare module '../platform/http/route-table.js' {
+  // What each plane's credential hook guarantees its handlers (see the plane plugins beside this file).
+  interface RequestContexts {
+    'project:none': ProjectContext;
+    'project:project': ProjectContext & { principal: ProjectKeyPrincipal };
+    'management:management': { principal: ManagementPrincipal };
+    'management:console': { principal: ConsoleUserPrincipal };
+    'console:console': { principal: ConsoleUserPrincipal };
+  }
+}
+
+declare module 'fastify' {
+  // Transitional: code outside route handlers that still reads these from a bare FastifyRequest.
+  interface FastifyRequest {
+    project?: ResolvedProject | null;
+    principal?: Principal | null;
+  }
+}

@@ -1,0 +1,77 @@
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { Registry } from '../registry.js';
+import type { Credential, RouteSpec } from '../platform/http/route-table.js';
+import { notFound, type OryError } from '../platform/errors/errors.js';
+import { bearerToken } from '../platform/http/bearer.js';
+import { sendError } from '../platform/http/send-error.js';
+import type { ResolvedProject } from '../tenancy/project-resolver.js';
+import { OAuth2Error } from '../oauth2/errors.js';
+import { NO_KEY, withKey } from './credentials.js';
+import { assertPlane, mountRoutes, type CredentialCheck, type Outcome } from './mount.js';
+import type { ProjectKeyPrincipal } from './contexts.js';
+
+export interface ProjectPlaneOptions {
+  registry: Pick<Registry, 'projects' | 'keys'>;
+  /** The plane's routes that answer errors in Ory's shape. */
+  routes: RouteSpec[];
+  /** OAuth2's RFC 6749 endpoints: their scope answers every error, the framework's too, in RFC 6749's shape. */
+  oauth2Protocol: RouteSpec[];
+}
+
+const NO_PROJECT = notFound('No project is reachable at this address.');
+
+type ProjectRequest = FastifyRequest & { project: ResolvedProject | null; principal: ProjectKeyPrincipal | null };
+
+/**
+ * The project plane, mounted under `/p/:slug` (project hosts are rewritten onto it). Every request
+ * first resolves its project (an unknown, halted or deleted one answers 404 on every route) and
+ * decorates the request with it; admin routes then need a project key of exactly that project. A
+ * workspace key, a key of another project, an expired, revoked, unknown or malformed key: all the
+ * same 401.
+ */
+export async function projectPlane(app: FastifyInstance, o: ProjectPlaneOptions): Promise<void> {
+  assertPlane([...o.routes, ...o.oauth2Protocol], 'project');
+  app.decorateRequest('project', null);
+  app.decorateRequest('principal', null);
+  const { projects, keys } = o.registry;
+
+  const projectKey = (req: ProjectRequest): Outcome | Promise<Outcome> => {
+    const token = bearerToken(req);
+    if (!token) return NO_KEY;
+    return withKey(keys, token, (key) => {
+      if (key.kind !== 'project' || key.projectId !== req.project!.id) return NO_KEY;
+      req.principal = { kind: 'project-key', keyId: key.id, projectId: key.projectId, workspaceId: key.workspaceId, ownerId: key.ownerId };
+      return null;
+    });
+  };
+  const checks: Record<Credential, ((req: ProjectRequest) => Outcome | Promise<Outcome>) | null> = { none: null, project: projectKey, management: null, console: null };
+
+  const checkFor = (spec: RouteSpec): CredentialCheck => {
+    const credential = checks[spec.credential];
+    if (spec.credential !== 'none' && !credential) throw new Error(`${spec.method} ${spec.url}: the project plane does not accept ${spec.credential} credentials`);
+    const withProject = (req: ProjectRequest, project: ResolvedProject | null): Outcome | Promise<Outcome> => {
+      if (!project) return NO_PROJECT;
+      req.project = project;
+      return credential ? credential(req) : null;
+    };
+    return (req) => {
+      const slug = (req.params as { slug?: string }).slug ?? '';
+      const cached = projects.peek(slug);
+      if (cached !== undefined) return withProject(req as ProjectRequest, cached);
+      return projects.bySlug(slug).then((project) => withProject(req as ProjectRequest, project));
+    };
+  };
+
+  mountRoutes(app, o.routes, checkFor);
+  await app.register(async (oauth2) => {
+    oauth2.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply, asOAuth2Error));
+    mountRoutes(oauth2, o.oauth2Protocol, checkFor);
+  });
+}
+
+/** An error as RFC 6749's `{"error","error_description"}`: `invalid_request`, or `server_error` for a 5xx. */
+function asOAuth2Error(ory: OryError): OAuth2Error {
+  if (ory instanceof OAuth2Error) return ory;
+  const description = ory.code === 415 ? 'The request must be sent as application/x-www-form-urlencoded.' : (ory.reason ?? ory.message);
+  return new OAuth2Error(ory.code >= 500 ? 'server_error' : 'invalid_request', description, ory.code, ory.headers);
+}
