@@ -110,6 +110,13 @@ export async function buildApp(registry: Registry, opts: BuildOptions = {}): Pro
     done();
   });
 
+  // An answer sent before the body was read (a refusal, a 413) must reach the client: closing a socket
+  // with unread bytes makes TCP send a reset, and the client loses the answer with it.
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (!req.raw.complete) drainBody(req.raw);
+    done(null, payload);
+  });
+
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((req, reply) => sendError(noRoute(req.method, req.url), req, reply));
 
@@ -128,6 +135,17 @@ export async function buildApp(registry: Registry, opts: BuildOptions = {}): Pro
   await app.register(managementPlane, { registry, routes: table.management });
   await app.register(projectPlane, { prefix: '/p/:slug', registry, routes: table.project, oauth2Protocol: table.oauth2Protocol });
   return app;
+}
+
+/** How long an answered request's unread body is read and discarded before its connection is cut. */
+const DRAIN_MS = 5_000;
+
+/** Reads and discards the rest of a request body that will not be used, for at most `DRAIN_MS`. */
+function drainBody(raw: IncomingMessage): void {
+  const cut = setTimeout(() => raw.socket?.destroy(), DRAIN_MS).unref();
+  raw.once('end', () => clearTimeout(cut));
+  raw.once('close', () => clearTimeout(cut));
+  raw.resume();
 }
 
 /**

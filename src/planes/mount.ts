@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OryError } from '../platform/errors/errors.js';
 import { mountedUrl, type RouteSpec } from '../platform/http/route-table.js';
 import { sendError } from '../platform/http/send-error.js';
+import { withPagination } from '../platform/http/pagination.js';
 
 /** A refusal to send, or null to go on. */
 export type Outcome = OryError | null;
@@ -25,7 +26,7 @@ export function mountRoutes(app: FastifyInstance, specs: RouteSpec[], checkFor: 
       method: spec.method,
       // Under a prefix, the empty path is the prefix itself (`/p/:slug`).
       url: spec.plane === 'project' && spec.url === '/' ? '' : spec.url,
-      schema: spec.schema,
+      schema: spec.schema?.querystring ? { ...spec.schema, querystring: withPagination(spec.schema.querystring) } : spec.schema,
       bodyLimit: spec.bodyLimit,
       config: { fromTable: true },
       onRequest: (req, reply, done) => {

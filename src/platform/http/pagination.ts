@@ -1,14 +1,37 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { badRequest } from '../errors/errors.js';
 
 /** Largest page any list returns; a larger `page_size` is refused with 400, not silently clamped. */
 export const MAX_PAGE_SIZE = 1000;
+
+/** The legacy `page` (Kratos) becomes an offset of `page * size`: bounded, so the offset stays a small integer. */
+export const MAX_PAGE = 1_000_000;
 
 /** Query parameters of token-paginated lists (Ory's `page_size` / `page_token`). */
 export const PageQuery = {
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
   page_token: Type.Optional(Type.String({ maxLength: 512 })),
 };
+
+/** Every pagination parameter any list accepts: the keyset pair and Kratos's legacy `per_page` and `page`. */
+const PAGINATION = {
+  ...PageQuery,
+  per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
+  page: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PAGE })),
+};
+const PAGINATION_NAMES = Object.keys(PAGINATION);
+
+/**
+ * The one place pagination parameters are validated. A list route (its query schema names any of
+ * them) gets all four declared, as integers in range or a bounded token, whichever of them it
+ * forgot: a handler never sees an unvalidated `per_page` or `page`. A route's own, tighter
+ * declaration (Hydra's page size of at most 500) stays.
+ */
+export function withPagination<S extends TSchema | undefined>(querystring: S): S {
+  const properties = (querystring as { properties?: Record<string, TSchema> } | undefined)?.properties;
+  if (!properties || !PAGINATION_NAMES.some((name) => name in properties)) return querystring;
+  return { ...querystring, properties: { ...PAGINATION, ...properties } } as S;
+}
 
 /** Page tokens are opaque to clients: the base64url of the last id of the previous page. */
 export const encodePageToken = (lastId: string): string => Buffer.from(`k:${lastId}`, 'utf8').toString('base64url');

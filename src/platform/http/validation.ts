@@ -28,11 +28,12 @@ const compileNow = (schema: object, httpPart: string | undefined) => (httpPart =
  */
 export const validatorCompiler: FastifySchemaCompiler<any> = ({ schema, httpPart }) => {
   let compiled: ValidateFunction | undefined;
+  const text = httpPart !== 'body';
   const validate = (data: unknown, dataCtx?: DataValidationCxt) => {
     compiled ??= compileNow(schema as object, httpPart);
     const ok = compiled(data, dataCtx);
     validate.errors = compiled.errors;
-    return ok;
+    return ok && !(text && (validate.errors = nonFinite(data)));
   };
   validate.errors = null as ValidateFunction['errors'];
   // Ajv's mark: Fastify then passes the parent object, so a validator may coerce or default a root value.
@@ -42,3 +43,19 @@ export const validatorCompiler: FastifySchemaCompiler<any> = ({ schema, httpPart
 
 /** Compiles a schema at once (for tests that prove every route's schemas compile). */
 export const compileSchema = compileNow;
+
+/**
+ * Ajv coerces `1e309` to `Infinity`, which passes `integer` and `minimum`: such a value would reach a
+ * query as a page size or an offset. A coerced text part holding a number that is not finite is
+ * refused, naming the parameter.
+ */
+function nonFinite(data: unknown): ValidateFunction['errors'] {
+  if (data === null || typeof data !== 'object') return null;
+  for (const [name, value] of Object.entries(data)) {
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'number' && !Number.isFinite(v))) {
+      return [{ instancePath: `/${name}`, schemaPath: '#/finite', keyword: 'finite', params: {}, message: 'must be a finite number' }];
+    }
+  }
+  return null;
+}
