@@ -17,6 +17,16 @@ export interface SessionLookup {
   byToken(project: ResolvedProject, token: string): Promise<unknown>;
 }
 
+/** What the login step reads of an identity-plane session (whatever its exact model). */
+interface IdentitySession {
+  active?: boolean;
+  id?: unknown;
+  identity?: { id?: unknown } | null;
+  identity_id?: unknown;
+  authenticated_at?: unknown;
+  authentication_methods?: ({ method?: unknown } | null)[];
+}
+
 type Deps = { flows: FlowStore; clients: ClientService; store: OAuth2SessionStore; devices: DeviceCodeStore; sessions?: () => SessionLookup | undefined };
 
 /** How a browser returns to a flow after each UI step, and what that step left the flow in. */
@@ -246,12 +256,12 @@ export class AuthorizeService {
     const token = r.cookies[SESSION_COOKIE];
     if (!sessions || !token || token.length > 2048) return null;
     try {
-      const s = (await sessions.byToken(r.project, token)) as Record<string, any> | null;
+      const s = (await sessions.byToken(r.project, token)) as IdentitySession | null;
       if (!s || s.active === false) return null;
       const subject = s.identity?.id ?? s.identity_id;
       if (typeof subject !== 'string' || !subject) return null;
-      const at = Date.parse(s.authenticated_at ?? '');
-      const amr = Array.isArray(s.authentication_methods) ? s.authentication_methods.map((m: { method?: string }) => m?.method).filter((m: unknown): m is string => typeof m === 'string') : undefined;
+      const at = Date.parse(typeof s.authenticated_at === 'string' ? s.authenticated_at : '');
+      const amr = Array.isArray(s.authentication_methods) ? s.authentication_methods.map((m) => m?.method).filter((m): m is string => typeof m === 'string') : undefined;
       return { subject, id: typeof s.id === 'string' ? s.id : undefined, authenticatedAt: Number.isNaN(at) ? epoch(new Date()) : Math.floor(at / 1000), amr };
     } catch {
       return null;

@@ -118,11 +118,17 @@ export class ChallengeService {
     return backToFlow(flow, 'login_verifier', verifier);
   }
 
-  async rejectLogin(projectId: string, challenge: string, body: RejectBody): Promise<{ redirect_to: string }> {
-    const flow = await this.liveFlow(projectId, 'login_challenge_hash', challenge);
+  rejectLogin(projectId: string, challenge: string, body: RejectBody): Promise<{ redirect_to: string }> {
+    return this.reject(projectId, challenge, 'login', body);
+  }
+
+  /** Rejects a login or consent request: the browser's return to the flow ends it with the error. */
+  private async reject(projectId: string, challenge: string, step: 'login' | 'consent', body: RejectBody): Promise<{ redirect_to: string }> {
+    const flow = await this.liveFlow(projectId, `${step}_challenge_hash`, challenge);
     const verifier = randomToken();
-    await this.d.flows.advance(flow, 'login_requested', { state: 'login_rejected', error: JSON.stringify(rejection(body)), login_verifier_hash: this.d.flows.hash('login_verifier_hash', verifier) });
-    return backToFlow(flow, 'login_verifier', verifier);
+    const column = `${step}_verifier_hash` as const;
+    await this.d.flows.advance(flow, `${step}_requested`, { state: `${step}_rejected`, error: JSON.stringify(rejection(body)), [column]: this.d.flows.hash(column, verifier) });
+    return backToFlow(flow, `${step}_verifier`, verifier);
   }
 
   /** OAuth2ConsentRequest. */
@@ -169,11 +175,8 @@ export class ChallengeService {
     return backToFlow(flow, 'consent_verifier', verifier);
   }
 
-  async rejectConsent(projectId: string, challenge: string, body: RejectBody): Promise<{ redirect_to: string }> {
-    const flow = await this.liveFlow(projectId, 'consent_challenge_hash', challenge);
-    const verifier = randomToken();
-    await this.d.flows.advance(flow, 'consent_requested', { state: 'consent_rejected', error: JSON.stringify(rejection(body)), consent_verifier_hash: this.d.flows.hash('consent_verifier_hash', verifier) });
-    return backToFlow(flow, 'consent_verifier', verifier);
+  rejectConsent(projectId: string, challenge: string, body: RejectBody): Promise<{ redirect_to: string }> {
+    return this.reject(projectId, challenge, 'consent', body);
   }
 
   /**
