@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import type { OAuth2DeviceCodesTable } from './tables.js';
-import { newId, nowIso } from '../platform/ids.js';
+import { newId } from '../platform/ids.js';
 import { OAuth2Error, unauthorizedClient } from './errors.js';
 import { randomToken, secretHash } from '../platform/crypto.js';
 import { scoped, type ScopedInsert } from '../platform/db/scoped.js';
