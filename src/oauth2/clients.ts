@@ -12,7 +12,8 @@ import { decodePageToken, encodePageToken } from '../platform/http/pagination.js
 import { compileSchema } from '../platform/http/validation.js';
 import { parseDuration } from './util.js';
 import { randomToken, safeEqual, secretHash } from '../platform/crypto.js';
-import { prepared } from './prepared.js';
+import { prepared } from '../platform/db/prepared.js';
+import { scoped } from '../platform/db/scoped.js';
 
 const Str = Type.String({ maxLength: 2048 });
 const StrList = Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 100 });
@@ -240,7 +241,7 @@ export class ClientService {
   private readonly authCache = new LRUCache<string, AuthEntry>({ max: 10_000, ttl: AUTH_CACHE_TTL_MS });
 
   constructor(private readonly d: Deps) {
-    this.selectRow = prepared(d.db, (db) => db.selectFrom('oauth2_clients').selectAll().where('project_id', '=', '').where('id', '=', '').compile());
+    this.selectRow = prepared(d.db, (db) => scoped(db, '').selectFrom('oauth2_clients').selectAll().where('id', '=', '').compile());
   }
 
   /** Drops this node's cached authentication data of a client (after any write to it). */
@@ -305,9 +306,8 @@ export class ClientService {
     }
     const now = nowIso();
     try {
-      await this.d.db
-        .insertInto('oauth2_clients')
-        .values({ pk: monotonicPk(), project_id: projectId, id: clientId, client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, rotated_secret_hashes: '[]', data: JSON.stringify(data), created_at: now, updated_at: now })
+      await scoped(this.d.db, projectId)
+        .insertInto('oauth2_clients', { pk: monotonicPk(), id: clientId, client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, rotated_secret_hashes: '[]', data: JSON.stringify(data), created_at: now, updated_at: now })
         .execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('An OAuth 2.0 client with this client_id already exists.');
@@ -320,7 +320,7 @@ export class ClientService {
   /** Hydra-style list: keyset pages in creation order, optional client_name and owner filters. */
   async list(projectId: string, opts: { pageSize: number; pageToken?: string; clientName?: string; owner?: string }): Promise<ClientPage> {
     const after = decodePageToken(opts.pageToken);
-    let q = this.d.db.selectFrom('oauth2_clients').selectAll().where('project_id', '=', projectId);
+    let q = scoped(this.d.db, projectId).selectFrom('oauth2_clients').selectAll();
     if (after) q = q.where('pk', '>', after);
     if (opts.clientName) q = q.where('client_name', '=', opts.clientName);
     if (opts.owner) q = q.where('owner', '=', opts.owner);
@@ -370,10 +370,10 @@ export class ClientService {
       throw badRequest('A confidential client needs a client_secret.', ErrorId.oauth2InvalidClientMetadata);
     }
     const now = nowIso();
-    await this.d.db
+    await scoped(this.d.db, row.project_id)
       .updateTable('oauth2_clients')
       .set({ data: JSON.stringify(data), client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, updated_at: now })
-      .where('project_id', '=', row.project_id).where('id', '=', row.id)
+      .where('id', '=', row.id)
       .execute();
     this.forget(row.project_id, row.id);
     // A secret the caller sets is not echoed back (Hydra does): secrets leave the server only when it
@@ -404,10 +404,10 @@ export class ClientService {
     const secret = randomToken();
     const rotated = [row.secret_hash, ...(JSON.parse(row.rotated_secret_hashes) as string[])].slice(0, 5);
     const now = nowIso();
-    await this.d.db
+    await scoped(this.d.db, projectId)
       .updateTable('oauth2_clients')
       .set({ secret_hash: this.hmacSecret(projectId, clientId, secret), rotated_secret_hashes: JSON.stringify(rotated), updated_at: now })
-      .where('project_id', '=', projectId).where('id', '=', clientId)
+      .where('id', '=', clientId)
       .execute();
     this.forget(projectId, clientId);
     return { ...rowToClient(row), updated_at: now, client_secret: secret };
@@ -416,7 +416,7 @@ export class ClientService {
   async deleteRotatedSecrets(projectId: string, clientId: string): Promise<OAuth2Client> {
     const row = await this.row(projectId, clientId);
     if (!row) throw notFound('The OAuth 2.0 client does not exist.');
-    await this.d.db.updateTable('oauth2_clients').set({ rotated_secret_hashes: '[]' }).where('project_id', '=', projectId).where('id', '=', clientId).execute();
+    await scoped(this.d.db, projectId).updateTable('oauth2_clients').set({ rotated_secret_hashes: '[]' }).where('id', '=', clientId).execute();
     this.forget(projectId, clientId);
     return rowToClient(row);
   }
@@ -425,11 +425,11 @@ export class ClientService {
   async delete(projectId: string, clientId: string): Promise<boolean> {
     if (clientId.length > 255) return false;
     this.forget(projectId, clientId);
-    return this.d.db.transaction().execute(async (trx) => {
-      const r = await trx.deleteFrom('oauth2_clients').where('project_id', '=', projectId).where('id', '=', clientId).executeTakeFirst();
+    return scoped(this.d.db, projectId).transaction(async (trx) => {
+      const r = await trx.deleteFrom('oauth2_clients').where('id', '=', clientId).executeTakeFirst();
       if (Number(r.numDeletedRows) === 0) return false;
-      await trx.deleteFrom('oauth2_tokens').where('project_id', '=', projectId).where('client_id', '=', clientId).execute();
-      await trx.deleteFrom('oauth2_flows').where('project_id', '=', projectId).where('client_id', '=', clientId).execute();
+      await trx.deleteFrom('oauth2_tokens').where('client_id', '=', clientId).execute();
+      await trx.deleteFrom('oauth2_flows').where('client_id', '=', clientId).execute();
       return true;
     }).finally(() => this.forget(projectId, clientId));
   }

@@ -1,22 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import type { OAuth2DeviceCodesTable } from './tables.js';
-import { newId, nowIso } from '../platform/ids.js';
-import { OAuth2Error, invalidRequest, unauthorizedClient } from './errors.js';
-import { DuplicateParam, configDuration } from './util.js';
+import { newId } from '../platform/ids.js';
+import { OAuth2Error, unauthorizedClient } from './errors.js';
 import { randomToken, secretHash } from '../platform/crypto.js';
-import { authenticateClient, readClientCredentials, refuseIfLimited, requestedGrant, type TokenEndpointDeps } from './token-endpoint.js';
+import { scoped, type ScopedInsert } from '../platform/db/scoped.js';
+import type { ClientAuthenticator, ClientRequest } from './client-auth.js';
+import { requestedGrant } from './client-grants.js';
+import type { OAuth2Config } from './config.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** Hydra's default user code: 8 characters without vowels (no words) nor look-alikes (0/O, 1/I/L...). */
 const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 const USER_CODE_LENGTH = 8;
-const DEFAULT_TTL_MS = 10 * 60_000;
-const DEFAULT_INTERVAL_MS = 5_000;
 
 /** A fresh user code from the CSPRNG (rejection sampling keeps every character equally likely). */
 export function newUserCode(): string {
@@ -33,10 +32,6 @@ export function newUserCode(): string {
 /** What a person typed, as the code was issued: case, spaces and dashes do not matter. */
 export const normalizeUserCode = (s: string): string => s.toUpperCase().replace(/[\s-]+/g, '');
 
-/** The project's polling interval (`oauth2.device_authorization.token_polling_interval`), in whole seconds. */
-export const pollingIntervalS = (config: Record<string, any>): number =>
-  Math.max(1, Math.round(configDuration(config?.oauth2?.device_authorization?.token_polling_interval, DEFAULT_INTERVAL_MS) / 1000));
-
 type Deps = { db: Kysely<Database>; secret: string };
 
 /**
@@ -50,19 +45,19 @@ export class DeviceCodeStore {
   private userHash = (code: string) => secretHash(this.d.secret, 'oauth2-user-code', normalizeUserCode(code));
 
   /** Creates a pending authorization; returns the two codes (shown once, to the device). */
-  async create(projectId: string, clientId: string, scopes: string[], audience: string[], ttlMs: number, intervalS: number): Promise<{ deviceCode: string; userCode: string; row: OAuth2DeviceCodesTable }> {
+  async create(projectId: string, clientId: string, scopes: string[], audience: string[], ttlMs: number, intervalS: number): Promise<{ deviceCode: string; userCode: string }> {
     for (let attempt = 0; ; attempt++) {
       const deviceCode = randomToken('ory_dc_');
       const userCode = newUserCode();
       const now = new Date();
-      const row: OAuth2DeviceCodesTable = {
-        id: newId(), project_id: projectId, client_id: clientId, device_code_hash: this.deviceHash(deviceCode), user_code_hash: this.userHash(userCode),
+      const row: ScopedInsert<Database, 'oauth2_device_codes'> = {
+        id: newId(), client_id: clientId, device_code_hash: this.deviceHash(deviceCode), user_code_hash: this.userHash(userCode),
         scope: JSON.stringify(scopes), audience: JSON.stringify(audience), state: 'pending', flow_id: null, interval_s: intervalS,
         last_polled_at: null, created_at: now.toISOString(), expires_at: new Date(now.getTime() + ttlMs).toISOString(),
       };
       try {
-        await this.d.db.insertInto('oauth2_device_codes').values(row).execute();
-        return { deviceCode, userCode, row };
+        await scoped(this.d.db, projectId).insertInto('oauth2_device_codes', row).execute();
+        return { deviceCode, userCode };
       } catch (err) {
         // A user code still stored for this project (1 in 20^8): draw another one.
         if (attempt >= 2 || !isUniqueViolation(err)) throw err;
@@ -72,16 +67,16 @@ export class DeviceCodeStore {
 
   async byDeviceCode(projectId: string, code: string): Promise<OAuth2DeviceCodesTable | undefined> {
     if (!code || code.length > 512) return undefined;
-    return this.d.db.selectFrom('oauth2_device_codes').selectAll().where('project_id', '=', projectId).where('device_code_hash', '=', this.deviceHash(code)).executeTakeFirst();
+    return scoped(this.d.db, projectId).selectFrom('oauth2_device_codes').selectAll().where('device_code_hash', '=', this.deviceHash(code)).executeTakeFirst();
   }
 
   async byUserCode(projectId: string, code: string): Promise<OAuth2DeviceCodesTable | undefined> {
     if (!code || code.length > 64) return undefined;
-    return this.d.db.selectFrom('oauth2_device_codes').selectAll().where('project_id', '=', projectId).where('user_code_hash', '=', this.userHash(code)).executeTakeFirst();
+    return scoped(this.d.db, projectId).selectFrom('oauth2_device_codes').selectAll().where('user_code_hash', '=', this.userHash(code)).executeTakeFirst();
   }
 
   private async move(projectId: string, id: string, from: OAuth2DeviceCodesTable['state'], set: Partial<OAuth2DeviceCodesTable>): Promise<boolean> {
-    const r = await this.d.db.updateTable('oauth2_device_codes').set(set).where('project_id', '=', projectId).where('id', '=', id).where('state', '=', from).executeTakeFirst();
+    const r = await scoped(this.d.db, projectId).updateTable('oauth2_device_codes').set(set).where('id', '=', id).where('state', '=', from).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
@@ -109,8 +104,8 @@ export class DeviceCodeStore {
    */
   async recordPoll(row: OAuth2DeviceCodesTable, now = Date.now()): Promise<boolean> {
     const cutoff = new Date(now - row.interval_s * 900).toISOString();
-    const r = await this.d.db.updateTable('oauth2_device_codes').set({ last_polled_at: new Date(now).toISOString() })
-      .where('project_id', '=', row.project_id).where('id', '=', row.id)
+    const r = await scoped(this.d.db, row.project_id).updateTable('oauth2_device_codes').set({ last_polled_at: new Date(now).toISOString() })
+      .where('id', '=', row.id)
       .where((eb) => eb.or([eb('last_polled_at', 'is', null), eb('last_polled_at', '<=', cutoff)]))
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
@@ -126,38 +121,34 @@ export interface DeviceAuthorizationResponse {
   interval: number;
 }
 
+export interface DeviceAuthorizationInput {
+  projectId: string;
+  config: OAuth2Config;
+  issuer: string;
+  request: ClientRequest;
+}
+
 /**
  * POST /oauth2/device/auth (RFC 8628 §3.1): the client authenticates as at the token endpoint (a
  * public client sends only client_id), must have the device_code grant and may request only its own
  * scopes and audiences. Failures count against the client's failure limit, as at the token endpoint.
  */
-export async function deviceAuthorization(d: Pick<TokenEndpointDeps, 'clients' | 'limiter' | 'devices'>, req: FastifyRequest, issuer: string): Promise<DeviceAuthorizationResponse> {
-  const project = req.project!;
-  const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
-  let bucket: string | undefined;
-  try {
-    const creds = readClientCredentials(req, body);
-    await refuseIfLimited(d, project.id, creds.clientId);
-    bucket = creds.clientId;
-    const client = await authenticateClient(d, project.id, creds);
+export async function deviceAuthorization(d: { auth: ClientAuthenticator; devices: DeviceCodeStore }, i: DeviceAuthorizationInput): Promise<DeviceAuthorizationResponse> {
+  return d.auth.run(i.projectId, i.request, { counts: () => true }, async ({ authenticate }) => {
+    const client = await authenticate();
     if (!(client.grant_types as string[]).includes(DEVICE_CODE_GRANT)) {
       throw unauthorizedClient(`The requested OAuth 2.0 Client does not have the '${DEVICE_CODE_GRANT}' grant.`);
     }
-    const { scopes, audience } = requestedGrant(client, body);
-    const config = project.services.oauth2.config ?? {};
-    const ttlMs = configDuration(config?.ttl?.device_user_code, DEFAULT_TTL_MS);
-    const interval = pollingIntervalS(config);
-    const { deviceCode, userCode } = await d.devices.create(project.id, client.client_id, scopes, audience, ttlMs, interval);
-    const verify = `${issuer}/oauth2/device/verify`;
+    const { scopes, audience } = requestedGrant(client, i.request.params);
+    const ttlMs = i.config.ttl.deviceUserCodeMs;
+    const interval = i.config.devicePollingIntervalS;
+    const { deviceCode, userCode } = await d.devices.create(i.projectId, client.client_id, scopes, audience, ttlMs, interval);
+    const verify = `${i.issuer}/oauth2/device/verify`;
     return {
       device_code: deviceCode, user_code: userCode, verification_uri: verify, verification_uri_complete: `${verify}?user_code=${userCode}`,
       expires_in: Math.floor(ttlMs / 1000), interval,
     };
-  } catch (err) {
-    const e = err instanceof DuplicateParam ? invalidRequest(err.message) : err;
-    if (bucket !== undefined && e instanceof OAuth2Error) await d.limiter.fail(project.id, bucket);
-    throw e;
-  }
+  });
 }
 
 /** The RFC 8628 §3.5 errors of a device code poll. */

@@ -6,6 +6,7 @@ import type { Database } from '../platform/db/schema.js';
 import type { OAuth2JwksTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
 import { isUniqueViolation } from '../platform/db/database.js';
+import { scoped } from '../platform/db/scoped.js';
 import { badRequest, conflict, notFound } from '../platform/errors/errors.js';
 
 /** The sets Hydra signs with, published at /.well-known/jwks.json. */
@@ -74,19 +75,19 @@ export class JwkService {
   /** Public keys of a project's published sets (generated if missing), for /.well-known/jwks.json. */
   async publicKeys(projectId: string): Promise<JWK[]> {
     for (const set of PUBLISHED_SETS) await this.signingKey(projectId, set);
-    const rows = await this.d.db.selectFrom('oauth2_jwks').selectAll().where('project_id', '=', projectId).where('set_name', 'in', PUBLISHED_SETS).orderBy('id', 'desc').execute();
+    const rows = await scoped(this.d.db, projectId).selectFrom('oauth2_jwks').selectAll().where('set_name', 'in', PUBLISHED_SETS).orderBy('id', 'desc').execute();
     return rows.filter((r) => r.public_jwk).map((r) => JSON.parse(r.public_jwk!) as JWK);
   }
 
   /** Keys of a set with their private parts (admin API, as Hydra). 404 when the set is empty. */
   async getSet(projectId: string, set: string): Promise<{ keys: JWK[] }> {
-    const rows = await this.d.db.selectFrom('oauth2_jwks').selectAll().where('project_id', '=', projectId).where('set_name', '=', set).orderBy('id', 'desc').execute();
+    const rows = await scoped(this.d.db, projectId).selectFrom('oauth2_jwks').selectAll().where('set_name', '=', set).orderBy('id', 'desc').execute();
     if (rows.length === 0) throw notFound('The JSON Web Key Set does not exist.');
     return { keys: await Promise.all(rows.map((r) => this.toJwk(r))) };
   }
 
   async getKey(projectId: string, set: string, kid: string): Promise<{ keys: JWK[] }> {
-    const row = await this.d.db.selectFrom('oauth2_jwks').selectAll().where('project_id', '=', projectId).where('set_name', '=', set).where('kid', '=', kid).executeTakeFirst();
+    const row = await scoped(this.d.db, projectId).selectFrom('oauth2_jwks').selectAll().where('set_name', '=', set).where('kid', '=', kid).executeTakeFirst();
     if (!row) throw notFound('The JSON Web Key does not exist.');
     return { keys: [await this.toJwk(row)] };
   }
@@ -114,9 +115,9 @@ export class JwkService {
     const prepared = await Promise.all(keys.map((k) => this.prepare(k)));
     const kids = new Set(prepared.map((p) => p.row.kid));
     if (kids.size !== prepared.length) throw badRequest('Every key of a set needs a distinct kid.');
-    await this.d.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('oauth2_jwks').where('project_id', '=', projectId).where('set_name', '=', set).execute();
-      for (const p of prepared) await trx.insertInto('oauth2_jwks').values({ ...p.row, id: newId(), project_id: projectId, set_name: set, created_at: nowIso() }).execute();
+    await scoped(this.d.db, projectId).transaction(async (trx) => {
+      await trx.deleteFrom('oauth2_jwks').where('set_name', '=', set).execute();
+      for (const p of prepared) await trx.insertInto('oauth2_jwks', { ...p.row, id: newId(), set_name: set, created_at: nowIso() }).execute();
     });
     this.invalidate(projectId, set);
     return { keys: prepared.map((p) => p.jwk) };
@@ -126,22 +127,22 @@ export class JwkService {
   async putKey(projectId: string, set: string, kid: string, key: JWK): Promise<JWK> {
     if (key.kid !== undefined && key.kid !== kid) throw badRequest('The kid of the key must match the kid of the URL.');
     const p = await this.prepare({ ...key, kid });
-    await this.d.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('oauth2_jwks').where('project_id', '=', projectId).where('set_name', '=', set).where('kid', '=', kid).execute();
-      await trx.insertInto('oauth2_jwks').values({ ...p.row, id: newId(), project_id: projectId, set_name: set, created_at: nowIso() }).execute();
+    await scoped(this.d.db, projectId).transaction(async (trx) => {
+      await trx.deleteFrom('oauth2_jwks').where('set_name', '=', set).where('kid', '=', kid).execute();
+      await trx.insertInto('oauth2_jwks', { ...p.row, id: newId(), set_name: set, created_at: nowIso() }).execute();
     });
     this.invalidate(projectId, set);
     return p.jwk;
   }
 
   async deleteSet(projectId: string, set: string): Promise<void> {
-    const r = await this.d.db.deleteFrom('oauth2_jwks').where('project_id', '=', projectId).where('set_name', '=', set).executeTakeFirst();
+    const r = await scoped(this.d.db, projectId).deleteFrom('oauth2_jwks').where('set_name', '=', set).executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) throw notFound('The JSON Web Key Set does not exist.');
     this.invalidate(projectId, set);
   }
 
   async deleteKey(projectId: string, set: string, kid: string): Promise<void> {
-    const r = await this.d.db.deleteFrom('oauth2_jwks').where('project_id', '=', projectId).where('set_name', '=', set).where('kid', '=', kid).executeTakeFirst();
+    const r = await scoped(this.d.db, projectId).deleteFrom('oauth2_jwks').where('set_name', '=', set).where('kid', '=', kid).executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) throw notFound('The JSON Web Key does not exist.');
     this.invalidate(projectId, set);
   }
@@ -151,9 +152,9 @@ export class JwkService {
   }
 
   private async newestPrivate(projectId: string, set: string): Promise<OAuth2JwksTable | undefined> {
-    return this.d.db
+    return scoped(this.d.db, projectId)
       .selectFrom('oauth2_jwks').selectAll()
-      .where('project_id', '=', projectId).where('set_name', '=', set).where('use', '=', 'sig').where('private_jwk', 'is not', null)
+      .where('set_name', '=', set).where('use', '=', 'sig').where('private_jwk', 'is not', null)
       // Only asymmetric keys sign tokens: relying parties verify them with the published public keys.
       .where('alg', 'in', ASYMMETRIC)
       .orderBy('id', 'desc').limit(1).executeTakeFirst();
@@ -162,7 +163,7 @@ export class JwkService {
   private async insert(projectId: string, set: string, jwk: JWK): Promise<void> {
     const p = await this.prepare(jwk);
     try {
-      await this.d.db.insertInto('oauth2_jwks').values({ ...p.row, id: newId(), project_id: projectId, set_name: set, created_at: nowIso() }).execute();
+      await scoped(this.d.db, projectId).insertInto('oauth2_jwks', { ...p.row, id: newId(), set_name: set, created_at: nowIso() }).execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('A key with this kid already exists in the set.');
       throw err;

@@ -1,10 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { invalidGrant, invalidRequest, invalidScope } from './errors.js';
 import { JWT_BEARER, type TrustService } from './trust.js';
-import { configDuration } from './util.js';
-
-/** Hydra's default for `oauth2.grant.jwt.max_ttl`: how far in the future an assertion may expire. */
-const DEFAULT_MAX_TTL_MS = 720 * 3_600_000;
+import type { OAuth2Config } from './config.js';
 
 /**
  * Verifies an RFC 7523 JWT bearer assertion against the project's trust relationships, as Hydra
@@ -21,7 +18,7 @@ export async function jwtBearerSubject(
   assertion: string | undefined,
   tokenUrl: string,
   scopes: string[],
-  config: Record<string, any>,
+  config: OAuth2Config['jwtGrant'],
 ): Promise<string> {
   if (!assertion) throw invalidRequest(`The assertion request parameter must be set when using grant_type of '${JWT_BEARER}'.`);
   if (assertion.length > 16_384) throw invalidGrant('The JSON Web Token passed in "assertion" is too long.');
@@ -56,18 +53,16 @@ export async function jwtBearerSubject(
     }
   }
   if (!verified) throw invalidGrant('Unable to verify the integrity of the "assertion" value.');
-  const maxTtl = configDuration(config?.oauth2?.grant?.jwt?.max_ttl, DEFAULT_MAX_TTL_MS);
-  if (exp * 1000 - Date.now() > maxTtl) throw invalidGrant('The JWT in "assertion" request parameter expires too far in the future.');
-  const jwtConfig = config?.oauth2?.grant?.jwt ?? {};
+  if (exp * 1000 - Date.now() > config.maxTtlMs) throw invalidGrant('The JWT in "assertion" request parameter expires too far in the future.');
   if (typeof claims.iat !== 'number') {
-    if (jwtConfig.iat_optional !== true) throw invalidGrant('The JWT in "assertion" request parameter MUST contain an "iat" (issued at) claim.');
+    if (!config.iatOptional) throw invalidGrant('The JWT in "assertion" request parameter MUST contain an "iat" (issued at) claim.');
   } else if (claims.iat * 1000 > Date.now() + 1000) {
     throw invalidGrant('The JWT in "assertion" request parameter was issued in the future.');
   }
   const extra = scopes.find((s) => !verified!.scope.includes(s));
   if (extra !== undefined) throw invalidScope(`The public key registered for issuer "${iss.slice(0, 200)}" and subject "${sub.slice(0, 200)}" is not allowed to request scope "${extra}".`);
   if (typeof jti !== 'string' || !jti) {
-    if (jwtConfig.jti_optional !== true) throw invalidGrant('The JWT in "assertion" request parameter MUST contain a "jti" (JWT ID) claim.');
+    if (!config.jtiOptional) throw invalidGrant('The JWT in "assertion" request parameter MUST contain a "jti" (JWT ID) claim.');
   } else if (!(await trust.useJti(projectId, jti, exp * 1000))) throw invalidGrant(`The JWT in "assertion" request parameter was already used (its "jti" is known).`);
   return sub;
 }

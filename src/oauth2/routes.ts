@@ -8,12 +8,16 @@ import { badRequest, notFound } from '../platform/errors/errors.js';
 import { bearerToken } from '../platform/http/bearer.js';
 import { ClientBody, LifespansBody } from './clients.js';
 import { ID_TOKEN_SET } from './jwks.js';
-import { OAuth2Error, invalidRequest, invalidToken } from './errors.js';
-import { authenticateClient, readClientCredentials, refuseIfLimited, tokenEndpoint } from './token-endpoint.js';
-import { DuplicateParam, issuerFor, param, splitSpaces } from './util.js';
+import { OAuth2Error, invalidToken } from './errors.js';
+import { revocationEndpoint, tokenEndpoint } from './token-endpoint.js';
+import { issuerFor, rawQuery, splitSpaces } from './util.js';
 import type { TokenSession } from './tokens.js';
 import { JWT_BEARER, TrustIssuerBody } from './trust.js';
 import { DEVICE_CODE_GRANT, deviceAuthorization } from './device.js';
+import { readOAuth2Config } from './config.js';
+import type { ClientRequest } from './client-auth.js';
+import type { BrowserRedirect, BrowserRequest } from './browser.js';
+import type { ChallengeRead } from './challenges.js';
 
 const ClientId = Type.String({ minLength: 1, maxLength: 255 });
 const SetName = Type.String({ minLength: 1, maxLength: 256 });
@@ -102,9 +106,38 @@ function setLinkHeader(req: FastifyRequest, reply: FastifyReply, size: number, n
 /** RFC 6749 responses must not be cached. */
 const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
 
+/** The form parameters of a client endpoint's body, and its Authorization header. */
+const clientRequest = (req: FastifyRequest): ClientRequest => ({
+  authorization: req.headers.authorization,
+  params: req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {},
+});
+
+/** A browser endpoint's answer: its cookies (bound to the issuer's scheme), then the 302. */
+function sendRedirect(reply: FastifyReply, out: BrowserRedirect, issuer: string): FastifyReply {
+  for (const c of out.cookies) {
+    if ('clear' in c) reply.clearCookie(c.name, { path: '/' });
+    else reply.setCookie(c.name, c.value, { path: '/', httpOnly: true, sameSite: 'lax', secure: issuer.startsWith('https:'), ...(c.maxAge !== undefined ? { maxAge: c.maxAge } : {}) });
+  }
+  return reply.code(302).header('location', out.location).send();
+}
+
+/** A challenge's request, or 410 with where the browser goes once the challenge was handled. */
+const challengeAnswer = (reply: FastifyReply, read: ChallengeRead) => (read.gone ? reply.code(410).send({ redirect_to: read.redirect_to }) : read.request);
+
 export function oauth2Routes(r: Registry): RouteSpec[] {
   const o = r.oauth2;
-  const issuer = (req: FastifyRequest) => issuerFor(req, r.config.baseDomain);
+  const config = (req: FastifyRequest) => readOAuth2Config(req.project!.services.oauth2.config);
+  const issuer = (req: FastifyRequest) =>
+    issuerFor({ configured: config(req).urls.selfIssuer, slug: req.project!.slug, host: req.headers.host, protocol: req.protocol, baseDomain: r.config.baseDomain });
+  const browser = (req: FastifyRequest): BrowserRequest => ({
+    project: req.project!, config: config(req), issuer: issuer(req), query: (req.query ?? {}) as Record<string, unknown>, rawQuery: rawQuery(req.url),
+    cookies: (req.cookies ?? {}) as Record<string, string | undefined>,
+  });
+  const browserRoute = (answer: (b: BrowserRequest) => Promise<BrowserRedirect>) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const b = browser(req);
+    return sendRedirect(reply, await answer(b), b.issuer);
+  };
+  const clientEndpoint = (req: FastifyRequest) => ({ projectId: req.project!.id, config: config(req), issuer: issuer(req), request: clientRequest(req) });
   const admin = { plane: 'project', credential: 'project' } as const;
   const open = { plane: 'project', credential: 'none' } as const;
 
@@ -228,56 +261,56 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'GET', url: '/admin/oauth2/auth/requests/login', ...admin, operation: 'getOAuth2LoginRequest',
       schema: { querystring: LoginChallenge },
-      handler: async (req, reply) => o.flows.getLoginRequest(req.project!.id, req.query.login_challenge, reply),
+      handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getLoginRequest(req.project!.id, req.query.login_challenge)),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/login/accept', ...admin, operation: 'acceptOAuth2LoginRequest',
       schema: { querystring: LoginChallenge, body: AcceptLoginBody },
-      handler: async (req) => o.flows.acceptLogin(req.project!.id, req.query.login_challenge, req.body),
+      handler: async (req) => o.challenges.acceptLogin(req.project!.id, req.query.login_challenge, req.body),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/login/reject', ...admin, operation: 'rejectOAuth2LoginRequest',
       schema: { querystring: LoginChallenge, body: RejectBody },
-      handler: async (req) => o.flows.rejectLogin(req.project!.id, req.query.login_challenge, req.body),
+      handler: async (req) => o.challenges.rejectLogin(req.project!.id, req.query.login_challenge, req.body),
     }),
     defineRoute({
       method: 'GET', url: '/admin/oauth2/auth/requests/consent', ...admin, operation: 'getOAuth2ConsentRequest',
       schema: { querystring: ConsentChallenge },
-      handler: async (req, reply) => o.flows.getConsentRequest(req.project!.id, req.query.consent_challenge, reply),
+      handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getConsentRequest(req.project!.id, req.query.consent_challenge)),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/consent/accept', ...admin, operation: 'acceptOAuth2ConsentRequest',
       schema: { querystring: ConsentChallenge, body: AcceptConsentBody },
-      handler: async (req) => o.flows.acceptConsent(req.project!.id, req.query.consent_challenge, req.body as never),
+      handler: async (req) => o.challenges.acceptConsent(req.project!.id, req.query.consent_challenge, req.body),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/consent/reject', ...admin, operation: 'rejectOAuth2ConsentRequest',
       schema: { querystring: ConsentChallenge, body: RejectBody },
-      handler: async (req) => o.flows.rejectConsent(req.project!.id, req.query.consent_challenge, req.body),
+      handler: async (req) => o.challenges.rejectConsent(req.project!.id, req.query.consent_challenge, req.body),
     }),
 
     // The device verification UI submits the user code a person typed (RFC 8628, Hydra's device challenge).
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/device/accept', ...admin, operation: 'acceptUserCodeRequest',
       schema: { querystring: DeviceChallenge, body: AcceptUserCodeBody },
-      handler: async (req) => o.flows.acceptUserCode(req.project!.id, req.query.device_challenge, req.body?.user_code),
+      handler: async (req) => o.challenges.acceptUserCode(req.project!.id, req.query.device_challenge, req.body?.user_code),
     }),
 
     defineRoute({
       method: 'GET', url: '/admin/oauth2/auth/requests/logout', ...admin, operation: 'getOAuth2LogoutRequest',
       schema: { querystring: LogoutChallenge },
-      handler: async (req, reply) => o.logout.get(req.project!.id, req.query.logout_challenge, reply),
+      handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getLogoutRequest(req.project!.id, req.query.logout_challenge)),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/logout/accept', ...admin, operation: 'acceptOAuth2LogoutRequest',
       schema: { querystring: LogoutChallenge },
-      handler: async (req) => o.logout.accept(req.project!.id, req.query.logout_challenge, issuer(req)),
+      handler: async (req) => o.challenges.acceptLogout(req.project!.id, req.query.logout_challenge, issuer(req)),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/logout/reject', ...admin, operation: 'rejectOAuth2LogoutRequest',
       schema: { querystring: LogoutChallenge },
       handler: async (req, reply) => {
-        await o.logout.reject(req.project!.id, req.query.logout_challenge);
+        await o.challenges.rejectLogout(req.project!.id, req.query.logout_challenge);
         return reply.code(204).send();
       },
     }),
@@ -380,28 +413,13 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       method: 'POST', url: '/oauth2/token', ...open, operation: 'oauth2TokenExchange', oauth2Errors: true,
       handler: async (req, reply) => {
         noStore(reply);
-        return tokenEndpoint(o, req, issuer(req));
+        return tokenEndpoint(o, clientEndpoint(req));
       },
     }),
     defineRoute({
       method: 'POST', url: '/oauth2/revoke', ...open, operation: 'revokeOAuth2Token', oauth2Errors: true,
       handler: async (req, reply) => {
-        const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
-        let bucket: string | undefined;
-        try {
-          const creds = readClientCredentials(req, body);
-          await refuseIfLimited(o, req.project!.id, creds.clientId);
-          bucket = creds.clientId;
-          const token = param(body, 'token');
-          if (!token) throw invalidRequest('The token parameter is missing.');
-          const client = await authenticateClient(o, req.project!.id, creds);
-          await o.tokens.revoke(req.project!.id, client.client_id, token);
-        } catch (err) {
-          if (err instanceof DuplicateParam) throw invalidRequest(err.message);
-          // Wrong secrets count against the same per-client limit as at the token endpoint.
-          if (bucket !== undefined && err instanceof OAuth2Error && err.error === 'invalid_client') await o.limiter.fail(req.project!.id, bucket);
-          throw err;
-        }
+        await revocationEndpoint(o, req.project!.id, clientRequest(req));
         return reply.code(200).send();
       },
     }),
@@ -410,20 +428,20 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       method: 'POST', url: '/oauth2/device/auth', ...open, operation: 'oAuth2DeviceFlow', oauth2Errors: true,
       handler: async (req, reply) => {
         noStore(reply);
-        return deviceAuthorization(o, req, issuer(req));
+        return deviceAuthorization(o, clientEndpoint(req));
       },
     }),
     defineRoute({
       method: 'GET', url: '/oauth2/device/verify', ...open, operation: 'performOAuth2DeviceVerificationFlow',
-      handler: async (req, reply) => o.flows.deviceVerify(req, reply, issuer(req)),
+      handler: browserRoute((b) => o.authorize.deviceVerify(b)),
     }),
     defineRoute({
       method: 'GET', url: '/oauth2/auth', ...open, operation: 'oAuth2Authorize',
-      handler: async (req, reply) => o.flows.authorize(req, reply, issuer(req)),
+      handler: browserRoute((b) => o.authorize.authorize(b)),
     }),
     defineRoute({
       method: 'GET', url: '/oauth2/sessions/logout', ...open, operation: 'revokeOidcSession',
-      handler: async (req, reply) => o.logout.handle(req, reply, issuer(req)),
+      handler: browserRoute((b) => o.logout.handle(b)),
     }),
     ...(['GET', 'POST'] as const).map((method) =>
       defineRoute({

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
-import type { OAuth2ConsentSessionsTable, OAuth2LoginSessionsTable } from './tables.js';
 import { nowIso } from '../platform/ids.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
 import { randomToken, secretHash } from '../platform/crypto.js';
+import { scoped, type ScopedInsert } from '../platform/db/scoped.js';
 
 type Deps = { db: Kysely<Database>; secret: string };
 
@@ -30,7 +30,7 @@ export class OAuth2SessionStore {
   /** The remembered login behind a cookie value, if live. */
   async loginByCookie(projectId: string, cookie: string | undefined): Promise<RememberedLogin | null> {
     if (!cookie || cookie.length > 256) return null;
-    const row = await this.d.db.selectFrom('oauth2_login_sessions').selectAll().where('project_id', '=', projectId).where('token_hash', '=', this.h(cookie)).executeTakeFirst();
+    const row = await scoped(this.d.db, projectId).selectFrom('oauth2_login_sessions').selectAll().where('token_hash', '=', this.h(cookie)).executeTakeFirst();
     if (!row || (row.expires_at && Date.parse(row.expires_at) <= Date.now())) return null;
     return { subject: row.subject, sid: row.id, authenticated_at: Math.floor(Date.parse(row.authenticated_at) / 1000) };
   }
@@ -38,24 +38,24 @@ export class OAuth2SessionStore {
   /** Creates a remembered login; returns the cookie value (shown to the browser only). */
   async createLogin(projectId: string, sid: string, subject: string, authenticatedAt: number, rememberFor: number): Promise<string> {
     const token = randomToken();
-    const row: OAuth2LoginSessionsTable = {
-      id: sid, project_id: projectId, subject, token_hash: this.h(token), authenticated_at: new Date(authenticatedAt * 1000).toISOString(),
+    const row: ScopedInsert<Database, 'oauth2_login_sessions'> = {
+      id: sid, subject, token_hash: this.h(token), authenticated_at: new Date(authenticatedAt * 1000).toISOString(),
       expires_at: rememberFor > 0 ? new Date(Date.now() + rememberFor * 1000).toISOString() : null, created_at: nowIso(),
     };
-    await this.d.db.insertInto('oauth2_login_sessions').values(row).execute();
+    await scoped(this.d.db, projectId).insertInto('oauth2_login_sessions', row).execute();
     return token;
   }
 
   /** Deletes remembered logins by subject or by session id. */
   async revokeLogins(projectId: string, by: { subject?: string; sid?: string }): Promise<void> {
-    let q = this.d.db.deleteFrom('oauth2_login_sessions').where('project_id', '=', projectId);
+    let q = scoped(this.d.db, projectId).deleteFrom('oauth2_login_sessions');
     if (by.sid) q = q.where('id', '=', by.sid);
     if (by.subject) q = q.where('subject', '=', by.subject);
     await q.execute();
   }
 
-  async recordConsent(row: OAuth2ConsentSessionsTable): Promise<void> {
-    await this.d.db.insertInto('oauth2_consent_sessions').values(row).execute();
+  async recordConsent(projectId: string, row: ScopedInsert<Database, 'oauth2_consent_sessions'>): Promise<void> {
+    await scoped(this.d.db, projectId).insertInto('oauth2_consent_sessions', row).execute();
   }
 
   /**
@@ -65,9 +65,9 @@ export class OAuth2SessionStore {
    * audience is shown to the user once more instead of being skipped.
    */
   async consentCovers(projectId: string, subject: string, clientId: string, scopes: string[], audience: string[]): Promise<boolean> {
-    const rows = await this.d.db
+    const rows = await scoped(this.d.db, projectId)
       .selectFrom('oauth2_consent_sessions').select(['grant_scope', 'grant_audience', 'expires_at'])
-      .where('project_id', '=', projectId).where('subject', '=', subject).where('client_id', '=', clientId)
+      .where('subject', '=', subject).where('client_id', '=', clientId)
       .where('remember', '=', 1).where('skip', '=', 0).where('revoked_at', 'is', null)
       .orderBy('id', 'desc').limit(1).execute();
     const latest = rows[0];
@@ -84,9 +84,9 @@ export class OAuth2SessionStore {
    */
   async listConsents(projectId: string, o: { subject: string; loginSessionId?: string; pageSize: number; pageToken?: string }): Promise<{ items: Record<string, unknown>[]; next?: string }> {
     const before = decodePageToken(o.pageToken);
-    let q = this.d.db
+    let q = scoped(this.d.db, projectId)
       .selectFrom('oauth2_consent_sessions').selectAll()
-      .where('project_id', '=', projectId).where('subject', '=', o.subject).where('revoked_at', 'is', null).where('skip', '=', 0)
+      .where('subject', '=', o.subject).where('revoked_at', 'is', null).where('skip', '=', 0)
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', nowIso())]));
     if (o.loginSessionId) q = q.where('login_session_id', '=', o.loginSessionId);
     if (before) q = q.where('id', '<', before);
@@ -111,12 +111,13 @@ export class OAuth2SessionStore {
 
   /** Revokes consent sessions; returns their ids (the grant chains whose tokens must be revoked too). */
   async revokeConsents(projectId: string, by: { subject?: string; client?: string; consentRequestId?: string }): Promise<string[]> {
-    let q = this.d.db.selectFrom('oauth2_consent_sessions').select('id').where('project_id', '=', projectId).where('revoked_at', 'is', null);
+    const p = scoped(this.d.db, projectId);
+    let q = p.selectFrom('oauth2_consent_sessions').select('id').where('revoked_at', 'is', null);
     if (by.subject) q = q.where('subject', '=', by.subject);
     if (by.client) q = q.where('client_id', '=', by.client);
     if (by.consentRequestId) q = q.where('id', '=', by.consentRequestId);
     const ids = (await q.execute()).map((r) => r.id);
-    if (ids.length) await this.d.db.updateTable('oauth2_consent_sessions').set({ revoked_at: nowIso() }).where('project_id', '=', projectId).where('id', 'in', ids).execute();
+    if (ids.length) await p.updateTable('oauth2_consent_sessions').set({ revoked_at: nowIso() }).where('id', 'in', ids).execute();
     return ids;
   }
 }

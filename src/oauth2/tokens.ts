@@ -7,10 +7,12 @@ import type { OAuth2TokensTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
 import { ACCESS_TOKEN_SET, ID_TOKEN_SET, type JwkService } from './jwks.js';
 import type { OAuth2Client } from './clients.js';
-import { configDuration, epoch, parseDuration } from './util.js';
+import { epoch, parseDuration } from './util.js';
 import { randomToken, secretHash } from '../platform/crypto.js';
-import type { FailureLimiter } from './rate-limit.js';
-import { prepared } from './prepared.js';
+import { GuardRefused, type ClientFailureLimit } from './client-auth.js';
+import { prepared } from '../platform/db/prepared.js';
+import { scoped } from '../platform/db/scoped.js';
+import { tokenTtlMs, type OAuth2Config, type TokenKind } from './config.js';
 
 /** What a grant carries into every token of its chain. */
 export interface TokenSession {
@@ -29,7 +31,7 @@ export type GrantType = 'client_credentials' | 'authorization_code' | 'refresh_t
 
 export interface IssueInput {
   projectId: string;
-  oauth2Config: Record<string, any>;
+  oauth2Config: OAuth2Config;
   issuer: string;
   client: OAuth2Client;
   grantType: GrantType;
@@ -43,16 +45,9 @@ export interface IssueInput {
   /**
    * Write the access token only if the client still exists and its failure count (in `bucket`) is
    * under the limit, read by the insert itself (client_credentials: one statement per issuance).
-   * When either does not hold, nothing is written and `IssueRefused` is thrown.
+   * When either does not hold, nothing is written and `GuardRefused` is thrown.
    */
-  guard?: { bucket: string; limiter: FailureLimiter };
-}
-
-/** A guarded issuance wrote nothing: the client is gone or over its failure limit. */
-export class IssueRefused extends Error {
-  constructor() {
-    super('token issuance refused by its guard');
-  }
+  guard?: { bucket: string };
 }
 
 export interface TokenResponse {
@@ -85,20 +80,17 @@ export interface Introspection {
  */
 const JANITOR_INTERVAL_MS = 10 * 60_000;
 
-const DEFAULT_TTL = { access_token: 3_600_000, refresh_token: 720 * 3_600_000, id_token: 3_600_000, auth_code: 600_000 };
 const RESERVED_ID_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'at_hash', 'c_hash', 'auth_time', 'rat', 'acr', 'amr', 'sid', 'azp']);
 
 /** Lifespan of a token kind for a grant: the client's override, else the project's ttl config. */
-export function lifespanMs(client: OAuth2Client, config: Record<string, any>, grant: GrantType, kind: 'access_token' | 'refresh_token' | 'id_token'): number {
+export function lifespanMs(client: OAuth2Client, config: OAuth2Config, grant: GrantType, kind: TokenKind): number {
   const prefix = grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer' ? 'jwt_bearer' : grant === 'urn:ietf:params:oauth:grant-type:device_code' ? 'device_authorization' : grant;
   const override = parseDuration(client[`${prefix}_grant_${kind}_lifespan`]);
   if (override !== null && override > 0) return override;
-  return configDuration(config?.ttl?.[kind], DEFAULT_TTL[kind]);
+  return tokenTtlMs(config, kind);
 }
 
-export const authCodeLifespanMs = (config: Record<string, any>) => configDuration(config?.ttl?.auth_code, DEFAULT_TTL.auth_code);
-
-type Deps = { db: Kysely<Database>; secret: string; jwks: JwkService };
+type Deps = { db: Kysely<Database>; secret: string; jwks: JwkService; failures: ClientFailureLimit };
 
 /**
  * Issues, introspects and revokes tokens. Every token (opaque or JWT) is recorded by its HMAC with
@@ -128,16 +120,15 @@ export class TokenService {
 
   constructor(private readonly d: Deps) {
     this.groupCommit = d.db.getExecutor().adapter instanceof SqliteAdapter;
-    this.selectByHash = prepared(d.db, (db) => db.selectFrom('oauth2_tokens').selectAll().where('project_id', '=', '').where('hash', '=', '').compile());
+    this.selectByHash = prepared(d.db, (db) => scoped(db, '').selectFrom('oauth2_tokens').selectAll().where('hash', '=', '').compile());
     // One row, written only if the client row still exists and the client's sliding failure estimate
-    // (the same formula as FailureLimiter.retryAfter, on the same shared rows) is under the limit.
+    // (the shared limiter's, on the same shared rows) is under the limit.
     this.guardedInsert = prepared(d.db, (db) => {
       const values = TOKEN_COLUMNS.map(() => '');
+      const client = scoped(db, '').selectFrom('oauth2_clients').select(sql`1`.as('one')).where('id', '=', '');
       return sql`insert into oauth2_tokens (${sql.join(TOKEN_COLUMNS.map((c) => sql.ref(c)))})
         select ${sql.join(values)}
-        where exists (select 1 from oauth2_clients where project_id = ${''} and id = ${''})
-        and (select coalesce(sum(case when window_no = ${0} then hits * 1.0 else hits * cast(${0} as double precision) end), 0)
-             from oauth2_rate_limits where project_id = ${''} and bucket = ${''} and window_no in (${0}, ${0})) < ${0}`.compile(db);
+        where exists ${client} and ${d.failures.underLimitSql()}`.compile(db);
     });
   }
 
@@ -147,7 +138,7 @@ export class TokenService {
 
   async issue(i: IssueInput): Promise<TokenResponse> {
     const now = new Date();
-    const strategy = i.client.access_token_strategy || i.oauth2Config?.strategies?.access_token || 'opaque';
+    const strategy = i.client.access_token_strategy || i.oauth2Config.accessTokenStrategy;
     const accessMs = lifespanMs(i.client, i.oauth2Config, i.grantType, 'access_token');
     const accessExp = new Date(now.getTime() + accessMs);
     let accessToken: string;
@@ -179,15 +170,14 @@ export class TokenService {
     if (i.withIdToken) out.id_token = await this.idToken(i, accessToken, now);
     if (i.guard && rows.length === 1) {
       const row = rows[0];
-      const { cur, prevWeight } = i.guard.limiter.position();
       const inserted = await this.insertGuarded([
         ...TOKEN_COLUMNS.map((c) => row[c]),
         i.projectId, i.client.client_id,
-        cur, prevWeight, i.projectId, i.guard.bucket.slice(0, 255), cur - 1, cur, i.guard.limiter.limit,
+        ...this.d.failures.underLimitParams(i.projectId, i.guard.bucket),
       ]);
-      if (!inserted) throw new IssueRefused();
+      if (!inserted) throw new GuardRefused();
     } else {
-      await this.d.db.insertInto('oauth2_tokens').values(rows).execute();
+      await scoped(this.d.db, i.projectId).insertInto('oauth2_tokens', rows).execute();
     }
     // Opportunistic janitor (Hydra has a separate one): bounded work, amortized over issuances.
     if (!this.janitorRuns.has(i.projectId)) {
@@ -234,12 +224,11 @@ export class TokenService {
    */
   async purgeExpired(projectId: string): Promise<void> {
     const cutoff = new Date(Date.now() - 24 * 3_600_000).toISOString();
-    await this.d.db.deleteFrom('oauth2_tokens').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
-    await this.d.db.deleteFrom('oauth2_flows').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
-    await this.d.db.deleteFrom('oauth2_device_codes').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
-    await this.d.db.deleteFrom('oauth2_logout_requests').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
-    await this.d.db.deleteFrom('oauth2_login_sessions').where('project_id', '=', projectId).where('expires_at', '<', cutoff).execute();
-    await this.d.db.deleteFrom('oauth2_consent_sessions').where('project_id', '=', projectId).where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('revoked_at', '<', cutoff)])).execute();
+    const p = scoped(this.d.db, projectId);
+    for (const table of ['oauth2_tokens', 'oauth2_flows', 'oauth2_device_codes', 'oauth2_logout_requests', 'oauth2_login_sessions'] as const) {
+      await p.deleteFrom(table as 'oauth2_tokens').where('expires_at', '<', cutoff).execute();
+    }
+    await p.deleteFrom('oauth2_consent_sessions').where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('revoked_at', '<', cutoff)])).execute();
   }
 
   private async idToken(i: IssueInput, accessToken: string, now: Date): Promise<string> {
@@ -298,13 +287,13 @@ export class TokenService {
   /** RFC 7009: revokes the token's whole grant chain if it belongs to `clientId`; unknown tokens are ignored. */
   async revoke(projectId: string, clientId: string, token: string): Promise<void> {
     if (token.length === 0 || token.length > 8192) return;
-    const row = await this.d.db.selectFrom('oauth2_tokens').select(['request_id', 'client_id']).where('project_id', '=', projectId).where('hash', '=', this.hash(token)).executeTakeFirst();
+    const row = await scoped(this.d.db, projectId).selectFrom('oauth2_tokens').select(['request_id', 'client_id']).where('hash', '=', this.hash(token)).executeTakeFirst();
     if (!row || row.client_id !== clientId) return;
     await this.revokeChain(projectId, row.request_id);
   }
 
   async revokeChain(projectId: string, requestId: string, kind?: 'access_token'): Promise<void> {
-    let q = this.d.db.updateTable('oauth2_tokens').set({ revoked_at: nowIso() }).where('project_id', '=', projectId).where('request_id', '=', requestId).where('revoked_at', 'is', null);
+    let q = scoped(this.d.db, projectId).updateTable('oauth2_tokens').set({ revoked_at: nowIso() }).where('request_id', '=', requestId).where('revoked_at', 'is', null);
     if (kind) q = q.where('kind', '=', kind);
     await q.execute();
   }
@@ -312,17 +301,17 @@ export class TokenService {
   /** Finds a refresh token of this project for the refresh grant (including used ones, to detect reuse). */
   async refreshRow(projectId: string, token: string): Promise<OAuth2TokensTable | undefined> {
     if (token.length === 0 || token.length > 8192) return undefined;
-    return this.d.db.selectFrom('oauth2_tokens').selectAll().where('project_id', '=', projectId).where('hash', '=', this.hash(token)).where('kind', '=', 'refresh_token').executeTakeFirst();
+    return scoped(this.d.db, projectId).selectFrom('oauth2_tokens').selectAll().where('hash', '=', this.hash(token)).where('kind', '=', 'refresh_token').executeTakeFirst();
   }
 
   /** Marks a refresh token used; false if another request used it first. */
   async markUsed(projectId: string, id: string): Promise<boolean> {
-    const r = await this.d.db.updateTable('oauth2_tokens').set({ used_at: nowIso() }).where('project_id', '=', projectId).where('id', '=', id).where('used_at', 'is', null).executeTakeFirst();
+    const r = await scoped(this.d.db, projectId).updateTable('oauth2_tokens').set({ used_at: nowIso() }).where('id', '=', id).where('used_at', 'is', null).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
   /** Deletes every token issued to a client (Hydra's DELETE /admin/oauth2/tokens). */
   async deleteForClient(projectId: string, clientId: string): Promise<void> {
-    await this.d.db.deleteFrom('oauth2_tokens').where('project_id', '=', projectId).where('client_id', '=', clientId).execute();
+    await scoped(this.d.db, projectId).deleteFrom('oauth2_tokens').where('client_id', '=', clientId).execute();
   }
 }

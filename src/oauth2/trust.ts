@@ -8,6 +8,7 @@ import { decodePageToken, encodePageToken } from '../platform/http/pagination.js
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import type { OAuth2TrustedIssuersTable } from './tables.js';
 import { secretHash } from '../platform/crypto.js';
+import { scoped } from '../platform/db/scoped.js';
 
 /** The JWT bearer grant type of RFC 7523. */
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -45,7 +46,7 @@ export interface TrustedKey {
   expiresAtMs: number;
 }
 
-const toWire = (r: OAuth2TrustedIssuersTable): TrustedIssuer => ({
+const toWire = (r: Omit<OAuth2TrustedIssuersTable, 'project_id'>): TrustedIssuer => ({
   id: r.id,
   issuer: r.issuer,
   subject: r.subject,
@@ -75,9 +76,8 @@ export class TrustService {
     if (!body.expires_at || Number.isNaN(expires)) throw badRequest("Field 'expires_at' is required and must be an RFC 3339 date-time.");
     if (expires <= Date.now()) throw badRequest("Field 'expires_at' must be in the future.");
     const jwk = await publicJwk(body.jwk as JWK);
-    const row: OAuth2TrustedIssuersTable = {
+    const row: Omit<OAuth2TrustedIssuersTable, 'project_id'> = {
       id: newId(),
-      project_id: projectId,
       issuer,
       subject,
       allow_any_subject: any ? 1 : 0,
@@ -88,7 +88,7 @@ export class TrustService {
       created_at: nowIso(),
     };
     try {
-      await this.d.db.insertInto('oauth2_trusted_issuers').values(row).execute();
+      await scoped(this.d.db, projectId).insertInto('oauth2_trusted_issuers', row).execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('This issuer is already trusted for this subject with a key of this kid.');
       throw err;
@@ -99,7 +99,7 @@ export class TrustService {
   /** A page of the project's relationships (optionally of one issuer), in creation order. */
   async list(projectId: string, o: { pageSize: number; pageToken?: string; issuer?: string }): Promise<{ issuers: TrustedIssuer[]; next?: string }> {
     const after = decodePageToken(o.pageToken);
-    let q = this.d.db.selectFrom('oauth2_trusted_issuers').selectAll().where('project_id', '=', projectId);
+    let q = scoped(this.d.db, projectId).selectFrom('oauth2_trusted_issuers').selectAll();
     if (o.issuer) q = q.where('issuer', '=', o.issuer);
     if (after) q = q.where('id', '>', after);
     const rows = await q.orderBy('id').limit(o.pageSize + 1).execute();
@@ -109,7 +109,7 @@ export class TrustService {
 
   /** One relationship of the project, or 404. */
   async get(projectId: string, id: string): Promise<TrustedIssuer> {
-    const row = isUuid(id) ? await this.d.db.selectFrom('oauth2_trusted_issuers').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst() : undefined;
+    const row = isUuid(id) ? await scoped(this.d.db, projectId).selectFrom('oauth2_trusted_issuers').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
     if (!row) throw notFound('The trust relationship does not exist.');
     return toWire(row);
   }
@@ -117,7 +117,7 @@ export class TrustService {
   /** Deletes one relationship of the project, or 404. */
   async delete(projectId: string, id: string): Promise<void> {
     if (!isUuid(id)) throw notFound('The trust relationship does not exist.');
-    const res = await this.d.db.deleteFrom('oauth2_trusted_issuers').where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
+    const res = await scoped(this.d.db, projectId).deleteFrom('oauth2_trusted_issuers').where('id', '=', id).executeTakeFirst();
     if (Number(res.numDeletedRows) === 0) throw notFound('The trust relationship does not exist.');
   }
 
@@ -126,10 +126,9 @@ export class TrustService {
    * naming that subject, or any subject), narrowed to `kid` when the assertion names one.
    */
   async keysFor(projectId: string, issuer: string, subject: string, kid: string | undefined): Promise<TrustedKey[]> {
-    let q = this.d.db
+    let q = scoped(this.d.db, projectId)
       .selectFrom('oauth2_trusted_issuers')
       .selectAll()
-      .where('project_id', '=', projectId)
       .where('issuer', '=', issuer)
       .where((eb) => eb.or([eb('subject', '=', subject), eb('allow_any_subject', '=', 1)]))
       .where('expires_at', '>', nowIso());
@@ -149,12 +148,10 @@ export class TrustService {
    */
   async useJti(projectId: string, jti: string, expiresAtMs: number): Promise<boolean> {
     const now = nowIso();
-    await this.d.db.deleteFrom('oauth2_jwt_assertions').where('project_id', '=', projectId).where('expires_at', '<=', now).execute();
+    const p = scoped(this.d.db, projectId);
+    await p.deleteFrom('oauth2_jwt_assertions').where('expires_at', '<=', now).execute();
     try {
-      await this.d.db
-        .insertInto('oauth2_jwt_assertions')
-        .values({ project_id: projectId, jti_hash: secretHash(this.d.secret, 'jwt-assertion-jti', jti), expires_at: new Date(expiresAtMs).toISOString() })
-        .execute();
+      await p.insertInto('oauth2_jwt_assertions', { jti_hash: secretHash(this.d.secret, 'jwt-assertion-jti', jti), expires_at: new Date(expiresAtMs).toISOString() }).execute();
       return true;
     } catch (err) {
       if (isUniqueViolation(err)) return false;

@@ -1,14 +1,7 @@
-import type { FastifyRequest } from 'fastify';
 import { parseGoDuration } from '../platform/duration.js';
 
 /** Parses a Go duration ("1h", "30m", "1h30m", "3600s") to milliseconds, or null when malformed. */
 export const parseDuration = parseGoDuration;
-
-/** A duration from project config, falling back to `fallbackMs` when missing or malformed. */
-export const configDuration = (s: unknown, fallbackMs: number): number => {
-  const ms = parseDuration(s);
-  return ms !== null && ms > 0 ? ms : fallbackMs;
-};
 
 /** Reads one form/query parameter; a parameter given twice is refused (RFC 6749 §3.1). */
 export function param(source: unknown, name: string): string | undefined {
@@ -37,19 +30,31 @@ export function audienceParam(source: unknown): string[] {
   return [...new Set(list.filter((x): x is string => typeof x === 'string').flatMap((x) => x.split(/[ ]+/)).filter(Boolean))];
 }
 
+/** Where a request reached a project: what the issuer of a project is made of. */
+export interface IssuerInput {
+  /** `urls.self.issuer` of the project's config, when set. */
+  configured?: string;
+  slug: string;
+  /** The Host header, as sent. */
+  host: string | undefined;
+  protocol: string;
+  baseDomain: string;
+}
+
 /**
  * The issuer of a project: `urls.self.issuer` when configured, otherwise the base URL the request
  * reached the project at (`https://{slug}.projects.{BASE_DOMAIN}` or `{proto}://{host}/p/{slug}`).
  */
-export function issuerFor(req: FastifyRequest, baseDomain: string): string {
-  const project = req.project!;
-  const configured = project.services.oauth2.config?.urls?.self?.issuer;
-  if (typeof configured === 'string' && /^https?:\/\//.test(configured)) return configured.replace(/\/+$/, '');
-  const host = (req.headers.host ?? '').toLowerCase();
-  if (host.split(':')[0] === `${project.slug}.projects.${baseDomain}`) return `https://${project.slug}.projects.${baseDomain}`;
+export function issuerFor(i: IssuerInput): string {
+  if (i.configured) return i.configured;
+  const host = (i.host ?? '').toLowerCase();
+  if (host.split(':')[0] === `${i.slug}.projects.${i.baseDomain}`) return `https://${i.slug}.projects.${i.baseDomain}`;
   const safeHost = /^[a-z0-9.\-:[\]]+$/.test(host) ? host : '127.0.0.1';
-  return `${req.protocol}://${safeHost}/p/${project.slug}`;
+  return `${i.protocol}://${safeHost}/p/${i.slug}`;
 }
+
+/** The query string of a request URL (without `?`), as sent. */
+export const rawQuery = (url: string): string => (url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
 
 export const epoch = (iso: string | Date): number => Math.floor((typeof iso === 'string' ? Date.parse(iso) : iso.getTime()) / 1000);
 
