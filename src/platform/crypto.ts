@@ -16,6 +16,8 @@ export type HashPurpose =
   | 'flow-csrf-token'
   | 'flow-code'
   | 'flow-logout'
+  | 'flow-throttle-identifier'
+  | 'flow-throttle-code'
   | 'jwt-assertion-jti'
   | 'oauth2-client-secret'
   | 'oauth2-device-code'

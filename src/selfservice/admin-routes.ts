@@ -6,6 +6,8 @@ import { identityNotFound } from '../identity/http.js';
 import { flowConfig } from './config.js';
 import { parseGoDuration } from '../platform/duration.js';
 import { requestInfo } from './routes.js';
+import { FlowContext } from './flow-context.js';
+import { createRecoveryCode } from './recovery.js';
 
 // Kratos's admin recovery API (IdentityApi of @ory/client): an admin hands a user a way back into
 // their account. Project plane, project key. Recovery here is by code only: there is no link strategy.
@@ -47,7 +49,7 @@ export function selfServiceAdminRoutes(r: Registry): RouteSpec[] {
         }
         if (lifespanMs <= 0) throw badRequest(`Value from "expires_in" must result to a future time: ${expiresIn ?? ''}`);
         if (type !== 'browser' && type !== 'api') throw badRequest(`Value from "flow_type" is not valid: ${JSON.stringify(type)}`);
-        const made = await r.selfservice.createRecoveryCode(requestInfo(req), identityId, { type, lifespanMs });
+        const made = await createRecoveryCode(new FlowContext(r.selfservice, requestInfo(req)), identityId, { type, lifespanMs });
         if (!made) throw identityNotFound();
         // The code is a credential: no cache may keep this answer.
         reply.header('cache-control', 'private, no-cache, no-store, must-revalidate');

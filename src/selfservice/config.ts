@@ -31,7 +31,8 @@ export interface FlowConfig {
   maxCodeAttempts: number;
 }
 
-const obj = (v: unknown): Record<string, any> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, any>) : {});
+type ConfigObject = Record<string, unknown>;
+const obj = (v: unknown): ConfigObject => (v && typeof v === 'object' && !Array.isArray(v) ? (v as ConfigObject) : {});
 const bool = (v: unknown, d: boolean) => (typeof v === 'boolean' ? v : d);
 const int = (v: unknown, d: number, min = 0, max = 1_000_000) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : d);
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 && v.length <= 2048 ? v : null);
@@ -40,7 +41,10 @@ const url = (v: unknown): string | null => {
   const s = str(v);
   return s && !/[\u0000-\u001f\u007f]/.test(s) ? s : null;
 };
+const SAME_SITE = ['Lax', 'Strict', 'None'] as const;
+const sameSite = (v: unknown): FlowConfig['cookieSameSite'] => SAME_SITE.find((s) => s === v) ?? 'Lax';
 
+/** The one reader of the flows' config: `project.services.identity.config` as a `FlowConfig`. */
 export function flowConfig(project: ResolvedProject): FlowConfig {
   const c = obj(project.services.identity.config);
   const ss = obj(c.selfservice);
@@ -50,6 +54,7 @@ export function flowConfig(project: ResolvedProject): FlowConfig {
   const flows = obj(ss.flows);
   const f = (k: string) => obj(flows[k]);
   const session = obj(c.session);
+  const cookie = obj(session.cookie);
   const bf = obj(obj(c.security).brute_force);
   const lifespan = (k: string) => parseDurationMs(f(k).lifespan, 3_600_000);
   const after = (k: string) => url(obj(f(k).after).default_browser_return_url);
@@ -69,8 +74,8 @@ export function flowConfig(project: ResolvedProject): FlowConfig {
     },
     privilegedSessionMaxAgeMs: parseDurationMs(f('settings').privileged_session_max_age, 15 * 60_000),
     sessionLifespanMs: parseDurationMs(session.lifespan, 72 * 3_600_000),
-    cookiePersistent: bool(obj(session.cookie).persistent, true),
-    cookieSameSite: ['Lax', 'Strict', 'None'].includes(obj(session.cookie).same_site) ? obj(session.cookie).same_site : 'Lax',
+    cookiePersistent: bool(cookie.persistent, true),
+    cookieSameSite: sameSite(cookie.same_site),
     defaultReturnUrl: url(ss.default_browser_return_url) ?? '/',
     allowedReturnUrls: Array.isArray(ss.allowed_return_urls) ? ss.allowed_return_urls.filter((u: unknown): u is string => typeof u === 'string') : [],
     uiUrl: {

@@ -41,5 +41,3 @@ export interface Outcome {
   redirect?: string;
   cookies?: CookieSpec[];
 }
-
-export const SESSION_COOKIE = 'ory_kratos_session';

@@ -1,11 +1,22 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Selectable, Updateable } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
+import type { ProjectScope } from '../platform/db/scoped.js';
 import type { SelfServiceFlowsTable } from './tables.js';
 import type { UiContainer } from './ui.js';
 import { isUuid } from '../platform/ids.js';
 
 export type FlowKind = SelfServiceFlowsTable['kind'];
 export type FlowType = SelfServiceFlowsTable['type'];
+
+/** The flow fields without a column of their own (stored as JSON text in `extra`). */
+export interface FlowExtra {
+  /** Login: a re-authentication of the current session (`?refresh=true`). */
+  refresh?: boolean;
+  /** Recovery: what the client does next (shown in the flow's answer). */
+  continue_with?: unknown[];
+  /** A flow no browser of the user made (admin recovery): read and submitted without a CSRF token. */
+  skip_csrf_check?: boolean;
+}
 
 /** A flow as the services handle it: row fields with `ui` and `extra` parsed. */
 export interface Flow {
@@ -21,7 +32,7 @@ export interface Flow {
   returnTo: string | null;
   active: string | null;
   ui: UiContainer;
-  extra: Record<string, any>;
+  extra: FlowExtra;
   csrfBinding: string | null;
   codeHash: string | null;
   codeAddress: string | null;
@@ -84,18 +95,22 @@ function flowToRow(f: Flow): Selectable<SelfServiceFlowsTable> {
   };
 }
 
-/** Persistence of flows. Every query is scoped by the project; another project's flow does not exist. */
+/**
+ * Persistence of one project's flows. Built on the project's scope, so every query is filtered by
+ * the project and every insert carries it: another project's flow does not exist.
+ */
 export class FlowStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly scope: ProjectScope<Database>) {}
 
   async insert(f: Flow): Promise<void> {
-    await this.db.insertInto('selfservice_flows').values(flowToRow(f)).execute();
+    const { project_id: _p, ...row } = flowToRow(f);
+    await this.scope.insertInto('selfservice_flows', row).execute();
   }
 
-  /** The flow of `kind` with `id` in the project, or null (also for ids that are not UUIDs). */
-  async get(projectId: string, kind: FlowKind, id: string): Promise<Flow | null> {
+  /** The flow of `kind` with `id`, or null (also for ids that are not UUIDs). */
+  async get(kind: FlowKind, id: string): Promise<Flow | null> {
     if (!isUuid(id)) return null;
-    const row = await this.db.selectFrom('selfservice_flows').selectAll().where('project_id', '=', projectId).where('id', '=', id.toLowerCase()).where('kind', '=', kind).executeTakeFirst();
+    const row = await this.scope.selectFrom('selfservice_flows').selectAll().where('id', '=', id.toLowerCase()).where('kind', '=', kind).executeTakeFirst();
     return row ? rowToFlow(row) : null;
   }
 
@@ -103,7 +118,7 @@ export class FlowStore {
   async update(f: Flow, updatedAt: string): Promise<void> {
     f.updatedAt = updatedAt;
     const { id: _id, project_id: _p, kind: _k, created_at: _c, ...rest } = flowToRow(f);
-    await this.db.updateTable('selfservice_flows').set(rest).where('project_id', '=', f.projectId).where('id', '=', f.id).execute();
+    await this.scope.updateTable('selfservice_flows').set(rest).where('id', '=', f.id).execute();
   }
 
   /**
@@ -111,14 +126,7 @@ export class FlowStore {
    * flow completes once even under concurrent (replayed) submissions.
    */
   async transition(f: Flow, fromState: string, toState: string, updatedAt: string): Promise<boolean> {
-    const res = await this.db
-      .updateTable('selfservice_flows')
-      .set({ state: toState, updated_at: updatedAt })
-      .where('project_id', '=', f.projectId)
-      .where('id', '=', f.id)
-      .where('state', '=', fromState)
-      .executeTakeFirst();
-    const won = Number(res.numUpdatedRows) === 1;
+    const won = await this.updateIf(f, 'state', fromState, { state: toState, updated_at: updatedAt });
     if (won) {
       f.state = toState;
       f.updatedAt = updatedAt;
@@ -128,35 +136,33 @@ export class FlowStore {
 
   /** Consumes the outstanding code if it still equals `codeHash`: true for exactly one caller. */
   async consumeCode(f: Flow, codeHash: string, updatedAt: string): Promise<boolean> {
-    const res = await this.db
-      .updateTable('selfservice_flows')
-      .set({ code_hash: null, updated_at: updatedAt })
-      .where('project_id', '=', f.projectId)
-      .where('id', '=', f.id)
-      .where('code_hash', '=', codeHash)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    return this.updateIf(f, 'code_hash', codeHash, { code_hash: null, updated_at: updatedAt });
   }
 
   /** Counts a wrong code; burns the code once `max` attempts are used. Returns the attempts so far. */
   async countCodeAttempt(f: Flow, max: number, updatedAt: string): Promise<number> {
-    await this.db
+    await this.scope
       .updateTable('selfservice_flows')
       .set((eb) => ({ code_attempts: eb('code_attempts', '+', 1), updated_at: updatedAt }))
-      .where('project_id', '=', f.projectId)
       .where('id', '=', f.id)
       .execute();
-    const row = await this.db.selectFrom('selfservice_flows').select(['code_attempts']).where('project_id', '=', f.projectId).where('id', '=', f.id).executeTakeFirst();
+    const row = await this.scope.selectFrom('selfservice_flows').select(['code_attempts']).where('id', '=', f.id).executeTakeFirst();
     const attempts = Number(row?.code_attempts ?? max);
     if (attempts >= max) {
-      await this.db.updateTable('selfservice_flows').set({ code_hash: null }).where('project_id', '=', f.projectId).where('id', '=', f.id).execute();
+      await this.scope.updateTable('selfservice_flows').set({ code_hash: null }).where('id', '=', f.id).execute();
     }
     f.codeAttempts = attempts;
     return attempts;
   }
 
-  /** Deletes flows of the project that expired before `before` (housekeeping). */
-  async deleteExpired(projectId: string, before: string): Promise<void> {
-    await this.db.deleteFrom('selfservice_flows').where('project_id', '=', projectId).where('expires_at', '<', before).execute();
+  /** Deletes the project's flows that expired before `before` (housekeeping). */
+  async deleteExpired(before: string): Promise<void> {
+    await this.scope.deleteFrom('selfservice_flows').where('expires_at', '<', before).execute();
+  }
+
+  /** Applies `set` to the flow only while `column` still equals `expected`: true when it did (a compare-and-set). */
+  private async updateIf(f: Flow, column: 'state' | 'code_hash', expected: string, set: Updateable<SelfServiceFlowsTable>): Promise<boolean> {
+    const res = await this.scope.updateTable('selfservice_flows').set(set).where('id', '=', f.id).where(column, '=', expected).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
   }
 }

@@ -66,13 +66,13 @@ export function emailUi(): UiContainer {
  * button: nothing was sent, and there is no CSRF token to carry.
  */
 export function codeUi(kind: 'recovery' | 'verification', address: string | null): UiContainer {
-  const code = input('code', 'code', 'text', { required: true, pattern: '[0-9]+', maxlength: 6, autocomplete: 'one-time-code', label: kind === 'recovery' ? text.labelRecoveryCode() : text.labelVerificationCode() });
+  const code = input('code', 'code', 'text', { required: true, pattern: '[0-9]+', maxlength: 6, autocomplete: 'one-time-code', label: text.labelCode(kind) });
   const submit = input('code', 'method', 'submit', { value: 'code', label: text.labelContinue() });
   if (address === null) return { action: '', method: 'POST', nodes: [code, submit] };
   return {
     action: '',
     method: 'POST',
     nodes: [csrfNode(), code, submit, input('code', 'email', 'submit', { value: address, label: text.labelResendCode() })],
-    messages: [kind === 'recovery' ? text.recoveryCodeSent() : text.verificationCodeSent()],
+    messages: [text.codeSent(kind)],
   };
 }

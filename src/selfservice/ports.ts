@@ -57,7 +57,7 @@ export type TraitsValidation =
   | { ok: false; message: string; path: string };
 
 export interface SchemaPort {
-  defaultSchemaId(identityConfig: Record<string, any>): string;
-  get(identityConfig: Record<string, any>, id: string): { id: string; schema: Record<string, unknown>; hash: string } | null;
+  defaultSchemaId(identityConfig: Record<string, unknown>): string;
+  get(identityConfig: Record<string, unknown>, id: string): { id: string; schema: Record<string, unknown>; hash: string } | null;
   validateTraits(schema: { id: string; schema: Record<string, unknown>; hash: string }, traits: unknown): TraitsValidation;
 }

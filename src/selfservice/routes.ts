@@ -7,11 +7,21 @@ import type { Outcome, RequestInfo } from './context.js';
 import type { FlowKind } from './flow-store.js';
 import type { SelfService } from './service.js';
 import { flowConfig } from './config.js';
+import { FlowContext } from './flow-context.js';
+import { createFlow, showFlow, submitFlow, type FlowModule } from './flow-kit.js';
+import { browserError, showFlowError } from './error-ui.js';
+import { loginFlow } from './login.js';
+import { registrationFlow } from './registration.js';
+import { settingsFlow } from './settings.js';
+import { recoveryFlow } from './recovery.js';
+import { verificationFlow } from './verification.js';
+import { createLogoutUrl, logout, nativeLogout } from './logout.js';
 
 // Ory Kratos's public self-service API (FrontendApi of @ory/client). Every route is on the project
 // plane with credential `none`: the end user is identified by a session token or cookie, if at all.
 
-const KINDS: FlowKind[] = ['registration', 'login', 'settings', 'recovery', 'verification'];
+/** The flows in the order their routes are registered. */
+const FLOWS: FlowModule[] = [registrationFlow, loginFlow, settingsFlow, recoveryFlow, verificationFlow];
 const OP_NAME: Record<FlowKind, string> = { registration: 'Registration', login: 'Login', settings: 'Settings', recovery: 'Recovery', verification: 'Verification' };
 
 const Text = (max = 2048) => Type.Optional(Type.String({ maxLength: max }));
@@ -106,13 +116,14 @@ export function send(req: FastifyRequest, reply: FastifyReply, ri: RequestInfo, 
  * Runs a flow step. Errors of browser requests that want HTML go to the project's error UI when one is
  * configured (Kratos's behaviour); everything else is answered in Ory's JSON error shape.
  */
-async function run(svc: SelfService, req: FastifyRequest, reply: FastifyReply, browser: boolean, step: (ri: RequestInfo) => Promise<Outcome>): Promise<FastifyReply> {
+async function run(ss: SelfService, req: FastifyRequest, reply: FastifyReply, browser: boolean, step: (ctx: FlowContext) => Promise<Outcome>): Promise<FastifyReply> {
   const ri = requestInfo(req);
+  const ctx = new FlowContext(ss, ri);
   try {
-    return send(req, reply, ri, await step(ri));
+    return send(req, reply, ri, await step(ctx));
   } catch (err) {
     if (browser && !ri.wantsJson && err instanceof OryError) {
-      const out = await svc.browserError(ri, err, req.id);
+      const out = await browserError(ctx, err, req.id);
       if (out) return send(req, reply, ri, out);
     }
     throw err;
@@ -122,29 +133,30 @@ async function run(svc: SelfService, req: FastifyRequest, reply: FastifyReply, b
 export function selfServiceRoutes(r: Registry): RouteSpec[] {
   const svc = () => r.selfservice;
   const routes: RouteSpec[] = [];
-  for (const kind of KINDS) {
+  for (const flow of FLOWS) {
+    const { kind } = flow;
     const op = OP_NAME[kind];
     routes.push(
       defineRoute({
         method: 'GET', url: `/self-service/${kind}/api`, plane: 'project', credential: 'none', operation: `createNative${op}Flow`,
         schema: { querystring: CreateQuery },
-        handler: (req, reply) => run(svc(), req, reply, false, (ri) => svc().create(ri, kind, 'api', req.query)),
+        handler: (req, reply) => run(svc(), req, reply, false, (ctx) => createFlow(ctx, flow, 'api', req.query)),
       }),
       defineRoute({
         method: 'GET', url: `/self-service/${kind}/browser`, plane: 'project', credential: 'none', operation: `createBrowser${op}Flow`,
         schema: { querystring: CreateQuery },
-        handler: (req, reply) => run(svc(), req, reply, true, (ri) => svc().create(ri, kind, 'browser', req.query)),
+        handler: (req, reply) => run(svc(), req, reply, true, (ctx) => createFlow(ctx, flow, 'browser', req.query)),
       }),
       defineRoute({
         method: 'GET', url: `/self-service/${kind}/flows`, plane: 'project', credential: 'none', operation: `get${op}Flow`,
         schema: { querystring: IdQuery },
-        handler: (req, reply) => run(svc(), req, reply, false, (ri) => svc().get(ri, kind, req.query.id)),
+        handler: (req, reply) => run(svc(), req, reply, false, (ctx) => showFlow(ctx, flow, req.query.id)),
       }),
       defineRoute({
         method: 'POST', url: `/self-service/${kind}`, plane: 'project', credential: 'none', operation: `update${op}Flow`,
         schema: { querystring: FlowQuery },
         bodyLimit: 64 * 1024,
-        handler: (req, reply) => run(svc(), req, reply, !String(req.headers['content-type'] ?? '').includes('json'), (ri) => svc().submit(ri, kind, req.query.flow, req.body)),
+        handler: (req, reply) => run(svc(), req, reply, !String(req.headers['content-type'] ?? '').includes('json'), (ctx) => submitFlow(ctx, flow, req.query.flow, req.body)),
       }),
     );
   }
@@ -152,17 +164,17 @@ export function selfServiceRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'GET', url: '/self-service/logout/browser', plane: 'project', credential: 'none', operation: 'createBrowserLogoutFlow',
       schema: { querystring: Type.Object({ return_to: Text() }, { additionalProperties: true }) },
-      handler: (req, reply) => run(svc(), req, reply, false, (ri) => svc().createLogout(ri, req.query.return_to)),
+      handler: (req, reply) => run(svc(), req, reply, false, (ctx) => createLogoutUrl(ctx, req.query.return_to)),
     }),
     defineRoute({
       method: 'GET', url: '/self-service/logout', plane: 'project', credential: 'none', operation: 'updateLogoutFlow',
       schema: { querystring: LogoutQuery },
-      handler: (req, reply) => run(svc(), req, reply, true, (ri) => svc().logout(ri, req.query.token, req.query.return_to)),
+      handler: (req, reply) => run(svc(), req, reply, true, (ctx) => logout(ctx, req.query.token, req.query.return_to)),
     }),
     defineRoute({
       method: 'DELETE', url: '/self-service/logout/api', plane: 'project', credential: 'none', operation: 'performNativeLogout',
       bodyLimit: 8 * 1024,
-      handler: (req, reply) => run(svc(), req, reply, false, (ri) => svc().nativeLogout(ri, req.body)),
+      handler: (req, reply) => run(svc(), req, reply, false, (ctx) => nativeLogout(ctx, req.body)),
     }),
     defineRoute({
       // The W3C "change password URL": password managers are sent on to the settings UI, or, when the
@@ -177,7 +189,7 @@ export function selfServiceRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'GET', url: '/self-service/errors', plane: 'project', credential: 'none', operation: 'getFlowError',
       schema: { querystring: IdQuery },
-      handler: (req, reply) => run(svc(), req, reply, false, (ri) => svc().getError(ri, req.query.id)),
+      handler: (req, reply) => run(svc(), req, reply, false, (ctx) => showFlowError(ctx, req.query.id)),
     }),
   );
   return routes;

@@ -1,6 +1,13 @@
 // Ory Kratos's UI text messages (ids from kratos/text/id.go), so UIs that switch on `id` or
 // translate by id keep working against Gatehouse.
 
+import type { SelfServiceFlowsTable } from './tables.js';
+
+type FlowKind = SelfServiceFlowsTable['kind'];
+/** The flows that finish once (a settings flow may be submitted again and again). */
+export type OneShotKind = Exclude<FlowKind, 'settings'>;
+type CodeKind = 'recovery' | 'verification';
+
 export interface UiText {
   id: number;
   text: string;
@@ -8,16 +15,36 @@ export interface UiText {
   context?: Record<string, unknown>;
 }
 
-const info = (id: number, text: string, context?: Record<string, unknown>): UiText => ({ id, text, type: 'info', ...(context ? { context } : {}) });
-const error = (id: number, text: string, context?: Record<string, unknown>): UiText => ({ id, text, type: 'error', ...(context ? { context } : {}) });
+const message =
+  (type: UiText['type']) =>
+  (id: number, text: string, context?: Record<string, unknown>): UiText => ({ id, text, type, ...(context ? { context } : {}) });
+const info = message('info');
+const error = message('error');
+const success = message('success');
 
 const minutesAgo = (expiredAt: string, now: number) => Math.max(0, (now - Date.parse(expiredAt)) / 60_000);
+
+// Kratos numbers the messages of each flow in its own block; these are the ones that differ only by flow.
+const EXPIRED_ID: Record<FlowKind, number> = { login: 4010001, registration: 4040001, settings: 4050001, recovery: 4060005, verification: 4070005 };
+const RETRY_SUCCESS_ID: Record<OneShotKind, number> = { login: 4010007, registration: 4040002, recovery: 4060001, verification: 4070002 };
+const NO_STRATEGY: Record<FlowKind, [id: number, what: string]> = {
+  login: [4010002, 'log you in with'],
+  registration: [4010003, 'sign you up with'],
+  settings: [4010004, 'update your settings'],
+  recovery: [4010005, 'recover your account with'],
+  verification: [4010006, 'verify your account with'],
+};
+const CODE_LABEL_ID: Record<CodeKind, number> = { recovery: 1070010, verification: 1070011 };
+const CODE_SENT_ID: Record<CodeKind, number> = { recovery: 1060003, verification: 1080003 };
+const CODE_INVALID_ID: Record<CodeKind, number> = { recovery: 4060006, verification: 4070006 };
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export const text = {
   // Labels and buttons
   loginSubmit: () => info(1010001, 'Sign in'),
+  loginReauthenticate: () => info(1010003, 'Please confirm this action by verifying that it is you.'),
   registrationSubmit: () => info(1040001, 'Sign up'),
-  settingsSaved: () => ({ id: 1050001, text: 'Your changes have been saved!', type: 'success' as const }),
+  settingsSaved: () => success(1050001, 'Your changes have been saved!'),
   labelPassword: () => info(1070001, 'Password'),
   labelGenerated: (title: string, name: string) => info(1070002, title, { title, name }),
   labelSave: () => info(1070003, 'Save'),
@@ -27,17 +54,14 @@ export const text = {
   labelEmail: () => info(1070007, 'Email'),
   labelResendCode: () => info(1070008, 'Resend code'),
   labelContinue: () => info(1070009, 'Continue'),
-  labelRecoveryCode: () => info(1070010, 'Recovery code'),
-  labelVerificationCode: () => info(1070011, 'Verification code'),
+  labelCode: (kind: CodeKind) => info(CODE_LABEL_ID[kind], `${capitalized(kind)} code`),
 
   // Recovery / verification
   recoverySuccessful: (privilegedUntil: string, now: number) =>
     info(1060001, `You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next ${Math.max(0, (Date.parse(privilegedUntil) - now) / 60_000).toFixed(2)} minutes.`, { privileged_session_expires_at: privilegedUntil }),
-  recoveryCodeSent: () =>
-    info(1060003, 'An email containing a recovery code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.'),
+  codeSent: (kind: CodeKind) =>
+    info(CODE_SENT_ID[kind], `An email containing a ${kind} code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.`),
   verificationSuccessful: () => info(1080002, 'You successfully verified your email address.'),
-  verificationCodeSent: () =>
-    info(1080003, 'An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.'),
 
   // Validation errors
   generic: (reason: string) => error(4000001, reason, { reason }),
@@ -54,20 +78,9 @@ export const text = {
   passwordMaxLength: (max: number, actual: number) => error(4000033, `The password must be at most ${max} characters long, but got ${actual}.`, { max_length: max, actual_length: actual }),
   invalidEmail: (value: string) => error(4000001, `"${value}" is not valid "email"`, { reason: `"${value}" is not valid "email"` }),
 
-  loginExpired: (expiredAt: string, now: number) => error(4010001, `The login flow expired ${minutesAgo(expiredAt, now).toFixed(2)} minutes ago, please try again.`, { expired_at: expiredAt }),
-  loginNoStrategy: () => error(4010002, 'Could not find a strategy to log you in with. Did you fill out the form correctly?'),
-  registrationNoStrategy: () => error(4010003, 'Could not find a strategy to sign you up with. Did you fill out the form correctly?'),
-  settingsNoStrategy: () => error(4010004, 'Could not find a strategy to update your settings. Did you fill out the form correctly?'),
-  recoveryNoStrategy: () => error(4010005, 'Could not find a strategy to recover your account with. Did you fill out the form correctly?'),
-  verificationNoStrategy: () => error(4010006, 'Could not find a strategy to verify your account with. Did you fill out the form correctly?'),
-  loginRetrySuccess: () => error(4010007, 'The request was already completed successfully and can not be retried.'),
-  registrationExpired: (expiredAt: string, now: number) => error(4040001, `The registration flow expired ${minutesAgo(expiredAt, now).toFixed(2)} minutes ago, please try again.`, { expired_at: expiredAt }),
-  registrationRetrySuccess: () => error(4040002, 'The request was already completed successfully and can not be retried.'),
-  settingsExpired: (expiredAt: string, now: number) => error(4050001, `The settings flow expired ${minutesAgo(expiredAt, now).toFixed(2)} minutes ago, please try again.`, { expired_at: expiredAt }),
-  recoveryRetrySuccess: () => error(4060001, 'The request was already completed successfully and can not be retried.'),
-  recoveryExpired: (expiredAt: string, now: number) => error(4060005, `The recovery flow expired ${minutesAgo(expiredAt, now).toFixed(2)} minutes ago, please try again.`, { expired_at: expiredAt }),
-  recoveryCodeInvalid: () => error(4060006, 'The recovery code is invalid or has already been used. Please try again.'),
-  verificationRetrySuccess: () => error(4070002, 'The request was already completed successfully and can not be retried.'),
-  verificationExpired: (expiredAt: string, now: number) => error(4070005, `The verification flow expired ${minutesAgo(expiredAt, now).toFixed(2)} minutes ago, please try again.`, { expired_at: expiredAt }),
-  verificationCodeInvalid: () => error(4070006, 'The verification code is invalid or has already been used. Please try again.'),
+  // Flow errors
+  flowExpired: (kind: FlowKind, expiredAt: string, now: number) => error(EXPIRED_ID[kind], `The ${kind} flow expired ${minutesAgo(expiredAt, now).toFixed(2)} minutes ago, please try again.`, { expired_at: expiredAt }),
+  noStrategy: (kind: FlowKind) => error(NO_STRATEGY[kind][0], `Could not find a strategy to ${NO_STRATEGY[kind][1]}. Did you fill out the form correctly?`),
+  retrySuccess: (kind: OneShotKind) => error(RETRY_SUCCESS_ID[kind], 'The request was already completed successfully and can not be retried.'),
+  codeInvalid: (kind: CodeKind) => error(CODE_INVALID_ID[kind], `The ${kind} code is invalid or has already been used. Please try again.`),
 };
