@@ -113,7 +113,7 @@ export async function buildApp(registry: Registry, opts: BuildOptions = {}): Pro
   // An answer sent before the body was read (a refusal, a 413) must reach the client: closing a socket
   // with unread bytes makes TCP send a reset, and the client loses the answer with it.
   app.addHook('onSend', (req, reply, payload, done) => {
-    if (!req.raw.complete) drainBody(req.raw);
+    if (!req.raw.complete && !req.raw.readableEnded) drainBody(req.raw);
     done(null, payload);
   });
 
@@ -142,7 +142,7 @@ const DRAIN_MS = 5_000;
 
 /** Reads and discards the rest of a request body that will not be used, for at most `DRAIN_MS`. */
 function drainBody(raw: IncomingMessage): void {
-  const cut = setTimeout(() => raw.socket?.destroy(), DRAIN_MS).unref();
+  const cut = setTimeout(() => raw.destroy(), DRAIN_MS).unref();
   raw.once('end', () => clearTimeout(cut));
   raw.once('close', () => clearTimeout(cut));
   raw.resume();

@@ -6,6 +6,8 @@ import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
 import { bearerToken } from '../platform/http/bearer.js';
+import { setLinkHeader } from '../platform/http/pagination.js';
+import type { ProjectRequest } from '../planes/contexts.js';
 import { ClientBody, LifespansBody } from './clients.js';
 import { ID_TOKEN_SET } from './jwks.js';
 import { OAuth2Error, invalidToken } from './errors.js';
@@ -87,22 +89,6 @@ const CreateJwkSetBody = Type.Object({ alg: Type.String({ maxLength: 32 }), use:
 const DEFAULT_PAGE = 250;
 const MAX_PAGE = 500;
 
-/** Hydra's keyset pagination `Link` header (first, and next when there is one), relative to the called path. */
-function setLinkHeader(req: FastifyRequest, reply: FastifyReply, size: number, next: string | undefined): void {
-  const url = new URL(req.url, 'http://x');
-  // On a project host the browser-visible path has no `/p/{slug}` prefix (it was added by the rewrite).
-  const onProjectHost = (req.headers.host ?? '').toLowerCase().startsWith(`${req.project!.slug}.projects.`);
-  const path = onProjectHost ? url.pathname.replace(/^\/p\/[^/]+/, '') : url.pathname;
-  const link = (token: string | undefined, rel: string) => {
-    const params = new URLSearchParams();
-    for (const [k, v] of url.searchParams) if (k !== 'page_size' && k !== 'page_token') params.append(k, v);
-    params.set('page_size', String(size));
-    if (token) params.set('page_token', token);
-    return `<${path}?${params.toString()}>; rel="${rel}"`;
-  };
-  reply.header('link', [link(undefined, 'first'), ...(next ? [link(next, 'next')] : [])].join(','));
-}
-
 /** RFC 6749 responses must not be cached. */
 const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
 
@@ -126,18 +112,18 @@ const challengeAnswer = (reply: FastifyReply, read: ChallengeRead) => (read.gone
 
 export function oauth2Routes(r: Registry): RouteSpec[] {
   const o = r.oauth2;
-  const config = (req: FastifyRequest) => readOAuth2Config(req.project!.services.oauth2.config);
-  const issuer = (req: FastifyRequest) =>
+  const config = (req: ProjectRequest) => readOAuth2Config(req.project!.services.oauth2.config);
+  const issuer = (req: ProjectRequest) =>
     issuerFor({ configured: config(req).urls.selfIssuer, slug: req.project!.slug, host: req.headers.host, protocol: req.protocol, baseDomain: r.config.baseDomain });
-  const browser = (req: FastifyRequest): BrowserRequest => ({
+  const browser = (req: ProjectRequest): BrowserRequest => ({
     project: req.project!, config: config(req), issuer: issuer(req), query: (req.query ?? {}) as Record<string, unknown>, rawQuery: rawQuery(req.url),
     cookies: (req.cookies ?? {}) as Record<string, string | undefined>,
   });
-  const browserRoute = (answer: (b: BrowserRequest) => Promise<BrowserRedirect>) => async (req: FastifyRequest, reply: FastifyReply) => {
+  const browserRoute = (answer: (b: BrowserRequest) => Promise<BrowserRedirect>) => async (req: ProjectRequest, reply: FastifyReply) => {
     const b = browser(req);
     return sendRedirect(reply, await answer(b), b.issuer);
   };
-  const clientEndpoint = (req: FastifyRequest) => ({ projectId: req.project!.id, config: config(req), issuer: issuer(req), request: clientRequest(req) });
+  const clientEndpoint = (req: ProjectRequest) => ({ projectId: req.project!.id, config: config(req), issuer: issuer(req), request: clientRequest(req) });
   const admin = { plane: 'project', credential: 'project' } as const;
   const open = { plane: 'project', credential: 'none' } as const;
 

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { ManagementPrincipal, Principal } from '../platform/auth/principal.js';
 import type { ResolvedProject } from '../tenancy/project-resolver.js';
 
@@ -9,6 +10,9 @@ export interface ProjectContext {
   project: ResolvedProject;
 }
 
+/** A request of the project plane, for helpers that its route handlers call. */
+export type ProjectRequest = FastifyRequest & ProjectContext;
+
 declare module '../platform/http/route-table.js' {
   // What each plane's credential hook guarantees its handlers (see the plane plugins beside this file).
   interface RequestContexts {
@@ -17,13 +21,5 @@ declare module '../platform/http/route-table.js' {
     'management:management': { principal: ManagementPrincipal };
     'management:console': { principal: ConsoleUserPrincipal };
     'console:console': { principal: ConsoleUserPrincipal };
-  }
-}
-
-declare module 'fastify' {
-  // Transitional: code outside route handlers that still reads these from a bare FastifyRequest.
-  interface FastifyRequest {
-    project?: ResolvedProject | null;
-    principal?: Principal | null;
   }
 }

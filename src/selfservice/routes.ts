@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { OryError } from '../platform/errors/errors.js';
+import type { ProjectRequest } from '../planes/contexts.js';
 import type { Outcome, RequestInfo } from './context.js';
 import type { FlowKind } from './flow-store.js';
 import type { SelfService } from './service.js';
@@ -45,8 +46,8 @@ const FlowQuery = Type.Object({ flow: Text(128), token: Text(1024) }, { addition
 const LogoutQuery = Type.Object({ token: Text(1024), return_to: Text() }, { additionalProperties: true });
 
 /** The request facts a flow needs, read once. */
-export function requestInfo(req: FastifyRequest): RequestInfo {
-  const project = req.project!;
+export function requestInfo(req: ProjectRequest): RequestInfo {
+  const { project } = req;
   const prefix = `/p/${project.slug}`;
   const original = req.originalUrl ?? req.url;
   const onAlias = original === prefix || original.startsWith(`${prefix}/`) || original.startsWith(`${prefix}?`);
@@ -116,7 +117,7 @@ export function send(req: FastifyRequest, reply: FastifyReply, ri: RequestInfo, 
  * Runs a flow step. Errors of browser requests that want HTML go to the project's error UI when one is
  * configured (Kratos's behaviour); everything else is answered in Ory's JSON error shape.
  */
-async function run(ss: SelfService, req: FastifyRequest, reply: FastifyReply, browser: boolean, step: (ctx: FlowContext) => Promise<Outcome>): Promise<FastifyReply> {
+async function run(ss: SelfService, req: ProjectRequest, reply: FastifyReply, browser: boolean, step: (ctx: FlowContext) => Promise<Outcome>): Promise<FastifyReply> {
   const ri = requestInfo(req);
   const ctx = new FlowContext(ss, ri);
   try {

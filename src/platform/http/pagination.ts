@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest } from '../errors/errors.js';
 
 /** Largest page any list returns; a larger `page_size` is refused with 400, not silently clamped. */
@@ -42,4 +43,23 @@ export function decodePageToken(token: string | undefined): string | undefined {
   const raw = Buffer.from(token, 'base64url').toString('utf8');
   if (!raw.startsWith('k:') || raw.length < 3 || raw.length > 300) throw badRequest('The page_token is not valid.');
   return raw.slice(2);
+}
+
+const PAGINATION_PARAMS = new Set(['page_size', 'page_token', 'per_page', 'page']);
+
+/**
+ * Sets Ory's keyset pagination `Link` header: a `first` link, and a `next` link when there is a
+ * next page (`next` is the page token to send). Links are relative to the path the client called
+ * (before the project host was rewritten onto `/p/{slug}`) and keep its other query parameters,
+ * sorted by key as Go's `url.Values.Encode` writes them.
+ */
+export function setLinkHeader(req: FastifyRequest, reply: FastifyReply, size: number, next: string | undefined): void {
+  const url = new URL(req.originalUrl, 'http://x');
+  const link = (token: string, rel: string) => {
+    const params = [...url.searchParams.entries()].filter(([k]) => !PAGINATION_PARAMS.has(k));
+    params.push(['page_size', String(size)], ['page_token', token]);
+    params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return `<${url.pathname}?${new URLSearchParams(params).toString()}>; rel="${rel}"`;
+  };
+  reply.header('link', [link('', 'first'), ...(next ? [link(next, 'next')] : [])].join(','));
 }
