@@ -13,6 +13,12 @@ const HOSTILE_QUERIES = [
   'id=x&id=y', 'flow=not-a-uuid', 'max-depth=-5', 'max-depth=1000000', 'namespace[]=x', 'token=' + 'z'.repeat(3000),
   'include_credential=password&include_credential=oidc', 'credentials_identifier=' + '%27'.repeat(50), 'return_to=javascript:alert(1)',
 ];
+// Every shape of query value a hostile client sends (huge, negative, fractional, out of range, not a
+// number, non-ASCII, repeated), for the parameters routes read: pagination first (issue #20).
+const QUERY_NAMES = ['page', 'per_page', 'page_size', 'page_token', 'max-depth', 'flow', 'id', 'limit'];
+const QUERY_VALUES = ['1000000000', '99999999999999999999', '-1', '1.5', '1e309', 'NaN', 'Infinity', '%F0%9F%92%A9', '%C3%28', ''];
+const GENERATED_QUERIES = QUERY_NAMES.flatMap((name) => [...QUERY_VALUES.map((v) => `${name}=${v}`), `${name}=1&${name}=2&${name}=abc`]);
+
 const HOSTILE_BODIES: { type: string; body: string }[] = [
   { type: 'application/json', body: '{' },
   { type: 'application/json', body: 'null' },
@@ -69,7 +75,7 @@ describe(`hostile input never yields a 500 (${dialectName()})`, () => {
         if (res.statusCode >= 500) failures.push(`${spec.method} ${url.slice(0, 120)} ${payload ? payload.type + ' ' + payload.body.slice(0, 40) : ''} → ${res.statusCode} ${res.body.slice(0, 200)}`);
       };
       for (const p of HOSTILE_PARAMS) await probe(fill(spec, t, p));
-      for (const q of HOSTILE_QUERIES) await probe(`${fill(spec, t, 'x')}?${q}`);
+      for (const q of [...HOSTILE_QUERIES, ...GENERATED_QUERIES]) await probe(`${fill(spec, t, 'x')}?${q}`);
       if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(spec.method)) {
         for (const b of HOSTILE_BODIES) await probe(fill(spec, t, '00000000-0000-0000-0000-000000000000'), b);
       }

@@ -24,14 +24,14 @@ const PAGINATION_NAMES = Object.keys(PAGINATION);
 
 /**
  * The one place pagination parameters are validated. A list route (its query schema names any of
- * them) gets all four declared, as integers in range or a bounded token, whichever of them it
- * forgot: a handler never sees an unvalidated `per_page` or `page`. A route's own, tighter
- * declaration (Hydra's page size of at most 500) stays.
+ * them) gets all four declared here, as integers in range or a bounded token: a handler never sees
+ * an unvalidated `per_page` or `page`. Only a route's own `page_size` stays (Hydra's lists allow at
+ * most 500).
  */
 export function withPagination<S extends TSchema | undefined>(querystring: S): S {
   const properties = (querystring as { properties?: Record<string, TSchema> } | undefined)?.properties;
   if (!properties || !PAGINATION_NAMES.some((name) => name in properties)) return querystring;
-  return { ...querystring, properties: { ...PAGINATION, ...properties } } as S;
+  return { ...querystring, properties: { ...properties, ...PAGINATION, ...(properties.page_size ? { page_size: properties.page_size } : {}) } } as S;
 }
 
 /** Page tokens are opaque to clients: the base64url of the last id of the previous page. */
