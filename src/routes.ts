@@ -8,7 +8,7 @@ import { identityRoutes } from './identity/routes.js';
 import { selfServiceRoutes } from './selfservice/routes.js';
 import { selfServiceAdminRoutes } from './selfservice/admin-routes.js';
 import { disabledSelfServiceRoutes } from './selfservice/disabled-routes.js';
-import { oauth2Routes } from './oauth2/routes.js';
+import { oauth2ProtocolRoutes, oauth2Routes } from './oauth2/routes.js';
 import { dynamicRegistrationRoutes } from './oauth2/dynamic-registration.js';
 import { permissionRoutes } from './permissions/routes.js';
 import { consoleRoutes } from './console/routes.js';
@@ -18,6 +18,20 @@ import { consoleRoutes } from './console/routes.js';
  * authorization matrix test is generated from this list, so a route missing here fails CI.
  */
 export function allRoutes(r: Registry): RouteSpec[] {
+  const table = routeTable(r);
+  return [...table.system, ...table.console, ...table.management, ...table.project, ...table.oauth2Protocol];
+}
+
+/** The route table by where each route is mounted: one plane plugin each, OAuth2's protocol scope apart. */
+export type RouteTable = Record<Plane, RouteSpec[]> & { oauth2Protocol: RouteSpec[] };
+
+export function routeTable(r: Registry): RouteTable {
+  const table: RouteTable = { system: [], console: [], management: [], project: [], oauth2Protocol: [...oauth2ProtocolRoutes(r), ...dynamicRegistrationRoutes(r)] };
+  for (const spec of planeRoutes(r)) table[spec.plane].push(spec);
+  return table;
+}
+
+function planeRoutes(r: Registry): RouteSpec[] {
   return [
     ...systemRoutes(r),
     ...tenancyRoutes(r),
@@ -28,17 +42,8 @@ export function allRoutes(r: Registry): RouteSpec[] {
     ...selfServiceAdminRoutes(r),
     ...disabledSelfServiceRoutes(r),
     ...oauth2Routes(r),
-    ...dynamicRegistrationRoutes(r),
     ...permissionRoutes(r),
     ...consoleRoutes(r),
   ];
 }
 
-/** The route table by where each route is mounted: one plane plugin each, OAuth2's protocol scope apart. */
-export type RouteTable = Record<Plane, RouteSpec[]> & { oauth2Protocol: RouteSpec[] };
-
-export function routeTable(r: Registry): RouteTable {
-  const table: RouteTable = { system: [], console: [], management: [], project: [], oauth2Protocol: [] };
-  for (const spec of allRoutes(r)) table[spec.oauth2Errors ? 'oauth2Protocol' : spec.plane].push(spec);
-  return table;
-}

@@ -110,8 +110,8 @@ function sendRedirect(reply: FastifyReply, out: BrowserRedirect, issuer: string)
 /** A challenge's request, or 410 with where the browser goes once the challenge was handled. */
 const challengeAnswer = (reply: FastifyReply, read: ChallengeRead) => (read.gone ? reply.code(410).send({ redirect_to: read.redirect_to }) : read.request);
 
-export function oauth2Routes(r: Registry): RouteSpec[] {
-  const o = r.oauth2;
+/** Plain inputs of the OAuth2 services, read from a project-plane request. */
+function requestReaders(r: Registry) {
   const config = (req: ProjectRequest) => readOAuth2Config(req.project!.services.oauth2.config);
   const issuer = (req: ProjectRequest) =>
     issuerFor({ configured: config(req).urls.selfIssuer, slug: req.project!.slug, host: req.headers.host, protocol: req.protocol, baseDomain: r.config.baseDomain });
@@ -124,6 +124,47 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
     return sendRedirect(reply, await answer(b), b.issuer);
   };
   const clientEndpoint = (req: ProjectRequest) => ({ projectId: req.project!.id, config: config(req), issuer: issuer(req), request: clientRequest(req) });
+  return { config, issuer, browserRoute, clientEndpoint };
+}
+
+/**
+ * The endpoints OAuth2 clients call (RFC 6749 token, RFC 7009 revocation, RFC 8628 device
+ * authorization). They are mounted in the project plane's OAuth2 scope, which answers every error,
+ * the framework's too (415, 413, a malformed body), in RFC 6749's shape.
+ */
+export function oauth2ProtocolRoutes(r: Registry): RouteSpec[] {
+  const o = r.oauth2;
+  const { clientEndpoint } = requestReaders(r);
+  const open = { plane: 'project', credential: 'none' } as const;
+  return [
+    defineRoute({
+      method: 'POST', url: '/oauth2/token', ...open, operation: 'oauth2TokenExchange',
+      handler: async (req, reply) => {
+        noStore(reply);
+        return tokenEndpoint(o, clientEndpoint(req));
+      },
+    }),
+    defineRoute({
+      method: 'POST', url: '/oauth2/revoke', ...open, operation: 'revokeOAuth2Token',
+      handler: async (req, reply) => {
+        await revocationEndpoint(o, req.project!.id, clientRequest(req));
+        return reply.code(200).send();
+      },
+    }),
+    // RFC 8628: the device asks for a device and a user code; the person's browser verifies the user code.
+    defineRoute({
+      method: 'POST', url: '/oauth2/device/auth', ...open, operation: 'oAuth2DeviceFlow',
+      handler: async (req, reply) => {
+        noStore(reply);
+        return deviceAuthorization(o, clientEndpoint(req));
+      },
+    }),
+  ];
+}
+
+export function oauth2Routes(r: Registry): RouteSpec[] {
+  const o = r.oauth2;
+  const { config, issuer, browserRoute } = requestReaders(r);
   const admin = { plane: 'project', credential: 'project' } as const;
   const open = { plane: 'project', credential: 'none' } as const;
 
@@ -395,28 +436,6 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
     }),
 
     // ---- public OAuth2 / OIDC endpoints: the client or the browser authenticates itself ----
-    defineRoute({
-      method: 'POST', url: '/oauth2/token', ...open, operation: 'oauth2TokenExchange', oauth2Errors: true,
-      handler: async (req, reply) => {
-        noStore(reply);
-        return tokenEndpoint(o, clientEndpoint(req));
-      },
-    }),
-    defineRoute({
-      method: 'POST', url: '/oauth2/revoke', ...open, operation: 'revokeOAuth2Token', oauth2Errors: true,
-      handler: async (req, reply) => {
-        await revocationEndpoint(o, req.project!.id, clientRequest(req));
-        return reply.code(200).send();
-      },
-    }),
-    // RFC 8628: the device asks for a device and a user code; the person's browser verifies the user code.
-    defineRoute({
-      method: 'POST', url: '/oauth2/device/auth', ...open, operation: 'oAuth2DeviceFlow', oauth2Errors: true,
-      handler: async (req, reply) => {
-        noStore(reply);
-        return deviceAuthorization(o, clientEndpoint(req));
-      },
-    }),
     defineRoute({
       method: 'GET', url: '/oauth2/device/verify', ...open, operation: 'performOAuth2DeviceVerificationFlow',
       handler: browserRoute((b) => o.authorize.deviceVerify(b)),

@@ -59,8 +59,6 @@ export interface RouteSpec<S extends RouteSchemas = RouteSchemas, P extends Plan
   schema?: S;
   /** Overrides the server-wide body limit (bytes). */
   bodyLimit?: number;
-  /** Errors in RFC 6749's shape (`{"error","error_description"}`), even those raised before the handler. */
-  oauth2Errors?: true;
   handler(req: RouteRequest<S> & ContextOf<P, C>, reply: FastifyReply): Promise<unknown> | unknown;
 }
 
