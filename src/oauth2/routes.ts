@@ -7,6 +7,7 @@ import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
 import { bearerToken } from '../platform/http/bearer.js';
 import { setLinkHeader } from '../platform/http/pagination.js';
+import { projectAddress } from '../platform/http/project-address.js';
 import type { ProjectRequest } from '../planes/contexts.js';
 import { ClientBody, LifespansBody } from './clients.js';
 import { ID_TOKEN_SET } from './jwks.js';
@@ -114,7 +115,7 @@ const challengeAnswer = (reply: FastifyReply, read: ChallengeRead) => (read.gone
 function requestReaders(r: Registry) {
   const config = (req: ProjectRequest) => readOAuth2Config(req.project!.services.oauth2.config);
   const issuer = (req: ProjectRequest) =>
-    issuerFor({ configured: config(req).urls.selfIssuer, slug: req.project!.slug, host: req.headers.host, protocol: req.protocol, baseDomain: r.config.baseDomain });
+    issuerFor(config(req).urls.selfIssuer, projectAddress(req, req.project.slug), req.project.slug, r.config.baseDomain);
   const browser = (req: ProjectRequest): BrowserRequest => ({
     project: req.project!, config: config(req), issuer: issuer(req), query: (req.query ?? {}) as Record<string, unknown>, rawQuery: rawQuery(req.url),
     cookies: (req.cookies ?? {}) as Record<string, string | undefined>,

@@ -1,3 +1,4 @@
+import type { ProjectAddress } from '../platform/http/project-address.js';
 import { parseGoDuration } from '../platform/duration.js';
 
 /** Parses a Go duration ("1h", "30m", "1h30m", "3600s") to milliseconds, or null when malformed. */
@@ -30,27 +31,14 @@ export function audienceParam(source: unknown): string[] {
   return [...new Set(list.filter((x): x is string => typeof x === 'string').flatMap((x) => x.split(/[ ]+/)).filter(Boolean))];
 }
 
-/** Where a request reached a project: what the issuer of a project is made of. */
-export interface IssuerInput {
-  /** `urls.self.issuer` of the project's config, when set. */
-  configured?: string;
-  slug: string;
-  /** The Host header, as sent. */
-  host: string | undefined;
-  protocol: string;
-  baseDomain: string;
-}
-
 /**
- * The issuer of a project: `urls.self.issuer` when configured, otherwise the base URL the request
- * reached the project at (`https://{slug}.projects.{BASE_DOMAIN}` or `{proto}://{host}/p/{slug}`).
+ * The issuer of a project: `urls.self.issuer` when configured; on the project's own host its
+ * canonical `https://{slug}.projects.{BASE_DOMAIN}` (an issuer names the server, not the way one
+ * request reached it); on the `/p/{slug}` alias the base URL the request reached.
  */
-export function issuerFor(i: IssuerInput): string {
-  if (i.configured) return i.configured;
-  const host = (i.host ?? '').toLowerCase();
-  if (host.split(':')[0] === `${i.slug}.projects.${i.baseDomain}`) return `https://${i.slug}.projects.${i.baseDomain}`;
-  const safeHost = /^[a-z0-9.\-:[\]]+$/.test(host) ? host : '127.0.0.1';
-  return `${i.protocol}://${safeHost}/p/${i.slug}`;
+export function issuerFor(configured: string | undefined, address: ProjectAddress, slug: string, baseDomain: string): string {
+  if (configured) return configured;
+  return address.onAlias ? address.base : `https://${slug}.projects.${baseDomain}`;
 }
 
 /** The query string of a request URL (without `?`), as sent. */

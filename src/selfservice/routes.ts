@@ -4,6 +4,7 @@ import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { OryError } from '../platform/errors/errors.js';
 import type { ProjectRequest } from '../planes/contexts.js';
+import { projectAddress } from '../platform/http/project-address.js';
 import type { Outcome, RequestInfo } from './context.js';
 import type { FlowKind } from './flow-store.js';
 import type { SelfService } from './service.js';
@@ -48,12 +49,7 @@ const LogoutQuery = Type.Object({ token: Text(1024), return_to: Text() }, { addi
 /** The request facts a flow needs, read once. */
 export function requestInfo(req: ProjectRequest): RequestInfo {
   const { project } = req;
-  const prefix = `/p/${project.slug}`;
-  const original = req.originalUrl ?? req.url;
-  const onAlias = original === prefix || original.startsWith(`${prefix}/`) || original.startsWith(`${prefix}?`);
-  const host = typeof req.headers.host === 'string' && /^[A-Za-z0-9.\-:[\]]{1,300}$/.test(req.headers.host) ? req.headers.host : 'localhost';
-  const origin = `${req.protocol}://${host}`;
-  const baseUrl = onAlias ? `${origin}${prefix}` : origin;
+  const { origin, base, onAlias } = projectAddress(req, project.slug);
   const accept = String(req.headers.accept ?? '');
   const contentType = String(req.headers['content-type'] ?? '');
   const jsonBody = contentType.includes('application/json');
@@ -67,8 +63,8 @@ export function requestInfo(req: ProjectRequest): RequestInfo {
   }
   return {
     project,
-    baseUrl,
-    requestUrl: `${origin}${original}`,
+    baseUrl: base,
+    requestUrl: `${origin}${req.originalUrl}`,
     wantsJson: accept.includes('application/json') || jsonBody,
     jsonBody,
     cookies: (req.cookies ?? {}) as Record<string, string | undefined>,
@@ -77,7 +73,7 @@ export function requestInfo(req: ProjectRequest): RequestInfo {
     ip: req.ip,
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
     secure: req.protocol === 'https',
-    cookiePath: onAlias ? prefix : '/',
+    cookiePath: onAlias ? `/p/${project.slug}` : '/',
   };
 }
 
