@@ -190,7 +190,7 @@ const NODE_CHUNK = 100;
  * planner may pick another plan for other values), which costs several times the lookup itself.
  * A cast of a parameter is not probed, so the statement stays compiled; the plan is the same (an
  * equality on the primary key or its prefix) and so is the comparison (every value is text, on
- * both dialects). Used by the queries a check runs (measured: the lookup alone takes half the time).
+ * both dialects). Used by the queries a check runs.
  */
 export const text = <T extends string>(v: T) => sql<T>`cast(${v} as text)`;
 
