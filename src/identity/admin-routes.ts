@@ -8,6 +8,7 @@ import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import type { CreateIdentityInput, ReplaceIdentityInput } from './identity-service.js';
 import type { Identity } from './models.js';
 import { identityNotFound, pageParams, setLinkHeader } from './http.js';
+import { IdentityResponse } from './response-schemas.js';
 import { isUuid } from '../platform/ids.js';
 
 const Opt = <T extends TSchema>(t: T) => Type.Optional(t);
@@ -163,6 +164,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
           include_credential: IncludeCredential,
           organization_id: Opt(Type.String({ maxLength: 64 })),
         }),
+        response: { 200: Type.Array(IdentityResponse) },
       },
       handler: async (req, reply) => {
         const q = req.query;
@@ -170,7 +172,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         if (filters > 1) throw badRequest('Only one of ids, credentials_identifier and preview_credentials_identifier_similar can be used.');
         const { size, after, offset } = pageParams(q);
         identities.remember(req.project!);
-        const { body, lastId, hasMore } = await identities.listJson(req.project!.id, {
+        const { identities: page, hasMore } = await identities.list(req.project!.id, {
           pageSize: size,
           after,
           offset,
@@ -179,8 +181,8 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
           includeCredentials: q.include_credential,
           organizationId: q.organization_id,
         });
-        setLinkHeader(req, reply, size, hasMore ? lastId : undefined);
-        return reply.type('application/json; charset=utf-8').send(body);
+        setLinkHeader(req, reply, size, hasMore ? page.at(-1)?.id : undefined);
+        return page;
       },
     }),
     defineRoute({
@@ -237,12 +239,13 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
     }),
     defineRoute({
       method: 'GET', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'getIdentity',
-      schema: { params: IdParams, querystring: Type.Object({ include_credential: IncludeCredential }) },
-      handler: async (req, reply) => {
+      schema: { params: IdParams, querystring: Type.Object({ include_credential: IncludeCredential }), response: { 200: IdentityResponse } },
+      handler: async (req) => {
         identities.remember(req.project!);
-        const body = await identities.getJson(req.project!.id, req.params.id, include(req.query));
-        if (body === null) throw identityNotFound();
-        return reply.type('application/json; charset=utf-8').send(body);
+        // Served as it is (the response schema serialises it), so the shared cached object is fine.
+        const identity = await identities.get(req.project!.id, req.params.id, { includeCredentials: include(req.query), cached: true });
+        if (!identity) throw identityNotFound();
+        return identity;
       },
     }),
     defineRoute({

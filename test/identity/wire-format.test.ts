@@ -3,6 +3,8 @@ import { bearer, createTestContext, dialectName, seedTenant, type TestContext, t
 import { identityJson, sessionJson } from '../../src/identity/wire-json.js';
 import { rowToCredentials, type IdentityCredentials } from '../../src/identity/models.js';
 import type { IdentitiesTable, IdentityCredentialsTable, SessionsTable } from '../../src/identity/tables.js';
+import { createHmac } from 'node:crypto';
+import { secretHash } from '../../src/platform/crypto.js';
 
 // The exact bytes of the identity and session documents that the hot reads (admin identity read and
 // list, whoami) serve, for a varied set of stored rows: with and without external_id,
@@ -56,7 +58,8 @@ const credentials: Omit<IdentityCredentialsTable, 'project_id'>[] = [
   { id: '01900000-0000-7000-8000-00000000e004', identity_id: I(4), type: 'password', identifiers: JSON.stringify([]), config: JSON.stringify({}), version: 0, created_at: T1, updated_at: T1 },
 ];
 
-type SessionFixture = Omit<SessionsTable, 'project_id' | 'token_hash'> & { token: string };
+// `legacy`: stored under the hash used before session tokens went through secretHash.
+type SessionFixture = Omit<SessionsTable, 'project_id' | 'token_hash'> & { token: string; legacy?: true };
 const sessions: SessionFixture[] = [
   {
     id: S(1), identity_id: I(1), token: token(1), active: 1, aal: 'aal1',
@@ -70,7 +73,7 @@ const sessions: SessionFixture[] = [
     devices: JSON.stringify([]), issued_at: T0, authenticated_at: T1, expires_at: FAR, created_at: T0, updated_at: T1,
   },
   {
-    id: S(4), identity_id: I(4), token: token(4), active: 1, aal: 'aal1',
+    id: S(4), identity_id: I(4), token: token(4), legacy: true, active: 1, aal: 'aal1',
     authentication_methods: JSON.stringify([]), devices: JSON.stringify([{ id: '01900000-0000-7000-8000-00000000f401', location: '' }]),
     issued_at: T1, authenticated_at: T1, expires_at: FAR, created_at: T1, updated_at: T1,
   },
@@ -92,10 +95,15 @@ describe(`wire format of the hot identity reads (${dialectName()})`, () => {
     await db.insertInto('identity_credentials').values(credentials.map((c) => ({ ...c, project_id: t.projectId }))).execute();
     await db
       .insertInto('sessions')
-      .values(sessions.map(({ token: tok, ...s }) => ({ ...s, project_id: t.projectId, token_hash: ctx.registry.sessions.hashToken(tok) })))
+      .values(sessions.map(({ token: tok, legacy, ...s }) => ({ ...s, project_id: t.projectId, token_hash: tokenHash(tok, legacy) })))
       .execute();
   });
   afterAll(() => ctx.close());
+
+  const tokenHash = (tok: string, legacy?: true) => {
+    const secret = ctx.registry.config.secret;
+    return legacy ? createHmac('sha256', secret).update(`session:${tok}`).digest('hex') : secretHash(secret, 'session', tok);
+  };
 
   // What the old hand-written encoder produced for a stored identity (admin view).
   const oldIdentity = (row: IdentityFixture, include: string[] | null, admin = true) => {
@@ -109,7 +117,8 @@ describe(`wire format of the hot identity reads (${dialectName()})`, () => {
   };
   const oldSession = (s: SessionFixture) => {
     const identity = oldIdentity(identities.find((i) => i.id === s.identity_id)!, null, false);
-    return sessionJson({ ...s, project_id: t.projectId, token_hash: '' }, identity, { devices: true });
+    const { token: _t, legacy: _l, ...row } = s;
+    return sessionJson({ ...row, project_id: t.projectId, token_hash: '' }, identity, { devices: true });
   };
 
   it('serves GET /admin/identities/:id byte for byte as before', async () => {
