@@ -101,6 +101,8 @@ const ManageSessionsBody = Type.Object(
   },
   { additionalProperties: false },
 );
+/** `expand` of the admin session reads. */
+const SessionExpand = Opt(Type.Array(Type.Union([Type.Literal('identity'), Type.Literal('devices')]), { maxItems: 2 }));
 const IncludeCredential = Opt(Type.Array(CredentialType, { maxItems: 20 }));
 const PageQuery = {
   page_size: Opt(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
@@ -140,6 +142,17 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
     if (!identity) throw identityNotFound();
     return identity;
   }
+
+  /** A route acting on one object of the project by id: 204, or 404 when `act` finds nothing (falsy). */
+  const noContentById = (method: 'DELETE' | 'PATCH', url: string, operation: string, act: (project: ResolvedProject, id: string) => Promise<unknown>): RouteSpec =>
+    defineRoute({
+      method, url, plane: 'project', credential: 'project', operation,
+      schema: { params: IdParams },
+      handler: async (req, reply) => {
+        if (!(await act(req.project!, req.params.id))) throw identityNotFound();
+        return reply.status(204).send();
+      },
+    });
 
   return [
     // ------------------------------------------------------------------ identities
@@ -303,14 +316,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         });
       },
     }),
-    defineRoute({
-      method: 'DELETE', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'deleteIdentity',
-      schema: { params: IdParams },
-      handler: async (req, reply) => {
-        if (!(await identities.delete(req.project!.id, req.params.id))) throw identityNotFound();
-        return reply.status(204).send();
-      },
-    }),
+    noContentById('DELETE', '/admin/identities/:id', 'deleteIdentity', (project, id) => identities.delete(project.id, id)),
     defineRoute({
       method: 'DELETE', url: '/admin/identities/:id/credentials/:type', plane: 'project', credential: 'project', operation: 'deleteIdentityCredentials',
       schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }), type: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ identifier: Opt(Type.String({ maxLength: 1024 })) }) },
@@ -330,7 +336,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         querystring: Type.Object({
           page_size: PageQuery.page_size, page_token: PageQuery.page_token,
           active: Opt(Type.Boolean()),
-          expand: Opt(Type.Array(Type.Union([Type.Literal('identity'), Type.Literal('devices')]), { maxItems: 2 })),
+          expand: SessionExpand,
         }),
       },
       handler: async (req, reply) => {
@@ -362,7 +368,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
     }),
     defineRoute({
       method: 'GET', url: '/admin/sessions/:id', plane: 'project', credential: 'project', operation: 'getSession',
-      schema: { params: IdParams, querystring: Type.Object({ expand: Opt(Type.Array(Type.Union([Type.Literal('identity'), Type.Literal('devices')]), { maxItems: 2 })) }) },
+      schema: { params: IdParams, querystring: Type.Object({ expand: SessionExpand }) },
       handler: async (req) => {
         const expand = new Set(req.query.expand ?? []);
         identities.remember(req.project!);
@@ -371,23 +377,8 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         return session;
       },
     }),
-    defineRoute({
-      method: 'DELETE', url: '/admin/sessions/:id', plane: 'project', credential: 'project', operation: 'disableSession',
-      schema: { params: IdParams },
-      handler: async (req, reply) => {
-        if (!(await sessions.revoke(req.project!.id, req.params.id))) throw identityNotFound();
-        return reply.status(204).send();
-      },
-    }),
-    defineRoute({
-      method: 'PATCH', url: '/admin/sessions/:id/extend', plane: 'project', credential: 'project', operation: 'extendSession',
-      schema: { params: IdParams },
-      handler: async (req, reply) => {
-        const session = await sessions.extend(req.project!, req.params.id);
-        if (!session) throw identityNotFound();
-        return reply.status(204).send();
-      },
-    }),
+    noContentById('DELETE', '/admin/sessions/:id', 'disableSession', (project, id) => sessions.revoke(project.id, id)),
+    noContentById('PATCH', '/admin/sessions/:id/extend', 'extendSession', (project, id) => sessions.extend(project, id)),
     defineRoute({
       method: 'GET', url: '/admin/identities/:id/sessions', plane: 'project', credential: 'project', operation: 'listIdentitySessions',
       schema: { params: IdParams, querystring: Type.Object({ ...PageQuery, active: Opt(Type.Boolean()) }) },
@@ -401,14 +392,10 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         return page;
       },
     }),
-    defineRoute({
-      method: 'DELETE', url: '/admin/identities/:id/sessions', plane: 'project', credential: 'project', operation: 'deleteIdentitySessions',
-      schema: { params: IdParams },
-      handler: async (req, reply) => {
-        await mustGet(req.project!, req.params.id);
-        await sessions.deleteAllOfIdentity(req.project!.id, req.params.id);
-        return reply.status(204).send();
-      },
+    noContentById('DELETE', '/admin/identities/:id/sessions', 'deleteIdentitySessions', async (project, id) => {
+      await mustGet(project, id);
+      await sessions.deleteAllOfIdentity(project.id, id);
+      return true;
     }),
 
     // ------------------------------------------------------------------ courier

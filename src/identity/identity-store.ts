@@ -30,26 +30,29 @@ export interface IdentityPageQuery {
 /** A verifiable or recovery address row: lookup and uniqueness of an identity's addresses. */
 export type AddressRow = ScopedInsert<Database, 'identity_addresses'>;
 
+const CREDENTIAL_COLUMNS = ['c.type as c_type', 'c.identifiers as c_identifiers', 'c.version as c_version', 'c.created_at as c_created_at', 'c.updated_at as c_updated_at', 'c.config as c_config'] as const;
+
 /**
  * Queries of the identity aggregate: identities, their credentials, credential identifiers and
  * addresses. Every query runs in the given project scope, so another project's rows are never seen
  * or touched; pass the scope of a transaction to run inside it. Unique violations surface as the
  * database's error (the service names the conflict).
  */
+/** The identity read's one statement: the identity left-joined to its credentials (params: project id, id). */
+const withCredentialsStatement = (db: Kysely<Database>) =>
+  scoped(db, '')
+    .selectFrom('identities as i')
+    .leftJoin('identity_credentials as c', (j) => j.onRef('c.identity_id', '=', 'i.id').onRef('c.project_id', '=', 'i.project_id'))
+    .selectAll('i')
+    .select(CREDENTIAL_COLUMNS)
+    .where('i.id', '=', '')
+    .compile();
+
 export class IdentityStore {
-  // The identity read's one query: the identity left-joined to its credentials, compiled once.
   private readonly withCredentialsQuery;
 
   constructor(db: Kysely<Database>) {
-    this.withCredentialsQuery = prepared(db, (db) =>
-      scoped(db, '')
-        .selectFrom('identities as i')
-        .leftJoin('identity_credentials as c', (j) => j.onRef('c.identity_id', '=', 'i.id').onRef('c.project_id', '=', 'i.project_id'))
-        .selectAll('i')
-        .select(['c.type as c_type', 'c.identifiers as c_identifiers', 'c.version as c_version', 'c.created_at as c_created_at', 'c.updated_at as c_updated_at', 'c.config as c_config'])
-        .where('i.id', '=', '')
-        .compile(),
-    );
+    this.withCredentialsQuery = prepared(db, withCredentialsStatement);
   }
 
   /** The identity with one row per credential (one row with null credential columns if it has none); [] if absent. */

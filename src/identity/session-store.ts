@@ -32,29 +32,29 @@ export interface SessionPageQuery {
   now: string;
 }
 
+// The identity columns whoami shows (no admin metadata), prefixed so they cannot clash with the session's.
+const IDENTITY_COLUMNS = [
+  'i.schema_id as i_schema_id', 'i.traits as i_traits', 'i.state as i_state', 'i.state_changed_at as i_state_changed_at',
+  'i.metadata_public as i_metadata_public', 'i.external_id as i_external_id', 'i.organization_id as i_organization_id',
+  'i.verifiable_addresses as i_verifiable_addresses', 'i.recovery_addresses as i_recovery_addresses',
+  'i.created_at as i_created_at', 'i.updated_at as i_updated_at',
+] as const;
+
 /**
  * Queries of the session aggregate. Every query runs in the given project scope; pass the scope of a
  * transaction to run inside it. Tokens never reach this module, only their hashes.
  */
 export class SessionStore {
-  // whoami's one query: the session by token hash joined to its identity, compiled once.
+  // whoami's one query, compiled once: the session by token hash (current or legacy form) with its identity.
   private readonly byTokenHashQuery;
 
   constructor(db: Kysely<Database>) {
-    this.byTokenHashQuery = prepared(db, (db) =>
-      scoped(db, '')
+    this.byTokenHashQuery = prepared(db, (db) => {
+      const sessionWithIdentity = scoped(db, '')
         .selectFrom('sessions as s')
-        .innerJoin('identities as i', (j) => j.onRef('i.id', '=', 's.identity_id').onRef('i.project_id', '=', 's.project_id'))
-        .selectAll('s')
-        .select([
-          'i.schema_id as i_schema_id', 'i.traits as i_traits', 'i.state as i_state', 'i.state_changed_at as i_state_changed_at',
-          'i.metadata_public as i_metadata_public', 'i.external_id as i_external_id', 'i.organization_id as i_organization_id',
-          'i.verifiable_addresses as i_verifiable_addresses', 'i.recovery_addresses as i_recovery_addresses',
-          'i.created_at as i_created_at', 'i.updated_at as i_updated_at',
-        ])
-        .where('s.token_hash', 'in', ['', ''])
-        .compile(),
-    );
+        .innerJoin('identities as i', (j) => j.onRef('i.id', '=', 's.identity_id').onRef('i.project_id', '=', 's.project_id'));
+      return sessionWithIdentity.selectAll('s').select(IDENTITY_COLUMNS).where('s.token_hash', 'in', ['', '']).compile();
+    });
   }
 
   /** The session (any state) stored under one of two token hashes, joined to its identity. */
