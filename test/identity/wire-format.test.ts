@@ -183,4 +183,11 @@ describe(`wire format of the hot identity reads (${dialectName()})`, () => {
       }
     }
   });
+
+  it('revokes a session stored under the legacy token hash by its token', async () => {
+    const legacy = sessions.find((s) => s.legacy)!;
+    const project = (await ctx.registry.projects.bySlug(t.projectSlug))!;
+    expect(await ctx.registry.sessions.revokeByToken(project, legacy.token)).toBe(true);
+    expect((await get('/sessions/whoami', { 'x-session-token': legacy.token })).statusCode).toBe(401);
+  });
 });
