@@ -8,6 +8,7 @@ import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import type { CreateIdentityInput, ReplaceIdentityInput } from './identity-service.js';
 import type { Identity } from './models.js';
 import { identityNotFound, pageParams, setLinkHeader } from './http.js';
+import { IdentityResponse } from './response-schemas.js';
 import { isUuid } from '../platform/ids.js';
 
 const Opt = <T extends TSchema>(t: T) => Type.Optional(t);
@@ -100,6 +101,8 @@ const ManageSessionsBody = Type.Object(
   },
   { additionalProperties: false },
 );
+/** `expand` of the admin session reads. */
+const SessionExpand = Opt(Type.Array(Type.Union([Type.Literal('identity'), Type.Literal('devices')]), { maxItems: 2 }));
 const IncludeCredential = Opt(Type.Array(CredentialType, { maxItems: 20 }));
 const PageQuery = {
   page_size: Opt(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
@@ -140,6 +143,17 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
     return identity;
   }
 
+  /** A route acting on one object of the project by id: 204, or 404 when `act` finds nothing (falsy). */
+  const noContentById = (method: 'DELETE' | 'PATCH', url: string, operation: string, act: (project: ResolvedProject, id: string) => Promise<unknown>): RouteSpec =>
+    defineRoute({
+      method, url, plane: 'project', credential: 'project', operation,
+      schema: { params: IdParams },
+      handler: async (req, reply) => {
+        if (!(await act(req.project!, req.params.id))) throw identityNotFound();
+        return reply.status(204).send();
+      },
+    });
+
   return [
     // ------------------------------------------------------------------ identities
     defineRoute({
@@ -163,6 +177,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
           include_credential: IncludeCredential,
           organization_id: Opt(Type.String({ maxLength: 64 })),
         }),
+        response: { 200: Type.Array(IdentityResponse) },
       },
       handler: async (req, reply) => {
         const q = req.query;
@@ -170,7 +185,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         if (filters > 1) throw badRequest('Only one of ids, credentials_identifier and preview_credentials_identifier_similar can be used.');
         const { size, after, offset } = pageParams(q);
         identities.remember(req.project!);
-        const { body, lastId, hasMore } = await identities.listJson(req.project!.id, {
+        const { identities: page, hasMore } = await identities.list(req.project!.id, {
           pageSize: size,
           after,
           offset,
@@ -179,8 +194,8 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
           includeCredentials: q.include_credential,
           organizationId: q.organization_id,
         });
-        setLinkHeader(req, reply, size, hasMore ? lastId : undefined);
-        return reply.type('application/json; charset=utf-8').send(body);
+        setLinkHeader(req, reply, size, hasMore ? page.at(-1)?.id : undefined);
+        return page;
       },
     }),
     defineRoute({
@@ -237,12 +252,13 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
     }),
     defineRoute({
       method: 'GET', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'getIdentity',
-      schema: { params: IdParams, querystring: Type.Object({ include_credential: IncludeCredential }) },
-      handler: async (req, reply) => {
+      schema: { params: IdParams, querystring: Type.Object({ include_credential: IncludeCredential }), response: { 200: IdentityResponse } },
+      handler: async (req) => {
         identities.remember(req.project!);
-        const body = await identities.getJson(req.project!.id, req.params.id, include(req.query));
-        if (body === null) throw identityNotFound();
-        return reply.type('application/json; charset=utf-8').send(body);
+        // Served as it is (the response schema serialises it), so the shared cached object is fine.
+        const identity = await identities.get(req.project!.id, req.params.id, { includeCredentials: include(req.query), cached: true });
+        if (!identity) throw identityNotFound();
+        return identity;
       },
     }),
     defineRoute({
@@ -300,14 +316,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         });
       },
     }),
-    defineRoute({
-      method: 'DELETE', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'deleteIdentity',
-      schema: { params: IdParams },
-      handler: async (req, reply) => {
-        if (!(await identities.delete(req.project!.id, req.params.id))) throw identityNotFound();
-        return reply.status(204).send();
-      },
-    }),
+    noContentById('DELETE', '/admin/identities/:id', 'deleteIdentity', (project, id) => identities.delete(project.id, id)),
     defineRoute({
       method: 'DELETE', url: '/admin/identities/:id/credentials/:type', plane: 'project', credential: 'project', operation: 'deleteIdentityCredentials',
       schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }), type: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ identifier: Opt(Type.String({ maxLength: 1024 })) }) },
@@ -327,7 +336,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         querystring: Type.Object({
           page_size: PageQuery.page_size, page_token: PageQuery.page_token,
           active: Opt(Type.Boolean()),
-          expand: Opt(Type.Array(Type.Union([Type.Literal('identity'), Type.Literal('devices')]), { maxItems: 2 })),
+          expand: SessionExpand,
         }),
       },
       handler: async (req, reply) => {
@@ -359,7 +368,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
     }),
     defineRoute({
       method: 'GET', url: '/admin/sessions/:id', plane: 'project', credential: 'project', operation: 'getSession',
-      schema: { params: IdParams, querystring: Type.Object({ expand: Opt(Type.Array(Type.Union([Type.Literal('identity'), Type.Literal('devices')]), { maxItems: 2 })) }) },
+      schema: { params: IdParams, querystring: Type.Object({ expand: SessionExpand }) },
       handler: async (req) => {
         const expand = new Set(req.query.expand ?? []);
         identities.remember(req.project!);
@@ -368,23 +377,8 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         return session;
       },
     }),
-    defineRoute({
-      method: 'DELETE', url: '/admin/sessions/:id', plane: 'project', credential: 'project', operation: 'disableSession',
-      schema: { params: IdParams },
-      handler: async (req, reply) => {
-        if (!(await sessions.revoke(req.project!.id, req.params.id))) throw identityNotFound();
-        return reply.status(204).send();
-      },
-    }),
-    defineRoute({
-      method: 'PATCH', url: '/admin/sessions/:id/extend', plane: 'project', credential: 'project', operation: 'extendSession',
-      schema: { params: IdParams },
-      handler: async (req, reply) => {
-        const session = await sessions.extend(req.project!, req.params.id);
-        if (!session) throw identityNotFound();
-        return reply.status(204).send();
-      },
-    }),
+    noContentById('DELETE', '/admin/sessions/:id', 'disableSession', (project, id) => sessions.revoke(project.id, id)),
+    noContentById('PATCH', '/admin/sessions/:id/extend', 'extendSession', (project, id) => sessions.extend(project, id)),
     defineRoute({
       method: 'GET', url: '/admin/identities/:id/sessions', plane: 'project', credential: 'project', operation: 'listIdentitySessions',
       schema: { params: IdParams, querystring: Type.Object({ ...PageQuery, active: Opt(Type.Boolean()) }) },
@@ -398,14 +392,10 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         return page;
       },
     }),
-    defineRoute({
-      method: 'DELETE', url: '/admin/identities/:id/sessions', plane: 'project', credential: 'project', operation: 'deleteIdentitySessions',
-      schema: { params: IdParams },
-      handler: async (req, reply) => {
-        await mustGet(req.project!, req.params.id);
-        await sessions.deleteAllOfIdentity(req.project!.id, req.params.id);
-        return reply.status(204).send();
-      },
+    noContentById('DELETE', '/admin/identities/:id/sessions', 'deleteIdentitySessions', async (project, id) => {
+      await mustGet(project, id);
+      await sessions.deleteAllOfIdentity(project.id, id);
+      return true;
     }),
 
     // ------------------------------------------------------------------ courier

@@ -4,6 +4,7 @@ import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
 import { MAX_PAGE_SIZE, decodePageToken } from '../platform/http/pagination.js';
 import { schemaIdCandidates } from './schemas.js';
+import { SessionResponse } from './response-schemas.js';
 import { DEFAULT_PAGE_SIZE, noActiveSession, pageParams, requireSession, sessionTokenOf, setLinkHeader } from './http.js';
 
 const PageQuery = {
@@ -45,17 +46,17 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
     }),
     defineRoute({
       method: 'GET', url: '/sessions/whoami', plane: 'project', credential: 'none', operation: 'toSession',
-      schema: { querystring: Type.Object({ tokenize_as: Type.Optional(Type.String({ maxLength: 128 })) }) },
+      schema: { querystring: Type.Object({ tokenize_as: Type.Optional(Type.String({ maxLength: 128 })) }), response: { 200: SessionResponse } },
       handler: async (req, reply) => {
         const token = sessionTokenOf(req);
-        const found = token ? await sessions.whoami(req.project!, token) : null;
-        if (!found) throw noActiveSession();
+        // Served as it is (the response schema serialises it), so the shared cached object is fine.
+        const session = token ? await sessions.byToken(req.project!, token, { cached: true }) : null;
+        if (!session) throw noActiveSession();
         if (req.query.tokenize_as) throw badRequest('No tokenizer template with this name is configured.');
         return reply
-          .header('x-kratos-authenticated-identity-id', found.identityId)
+          .header('x-kratos-authenticated-identity-id', session.identity!.id)
           .header('cache-control', 'private, no-cache, no-store, must-revalidate')
-          .type('application/json; charset=utf-8')
-          .send(found.body);
+          .send(session);
       },
     }),
     defineRoute({

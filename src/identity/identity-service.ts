@@ -1,18 +1,19 @@
 import { LRUCache } from 'lru-cache';
+import type { Kysely } from 'kysely';
 import type { Notifier } from '../platform/db/notifier.js';
-import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../platform/config/config.js';
 import type { Database } from '../platform/db/schema.js';
 import { isUniqueViolation } from '../platform/db/database.js';
+import { scoped } from '../platform/db/scoped.js';
 import { ErrorId, OryError, badRequest, notFound } from '../platform/errors/errors.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import type { ResolvedProject } from '../tenancy/project-resolver.js';
+import { IdentityStore, type Scope } from './identity-store.js';
 import { rowToCredentials, rowToIdentity, type Identity, type IdentityCredentials, type RecoveryIdentityAddress, type VerifiableIdentityAddress } from './models.js';
 import { BCRYPT_MAX_BYTES, MAX_PASSWORD_BYTES, hashPassword, importedHashKind, verifyPasswordHash } from './passwords.js';
-import { projectPublicBase } from './public-url.js';
-import { preparedQuery } from './prepared.js';
-import { identityJson } from './wire-json.js';
+import { ProjectPublicBases } from './public-url.js';
 import { normalizeIdentifier, type SchemaService, type TraitExtensions } from './schemas.js';
+import { SessionStore } from './session-store.js';
 import type { IdentitiesTable } from './tables.js';
 
 /** What creating (or fully replacing) an identity takes; the shape of Ory's `CreateIdentityBody`. */
@@ -61,48 +62,43 @@ export interface IdentityServiceDeps {
   schemas: SchemaService;
   config: Pick<Config, 'baseDomain' | 'port'>;
   /**
-   * Serve repeated admin reads (`getJson`) and whoami from bounded in-process caches (1 s TTL),
-   * dropped on every identity or session write on any node: at once on the writing node, through
-   * the notifier on the others. While the notifier cannot hear other nodes, the caches are bypassed.
+   * Serve repeated admin reads (`get` with `cached`) and whoami from bounded in-process caches (1 s
+   * TTL) of model objects, dropped on every identity or session write on any node: at once on the
+   * writing node, through the notifier on the others. While the notifier cannot hear other nodes,
+   * the caches are bypassed.
    */
   cacheReads?: boolean;
   notifier?: Notifier;
 }
 
-type Db = Kysely<Database> | Transaction<Database>;
-
 const IDENTIFIER_CONFLICT = 'This identity conflicts with another identity that already exists.';
+/** Reads asking for more credential configs than this are not cached (bounds the key space). */
+const MAX_CACHED_INCLUDES = 4;
 
 /**
- * Identities of a project: create, read, replace, delete, passwords and addresses. Every query is
- * filtered by the project id given by the caller (never one from a request body). Identifier and
+ * Identities of a project: create, read, replace, delete, passwords and addresses. Every query runs
+ * in the scope of the project id given by the caller (never one from a request body). Identifier and
  * address uniqueness is per project and enforced by unique indexes; violations become 409.
  */
 export class IdentityService {
-  private readonly slugs = new LRUCache<string, string>({ max: 10_000 });
   /**
    * Bumped after every write to identities (and by the session service after session writes):
-   * in-process read caches (whoami) drop whatever they cached under an older value.
+   * in-process read caches drop whatever they cached under an older value.
    */
   generation = 0;
-  private readonly readCache = new LRUCache<string, { generation: number; body: string }>({ max: 10_000, ttl: 1000, ttlAutopurge: false });
-
-  // The admin read's one query: identity joined to its credentials, compiled once.
-  private readonly getQuery;
+  private readonly readCache = new LRUCache<string, { generation: number; identity: Identity }>({ max: 10_000, ttl: 1000, ttlAutopurge: false });
+  private readonly store: IdentityStore;
+  private readonly sessionRows: SessionStore;
+  /** Public base URLs of projects by id (for `schema_url`). */
+  readonly publicBases: ProjectPublicBases;
 
   constructor(private readonly d: IdentityServiceDeps) {
     d.notifier?.subscribe((m) => {
       if (m.type === 'identity-write') this.generation++;
     });
-    this.getQuery = preparedQuery(d.db, (db) =>
-      db
-        .selectFrom('identities as i')
-        .leftJoin('identity_credentials as c', (j) => j.onRef('c.identity_id', '=', 'i.id').onRef('c.project_id', '=', 'i.project_id'))
-        .selectAll('i')
-        .select(['c.type as c_type', 'c.identifiers as c_identifiers', 'c.version as c_version', 'c.created_at as c_created_at', 'c.updated_at as c_updated_at', 'c.config as c_config'])
-        .where('i.project_id', '=', '')
-        .where('i.id', '=', ''),
-    );
+    this.store = new IdentityStore(d.db);
+    this.sessionRows = new SessionStore(d.db);
+    this.publicBases = new ProjectPublicBases(d.config, (projectId) => this.store.projectSlug(d.db, projectId));
   }
 
   /** Invalidates every node's cached identity and session reads after a write. */
@@ -116,150 +112,101 @@ export class IdentityService {
     return this.d.cacheReads === true && (this.d.notifier?.isLive() ?? true);
   }
 
+  /** Primes the public-URL memo from a resolved project (free: every project request has one). */
+  remember(project: Pick<ResolvedProject, 'id' | 'slug'>): void {
+    this.publicBases.remember(project);
+  }
+
+  private scope(projectId: string): Scope {
+    return scoped(this.d.db, projectId);
+  }
+
   // ---------------------------------------------------------------- reads
 
   /**
    * One identity of a project, or null (also for another project's id). One indexed query.
    * Credentials metadata is always included; `config` only for the types in `includeCredentials`.
+   * With `cached`, an admin view may come from the read cache (see `cacheReads`): the object is then
+   * shared, so the caller must not change it.
    */
-  async get(projectId: string, id: string, opts: { includeCredentials?: string[]; admin?: boolean } = {}): Promise<Identity | null> {
+  async get(projectId: string, id: string, opts: { includeCredentials?: string[]; admin?: boolean; cached?: boolean } = {}): Promise<Identity | null> {
     if (!isUuid(id)) return null;
-    const rows = (await this.getQuery([projectId, id])).rows;
+    const include = opts.includeCredentials ?? [];
+    const admin = opts.admin !== false;
+    const key = opts.cached && admin && include.length <= MAX_CACHED_INCLUDES && this.cachesUsable ? `${projectId}:${id}:${include.join(',')}` : null;
+    if (key) {
+      const hit = this.readCache.get(key);
+      if (hit && hit.generation === this.generation) return hit.identity;
+    }
+    // Cached under the generation read before the query: a write racing with it invalidates it.
+    const generation = this.generation;
+    const rows = await this.store.withCredentials(this.scope(projectId), id);
     if (rows.length === 0) return null;
-    const identity = rowToIdentity(rows[0], await this.base(projectId), { admin: opts.admin !== false });
-    const include = new Set(opts.includeCredentials ?? []);
+    const identity = rowToIdentity(rows[0], await this.publicBases.of(projectId), { admin });
+    const wanted = new Set(include);
     const credentials: Record<string, IdentityCredentials> = {};
     for (const r of rows) {
       if (!r.c_type) continue;
       credentials[r.c_type] = rowToCredentials(
         { type: r.c_type, identifiers: r.c_identifiers!, version: r.c_version!, created_at: r.c_created_at!, updated_at: r.c_updated_at!, config: r.c_config! },
-        include.has(r.c_type),
+        wanted.has(r.c_type),
       );
     }
     identity.credentials = credentials;
+    if (key) this.readCache.set(key, { generation, identity });
     return identity;
   }
 
-  /**
-   * The same document as `get` (admin view), as ready JSON text built from the stored JSON without
-   * a parse/stringify round trip: the admin read's hot path. Null if not in the project.
-   */
-  async getJson(projectId: string, id: string, includeCredentials: string[] = []): Promise<string | null> {
-    if (!isUuid(id)) return null;
-    const key = this.cachesUsable ? `${projectId}:${id}:${includeCredentials.join(',')}` : null;
-    if (key) {
-      const hit = this.readCache.get(key);
-      if (hit && hit.generation === this.generation) return hit.body;
-    }
-    const generation = this.generation;
-    const rows = (await this.getQuery([projectId, id])).rows;
-    if (rows.length === 0) return null;
-    const include = new Set(includeCredentials);
-    const credentials: Record<string, IdentityCredentials> = {};
-    for (const r of rows) {
-      if (!r.c_type) continue;
-      credentials[r.c_type] = rowToCredentials(
-        { type: r.c_type, identifiers: r.c_identifiers!, version: r.c_version!, created_at: r.c_created_at!, updated_at: r.c_updated_at!, config: r.c_config! },
-        include.has(r.c_type),
-      );
-    }
-    const body = identityJson(rows[0], await this.base(projectId), { admin: true, credentials: JSON.stringify(credentials) });
-    if (key && includeCredentials.length <= 4) this.readCache.set(key, { generation, body });
-    return body;
+  /** Whether the identity exists in the project. */
+  async exists(projectId: string, id: string): Promise<boolean> {
+    return isUuid(id) && this.store.exists(this.scope(projectId), id);
   }
 
   /** The identity with this external id in the project, or null. */
   async getByExternalId(projectId: string, externalId: string, opts: { includeCredentials?: string[] } = {}): Promise<Identity | null> {
-    const row = await this.d.db.selectFrom('identities').select('id').where('project_id', '=', projectId).where('external_id', '=', externalId).executeTakeFirst();
-    return row ? this.get(projectId, row.id, opts) : null;
+    const id = await this.store.idByExternalId(this.scope(projectId), externalId);
+    return id ? this.get(projectId, id, opts) : null;
   }
 
   /** The identity whose password credential lists `identifier` (case-insensitive), or null. */
   async findByPasswordIdentifier(projectId: string, identifier: string): Promise<Identity | null> {
-    const row = await this.d.db
-      .selectFrom('identity_credential_identifiers')
-      .select('identity_id')
-      .where('project_id', '=', projectId)
-      .where('type', '=', 'password')
-      .where('identifier', '=', normalizeIdentifier(identifier))
-      .executeTakeFirst();
-    return row ? this.get(projectId, row.identity_id) : null;
+    const [id] = await this.store.idsByIdentifier(this.scope(projectId), 'password', normalizeIdentifier(identifier));
+    return id ? this.get(projectId, id) : null;
   }
 
   /** The identity owning a verifiable (`kind: 'verifiable'`) or recovery address, or null. */
   async findByAddress(projectId: string, kind: 'verifiable' | 'recovery', value: string): Promise<Identity | null> {
     const trimmed = value.trim();
-    const row = await this.d.db
-      .selectFrom('identity_addresses')
-      .select('identity_id')
-      .where('project_id', '=', projectId)
-      .where('kind', '=', kind)
-      .where('value', 'in', [trimmed.toLowerCase(), trimmed])
-      .executeTakeFirst();
-    return row ? this.get(projectId, row.identity_id) : null;
+    const id = await this.store.idByAddress(this.scope(projectId), kind, [trimmed.toLowerCase(), trimmed]);
+    return id ? this.get(projectId, id) : null;
   }
 
   /** A page of identities in id (creation) order; fetches `pageSize + 1` rows to know if there is more. */
   async list(projectId: string, o: ListIdentitiesOptions): Promise<{ identities: Identity[]; hasMore: boolean }> {
-    const { page, hasMore, credentials } = await this.listRows(projectId, o);
-    const base = await this.base(projectId);
-    const identities = page.map((r) => rowToIdentity(r, base, { admin: true }));
-    if (credentials) for (const i of identities) i.credentials = credentials.get(i.id) ?? {};
-    return { identities, hasMore };
-  }
-
-  /**
-   * `list` as ready JSON text (an array of the same documents), built by splicing stored JSON: a
-   * page of 250 identities costs no parse/stringify round trip. `lastId` feeds the next page token.
-   */
-  async listJson(projectId: string, o: ListIdentitiesOptions): Promise<{ body: string; lastId?: string; hasMore: boolean }> {
-    const { page, hasMore, credentials } = await this.listRows(projectId, o);
-    const base = await this.base(projectId);
-    const parts = page.map((r) => identityJson(r, base, { admin: true, credentials: credentials ? JSON.stringify(credentials.get(r.id) ?? {}) : undefined }));
-    return { body: `[${parts.join(',')}]`, lastId: page.at(-1)?.id, hasMore };
-  }
-
-  private async listRows(projectId: string, o: ListIdentitiesOptions): Promise<{ page: IdentitiesTable[]; hasMore: boolean; credentials?: Map<string, Record<string, IdentityCredentials>> }> {
-    let q = this.d.db.selectFrom('identities as i').selectAll('i').where('i.project_id', '=', projectId);
-    if (o.after) q = q.where('i.id', '>', o.after);
+    const scope = this.scope(projectId);
     let ids = o.ids?.filter(isUuid);
     if (o.credentialsIdentifier !== undefined) {
       // Resolved first through the identifier index, so the page query stays a primary-key lookup.
-      const hits = await this.d.db
-        .selectFrom('identity_credential_identifiers')
-        .select('identity_id')
-        .where('project_id', '=', projectId)
-        .where('type', '=', 'password')
-        .where('identifier', '=', normalizeIdentifier(o.credentialsIdentifier))
-        .execute();
-      const found = [...new Set(hits.map((h) => h.identity_id))];
+      const found = [...new Set(await this.store.idsByIdentifier(scope, 'password', normalizeIdentifier(o.credentialsIdentifier)))];
       ids = ids ? ids.filter((id) => found.includes(id)) : found;
     }
-    if (ids) {
-      if (ids.length === 0) return { page: [], hasMore: false };
-      q = q.where('i.id', 'in', ids);
-    }
-    if (o.organizationId !== undefined) q = q.where('i.organization_id', '=', o.organizationId);
-    let ordered = q.orderBy('i.id').limit(o.pageSize + 1);
-    if (o.offset) ordered = ordered.offset(o.offset);
-    const rows = await ordered.execute();
+    if (ids && ids.length === 0) return { identities: [], hasMore: false };
+    const rows = await this.store.page(scope, { limit: o.pageSize + 1, after: o.after, offset: o.offset, ids, organizationId: o.organizationId });
     const hasMore = rows.length > o.pageSize;
     const page = hasMore ? rows.slice(0, o.pageSize) : rows;
-    if (!o.includeCredentials?.length || page.length === 0) return { page, hasMore };
-    const include = new Set(o.includeCredentials);
-    const creds = await this.d.db
-      .selectFrom('identity_credentials')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .where('identity_id', 'in', page.map((r) => r.id))
-      .execute();
-    const credentials = new Map<string, Record<string, IdentityCredentials>>();
-    for (const c of creds) {
-      let m = credentials.get(c.identity_id);
-      if (!m) credentials.set(c.identity_id, (m = {}));
-      m[c.type] = rowToCredentials(c, include.has(c.type));
+    const base = await this.publicBases.of(projectId);
+    const identities = page.map((r) => rowToIdentity(r, base, { admin: true }));
+    if (o.includeCredentials?.length && page.length > 0) {
+      const include = new Set(o.includeCredentials);
+      const byIdentity = new Map<string, Record<string, IdentityCredentials>>();
+      for (const c of await this.store.credentialsOf(scope, page.map((r) => r.id))) {
+        let m = byIdentity.get(c.identity_id);
+        if (!m) byIdentity.set(c.identity_id, (m = {}));
+        m[c.type] = rowToCredentials(c, include.has(c.type));
+      }
+      for (const i of identities) i.credentials = byIdentity.get(i.id) ?? {};
     }
-    return { page, hasMore, credentials };
+    return { identities, hasMore };
   }
 
   // ---------------------------------------------------------------- writes
@@ -272,9 +219,8 @@ export class IdentityService {
    */
   async create(project: ResolvedProject, input: CreateIdentityInput): Promise<Identity> {
     this.remember(project);
-    const cfg = project.services.identity.config;
     const desired: ReplaceIdentityInput = {
-      schema_id: input.schema_id || this.d.schemas.defaultSchemaId(cfg),
+      schema_id: input.schema_id || this.d.schemas.defaultSchemaId(project.services.identity.config),
       traits: input.traits,
       state: input.state ?? 'active',
       metadata_public: input.metadata_public,
@@ -291,40 +237,28 @@ export class IdentityService {
 
   /** Replaces an identity (PUT semantics). 404 if it is not in the project; 400/409 as `create`. */
   async replace(project: ResolvedProject, id: string, input: ReplaceIdentityInput): Promise<Identity> {
-    this.remember(project);
-    const existing = await this.row(project.id, id);
-    if (!existing) throw notFound('Unable to locate the resource');
-    await this.save(project, existing, input);
+    await this.save(project, await this.existing(project, id), input);
     return (await this.get(project.id, id))!;
   }
 
-  /** Changes only the traits (self-service settings), re-deriving identifiers and addresses. */
+  /** Changes only the traits (self-service settings), re-deriving identifiers and addresses. 404 if absent. */
   async updateTraits(project: ResolvedProject, identityId: string, traits: Record<string, unknown>): Promise<Identity> {
-    this.remember(project);
-    const existing = await this.row(project.id, identityId);
-    if (!existing) throw notFound('Unable to locate the resource');
-    await this.save(project, existing, {
-      schema_id: existing.schema_id,
-      traits,
-      state: existing.state,
-      metadata_public: existing.metadata_public === null ? undefined : JSON.parse(existing.metadata_public),
-      metadata_admin: existing.metadata_admin === null ? undefined : JSON.parse(existing.metadata_admin),
-      external_id: existing.external_id,
-      organization_id: existing.organization_id,
-    });
+    const existing = await this.existing(project, identityId);
+    await this.save(project, existing, { ...this.rowAsInput(existing), traits });
     return (await this.get(project.id, identityId))!;
   }
 
   /** Deletes an identity with its credentials, addresses and sessions. False if it is not in the project. */
   async delete(projectId: string, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    return this.d.db.transaction().execute(async (trx) => {
-      const found = await trx.selectFrom('identities').select('id').where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
-      if (!found) return false;
-      await this.deleteChildren(trx, projectId, id);
-      await trx.deleteFrom('identities').where('project_id', '=', projectId).where('id', '=', id).execute();
-      return true;
-    }).finally(() => this.bump());
+    return this.scope(projectId)
+      .transaction(async (tx) => {
+        if (!(await this.store.exists(tx, id))) return false;
+        await this.sessionRows.delete(tx, { identityId: id });
+        await this.store.delete(tx, id);
+        return true;
+      })
+      .finally(() => this.bump());
   }
 
   /**
@@ -333,14 +267,15 @@ export class IdentityService {
    */
   async deleteCredential(projectId: string, id: string, type: string): Promise<void> {
     if (!isUuid(id)) throw notFound('Unable to locate the resource');
-    const done = await this.d.db.transaction().execute(async (trx) => {
-      const cred = await trx.selectFrom('identity_credentials').select('id').where('project_id', '=', projectId).where('identity_id', '=', id).where('type', '=', type).executeTakeFirst();
-      if (!cred) return false;
-      await trx.deleteFrom('identity_credential_identifiers').where('project_id', '=', projectId).where('credential_id', '=', cred.id).execute();
-      await trx.deleteFrom('identity_credentials').where('project_id', '=', projectId).where('id', '=', cred.id).execute();
-      await trx.updateTable('identities').set({ updated_at: nowIso() }).where('project_id', '=', projectId).where('id', '=', id).execute();
-      return true;
-    }).finally(() => this.bump());
+    const done = await this.scope(projectId)
+      .transaction(async (tx) => {
+        const cred = await this.store.credential(tx, id, type);
+        if (!cred) return false;
+        await this.store.deleteCredential(tx, cred.id);
+        await this.store.update(tx, id, { updated_at: nowIso() });
+        return true;
+      })
+      .finally(() => this.bump());
     if (!done) throw notFound(`You tried to remove a ${type} credential but this user has no ${type} credential set up.`);
   }
 
@@ -351,13 +286,7 @@ export class IdentityService {
   async verifyPassword(projectId: string, identityId: string, password: string): Promise<boolean> {
     let hashed: string | null = null;
     if (isUuid(identityId)) {
-      const row = await this.d.db
-        .selectFrom('identity_credentials')
-        .select('config')
-        .where('project_id', '=', projectId)
-        .where('identity_id', '=', identityId)
-        .where('type', '=', 'password')
-        .executeTakeFirst();
+      const row = await this.store.credential(this.scope(projectId), identityId, 'password');
       try {
         const cfg = row ? JSON.parse(row.config) : null;
         hashed = typeof cfg?.hashed_password === 'string' ? cfg.hashed_password : null;
@@ -375,64 +304,38 @@ export class IdentityService {
    * hash input limit, 404 for an identity not in the project.
    */
   async setPassword(project: ResolvedProject, identityId: string, password: string): Promise<void> {
-    this.remember(project);
-    const existing = await this.row(project.id, identityId);
-    if (!existing) throw notFound('Unable to locate the resource');
-    await this.save(project, existing, {
-      ...this.rowAsInput(existing),
-      credentials: { password: { config: { password } } },
-    });
+    const existing = await this.existing(project, identityId);
+    await this.save(project, existing, { ...this.rowAsInput(existing), credentials: { password: { config: { password } } } });
   }
 
   /** Marks one verifiable address of the identity verified (`status: completed`). No-op if absent. */
   async markAddressVerified(projectId: string, identityId: string, value: string): Promise<void> {
     if (!isUuid(identityId)) return;
-    await this.d.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('identities').select(['verifiable_addresses']).where('project_id', '=', projectId).where('id', '=', identityId).executeTakeFirst();
-      if (!row) return;
-      const list = JSON.parse(row.verifiable_addresses) as VerifiableIdentityAddress[];
-      const now = nowIso();
-      const wanted = value.trim().toLowerCase();
-      let changed = false;
-      for (const a of list) {
-        if (a.value.toLowerCase() === wanted && !a.verified) {
-          a.verified = true;
-          a.status = 'completed';
-          a.verified_at = now;
-          a.updated_at = now;
-          changed = true;
+    await this.scope(projectId)
+      .transaction(async (tx) => {
+        const row = await this.store.row(tx, identityId);
+        if (!row) return;
+        const list = JSON.parse(row.verifiable_addresses) as VerifiableIdentityAddress[];
+        const now = nowIso();
+        const wanted = value.trim().toLowerCase();
+        let changed = false;
+        for (const a of list) {
+          if (a.value.toLowerCase() === wanted && !a.verified) {
+            a.verified = true;
+            a.status = 'completed';
+            a.verified_at = now;
+            a.updated_at = now;
+            changed = true;
+          }
         }
-      }
-      if (changed) {
-        await trx.updateTable('identities').set({ verifiable_addresses: JSON.stringify(list), updated_at: now }).where('project_id', '=', projectId).where('id', '=', identityId).execute();
-      }
-    }).finally(() => this.bump());
+        if (changed) await this.store.update(tx, identityId, { verifiable_addresses: JSON.stringify(list), updated_at: now });
+      })
+      .finally(() => this.bump());
   }
 
   // ---------------------------------------------------------------- internals
 
-  /** The project's public base URL (for `schema_url`); slugs never change, so they are cached. */
-  async base(projectId: string): Promise<string> {
-    let slug = this.slugs.get(projectId);
-    if (!slug) {
-      const row = await this.d.db.selectFrom('projects').select('slug').where('id', '=', projectId).executeTakeFirst();
-      slug = row?.slug ?? projectId;
-      this.slugs.set(projectId, slug);
-    }
-    return projectPublicBase(this.d.config, slug);
-  }
-
-  /** Primes the slug cache from a resolved project (free: every project request has one). */
-  remember(project: Pick<ResolvedProject, 'id' | 'slug'>): void {
-    if (!this.slugs.has(project.id)) this.slugs.set(project.id, project.slug);
-  }
-
-  private async row(projectId: string, id: string): Promise<IdentitiesTable | undefined> {
-    if (!isUuid(id)) return undefined;
-    return this.d.db.selectFrom('identities').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
-  }
-
-  /** The input that re-saves an identity unchanged (used by setPassword). */
+  /** The input that re-saves an identity unchanged (setPassword and updateTraits change one part of it). */
   rowAsInput(row: IdentitiesTable): ReplaceIdentityInput {
     return {
       schema_id: row.schema_id,
@@ -445,26 +348,25 @@ export class IdentityService {
     };
   }
 
-  private async deleteChildren(trx: Db, projectId: string, id: string): Promise<void> {
-    await trx.deleteFrom('sessions').where('project_id', '=', projectId).where('identity_id', '=', id).execute();
-    await trx.deleteFrom('identity_addresses').where('project_id', '=', projectId).where('identity_id', '=', id).execute();
-    await trx.deleteFrom('identity_credential_identifiers').where('project_id', '=', projectId).where('identity_id', '=', id).execute();
-    await trx.deleteFrom('identity_credentials').where('project_id', '=', projectId).where('identity_id', '=', id).execute();
+  /** The stored row of an identity about to be changed; 404 if it is not in the project. */
+  private async existing(project: ResolvedProject, id: string): Promise<IdentitiesTable> {
+    this.remember(project);
+    const row = isUuid(id) ? await this.store.row(this.scope(project.id), id) : undefined;
+    if (!row) throw notFound('Unable to locate the resource');
+    return row;
   }
 
-  /** Validates and writes one identity (insert when `existing` is null). Returns its id. */
   /** An identity may only belong to an organization (B2B SSO) of its own project. */
-  private async requireOrganization(projectId: string, organizationId: string): Promise<void> {
-    const found =
-      isUuid(organizationId) &&
-      (await this.d.db.selectFrom('organizations').select('id').where('project_id', '=', projectId).where('id', '=', organizationId).executeTakeFirst());
+  private async requireOrganization(scope: Scope, organizationId: string): Promise<void> {
+    const found = isUuid(organizationId) && (await this.store.organizationExists(scope, organizationId));
     if (!found) throw badRequest(`organization_id ${JSON.stringify(organizationId.slice(0, 64))} is not an organization of this project.`);
   }
 
+  /** Validates and writes one identity (insert when `existing` is null). Returns its id. */
   private async save(project: ResolvedProject, existing: IdentitiesTable | null, input: ReplaceIdentityInput): Promise<string> {
-    const cfg = project.services.identity.config;
+    const scope = this.scope(project.id);
     if (!input.traits || typeof input.traits !== 'object' || Array.isArray(input.traits)) throw badRequest('traits must be a JSON object.');
-    const schema = this.d.schemas.require(cfg, input.schema_id);
+    const schema = this.d.schemas.require(project.services.identity.config, input.schema_id);
     const result = this.d.schemas.validateTraits(schema, input.traits);
     if (!result.ok) throw badRequest(result.message, ErrorId.validationFailed);
     const ext = result.extensions;
@@ -472,7 +374,7 @@ export class IdentityService {
     const externalId = input.external_id === '' ? null : input.external_id ?? null;
     if (externalId !== null && externalId.length > 256) throw badRequest('external_id must be at most 256 characters.');
     const organizationId = input.organization_id || null;
-    if (organizationId !== null && organizationId !== existing?.organization_id) await this.requireOrganization(project.id, organizationId);
+    if (organizationId !== null && organizationId !== existing?.organization_id) await this.requireOrganization(scope, organizationId);
     const now = nowIso();
     const id = existing?.id ?? newId();
     const prevVerifiable = existing ? (JSON.parse(existing.verifiable_addresses) as VerifiableIdentityAddress[]) : [];
@@ -480,9 +382,7 @@ export class IdentityService {
     const verifiable = buildVerifiable(ext, prevVerifiable, input.verifiable_addresses, now);
     const recovery = buildRecovery(ext, prevRecovery, now);
     const state = input.state ?? 'active';
-    const row: IdentitiesTable = {
-      id,
-      project_id: project.id,
+    const changes = {
       schema_id: schema.id,
       traits: JSON.stringify(input.traits),
       state,
@@ -493,24 +393,17 @@ export class IdentityService {
       organization_id: organizationId,
       verifiable_addresses: JSON.stringify(verifiable),
       recovery_addresses: JSON.stringify(recovery),
-      created_at: existing?.created_at ?? now,
       updated_at: now,
     };
     try {
-      await this.d.db.transaction().execute(async (trx) => {
-        if (existing) {
-          const { id: _id, project_id: _p, created_at: _c, ...changes } = row;
-          await trx.updateTable('identities').set(changes).where('project_id', '=', project.id).where('id', '=', id).execute();
-        } else {
-          await trx.insertInto('identities').values(row).execute();
-        }
-        await this.syncPassword(trx, project.id, id, ext.passwordIdentifiers, newHash, now);
-        await trx.deleteFrom('identity_addresses').where('project_id', '=', project.id).where('identity_id', '=', id).execute();
-        const addresses = [
-          ...verifiable.map((a) => ({ project_id: project.id, kind: 'verifiable' as const, via: a.via, value: a.value, identity_id: id })),
-          ...recovery.map((a) => ({ project_id: project.id, kind: 'recovery' as const, via: a.via, value: a.value, identity_id: id })),
-        ];
-        if (addresses.length) await trx.insertInto('identity_addresses').values(addresses).execute();
+      await scope.transaction(async (tx) => {
+        if (existing) await this.store.update(tx, id, changes);
+        else await this.store.insert(tx, { id, ...changes, created_at: now });
+        await this.syncPassword(tx, id, ext.passwordIdentifiers, newHash, now);
+        await this.store.replaceAddresses(tx, id, [
+          ...verifiable.map((a) => ({ kind: 'verifiable' as const, via: a.via, value: a.value, identity_id: id })),
+          ...recovery.map((a) => ({ kind: 'recovery' as const, via: a.via, value: a.value, identity_id: id })),
+        ]);
       });
     } catch (err) {
       this.bump();
@@ -527,33 +420,19 @@ export class IdentityService {
   }
 
   /** Keeps the password credential's identifiers in step with the traits; stores a new hash if given. */
-  private async syncPassword(trx: Db, projectId: string, identityId: string, identifiers: string[], newHash: string | null, now: string): Promise<void> {
-    const cred = await trx
-      .selectFrom('identity_credentials')
-      .select(['id', 'config', 'identifiers'])
-      .where('project_id', '=', projectId)
-      .where('identity_id', '=', identityId)
-      .where('type', '=', 'password')
-      .executeTakeFirst();
+  private async syncPassword(tx: Scope, identityId: string, identifiers: string[], newHash: string | null, now: string): Promise<void> {
+    const cred = await this.store.credential(tx, identityId, 'password');
     if (!cred && identifiers.length === 0 && newHash === null) return;
     const config = newHash !== null ? JSON.stringify({ hashed_password: newHash }) : cred?.config ?? '{}';
+    const identifiersJson = JSON.stringify(identifiers);
     const credId = cred?.id ?? newId();
     if (cred) {
-      await trx.updateTable('identity_credentials').set({ identifiers: JSON.stringify(identifiers), config, updated_at: now }).where('project_id', '=', projectId).where('id', '=', credId).execute();
-      if (cred.identifiers === JSON.stringify(identifiers)) return;
-      await trx.deleteFrom('identity_credential_identifiers').where('project_id', '=', projectId).where('credential_id', '=', credId).execute();
+      await this.store.updateCredential(tx, credId, { identifiers: identifiersJson, config, updated_at: now });
+      if (cred.identifiers === identifiersJson) return;
     } else {
-      await trx
-        .insertInto('identity_credentials')
-        .values({ id: credId, project_id: projectId, identity_id: identityId, type: 'password', identifiers: JSON.stringify(identifiers), config, version: 0, created_at: now, updated_at: now })
-        .execute();
+      await this.store.insertCredential(tx, { id: credId, identity_id: identityId, type: 'password', identifiers: identifiersJson, config, version: 0, created_at: now, updated_at: now });
     }
-    if (identifiers.length) {
-      await trx
-        .insertInto('identity_credential_identifiers')
-        .values(identifiers.map((identifier) => ({ project_id: projectId, type: 'password', identifier, identity_id: identityId, credential_id: credId })))
-        .execute();
-    }
+    await this.store.replaceIdentifiers(tx, credId, identityId, 'password', identifiers);
   }
 
   /** The hash to store for `credentials.password.config`, or null when no password is given. */

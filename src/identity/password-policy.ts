@@ -1,3 +1,4 @@
+import { readIdentityConfig } from './identity-config.js';
 import { BCRYPT_MAX_BYTES } from './passwords.js';
 
 // Kratos' defaults: a password must differ from each identifier by at least 5 edits and share no
@@ -11,14 +12,14 @@ const MAX_SHARED_SUBSTRING_RATIO = 0.5;
  * acceptable, otherwise Kratos' human message. Passwords longer than bcrypt's 72-byte input limit
  * are refused (never truncated), so every hash format Gatehouse accepts treats them the same.
  */
-export function checkPasswordPolicy(identityConfig: Record<string, any> | undefined, identifiers: string[], password: string): string | null {
-  const cfg = identityConfig?.selfservice?.methods?.password?.config ?? {};
-  const min = Number.isInteger(cfg.min_password_length) && cfg.min_password_length > 0 ? cfg.min_password_length : 8;
+export function checkPasswordPolicy(identityConfig: unknown, identifiers: string[], password: string): string | null {
+  const policy = readIdentityConfig(identityConfig).password;
+  const min = policy.minLength;
   const length = [...password].length;
   if (length < min) return `The password must be at least ${min} characters long, but got ${length}.`;
   const bytes = Buffer.byteLength(password, 'utf8');
   if (bytes > BCRYPT_MAX_BYTES) return `The password must be at most ${BCRYPT_MAX_BYTES} characters long, but got ${bytes}.`;
-  if (cfg.identifier_similarity_check_enabled !== false) {
+  if (policy.identifierSimilarityCheck) {
     const pw = password.toLowerCase();
     for (const identifier of identifiers) {
       if (!identifier) continue;

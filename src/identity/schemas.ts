@@ -6,6 +6,7 @@ import type { FormatsPlugin } from 'ajv-formats';
 import { LRUCache } from 'lru-cache';
 import { RE2JS } from 're2js';
 import { badRequest } from '../platform/errors/errors.js';
+import { readIdentityConfig, type IdentitySchemaEntry } from './identity-config.js';
 
 const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
 
@@ -129,15 +130,15 @@ export class SchemaService {
   private readonly resolved = new WeakMap<object, Map<string, IdentitySchema | { error: string }>>();
 
   /** The configured default schema id (falls back to the first schema, then `preset://email`). */
-  defaultSchemaId(identityConfig: Record<string, any>): string {
-    const id = identityConfig?.identity?.default_schema_id;
-    if (typeof id === 'string' && id) return id;
+  defaultSchemaId(identityConfig: unknown): string {
+    const id = readIdentityConfig(identityConfig).defaultSchemaId;
+    if (id) return id;
     const first = this.entries(identityConfig)[0];
     return first?.id ?? PRESET_EMAIL_ID;
   }
 
   /** Every schema the project declares, resolved; unloadable ones are skipped. */
-  list(identityConfig: Record<string, any>): IdentitySchema[] {
+  list(identityConfig: unknown): IdentitySchema[] {
     const out: IdentitySchema[] = [];
     for (const { id } of this.entries(identityConfig)) {
       const s = this.resolve(identityConfig, id);
@@ -147,13 +148,13 @@ export class SchemaService {
   }
 
   /** One schema by id, or null if the project has no such schema (or it cannot be loaded). */
-  get(identityConfig: Record<string, any>, id: string): IdentitySchema | null {
+  get(identityConfig: unknown, id: string): IdentitySchema | null {
     const s = this.resolve(identityConfig, id);
     return s && !('error' in s) ? s : null;
   }
 
   /** Like `get`, but throws 400 for an unknown or unloadable schema id. */
-  require(identityConfig: Record<string, any>, id: string): IdentitySchema {
+  require(identityConfig: unknown, id: string): IdentitySchema {
     const s = this.resolve(identityConfig, id);
     if (!s) throw badRequest(`The requested identity schema "${id}" does not exist.`);
     if ('error' in s) throw badRequest(`The identity schema "${id}" could not be loaded: ${s.error}`);
@@ -202,13 +203,11 @@ export class SchemaService {
     return entry;
   }
 
-  private entries(identityConfig: Record<string, any>): { id: string; url?: unknown; schema?: unknown }[] {
-    const list = identityConfig?.identity?.schemas;
-    if (!Array.isArray(list)) return [{ id: PRESET_EMAIL_ID, url: PRESET_EMAIL_ID }];
-    return list.filter((e): e is { id: string } => !!e && typeof e === 'object' && typeof e.id === 'string' && e.id.length > 0);
+  private entries(identityConfig: unknown): IdentitySchemaEntry[] {
+    return readIdentityConfig(identityConfig).schemas ?? [{ id: PRESET_EMAIL_ID, url: PRESET_EMAIL_ID }];
   }
 
-  private resolve(identityConfig: Record<string, any>, id: string): IdentitySchema | { error: string } | null {
+  private resolve(identityConfig: unknown, id: string): IdentitySchema | { error: string } | null {
     const key = (identityConfig && typeof identityConfig === 'object' ? identityConfig : {}) as object;
     let memo = this.resolved.get(key);
     if (!memo) {
@@ -225,7 +224,7 @@ export class SchemaService {
   }
 }
 
-function loadEntry(entry: { id: string; url?: unknown; schema?: unknown }): IdentitySchema | { error: string } {
+function loadEntry(entry: IdentitySchemaEntry): IdentitySchema | { error: string } {
   let schema: unknown;
   try {
     if (entry.schema && typeof entry.schema === 'object') schema = entry.schema;

@@ -1,25 +1,27 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
+import { randomToken, secretHash } from '../platform/crypto.js';
 import type { Database } from '../platform/db/schema.js';
+import { scoped } from '../platform/db/scoped.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import { notFound } from '../platform/errors/errors.js';
 import type { ResolvedProject } from '../tenancy/project-resolver.js';
-import { parseDurationMs } from './duration.js';
-import { preparedQuery } from './prepared.js';
-import { identityJson, sessionJson } from './wire-json.js';
+import { readIdentityConfig } from './identity-config.js';
+import type { Scope } from './identity-store.js';
 import type { IdentityService } from './identity-service.js';
 import { rowToIdentity, rowToSession, type Session, type SessionAuthenticationMethod, type SessionDevice } from './models.js';
-import type { SessionsTable } from './tables.js';
+import { SessionStore, type SessionWithIdentityRow } from './session-store.js';
 
 /** The cookie that carries a browser's session token (Kratos' name). */
 export const SESSION_COOKIE = 'ory_kratos_session';
 /** Session tokens look like Kratos': `ory_st_` and 32 base62 characters (~190 bits). */
 const TOKEN_PREFIX = 'ory_st_';
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const DEFAULT_LIFESPAN_MS = 72 * 3600_000;
+const TOKEN_BODY_LENGTH = 32;
 /** Sessions one wildcard `manage` call processes; the caller repeats while `more` is true. */
 const MANAGE_BATCH = 1000;
+/** Ids per update or delete statement of `manage`. */
+const MANAGE_CHUNK = 500;
 
 export interface IssueSessionOptions {
   methods: { method: string; aal: 'aal1' | 'aal2'; completed_at: string; provider?: string }[];
@@ -45,60 +47,60 @@ export interface SessionServiceDeps {
   secret: string;
   identities: IdentityService;
   /**
-   * Serve repeated whoami calls from a bounded in-process cache (1 s TTL, dropped on every identity
-   * or session write in this process). Only safe where this process is the only writer: the
-   * embedded SQLite store. Off on PostgreSQL, where other nodes write too.
+   * Serve repeated whoami calls (`byToken` with `cached`) from a bounded in-process cache (1 s TTL,
+   * dropped on every identity or session write; see `IdentityService.cachesUsable`).
    */
   cacheWhoami?: boolean;
 }
 
-interface CachedWhoami {
+interface CachedSession {
   generation: number;
   expiresAtMs: number;
-  identityId: string;
-  body: string;
-}
-
-function randomToken(): string {
-  const bytes = randomBytes(64);
-  let out = '';
-  for (const b of bytes) {
-    if (b >= 248) continue; // 248 = 4 * 62: reject to stay unbiased
-    out += BASE62[b % 62];
-    if (out.length === 32) break;
-  }
-  return out.length === 32 ? TOKEN_PREFIX + out : randomToken();
+  session: Session;
 }
 
 /**
+ * A new session token: `ory_st_` and 32 base62 characters. `randomToken` gives base64url; its first
+ * 42 characters carry 6 uniform random bits each, and keeping only the alphanumeric ones leaves
+ * uniform base62 characters, so the format (and its ~190 bits) stays what clients already hold.
+ */
+function newSessionToken(): string {
+  let body = '';
+  while (body.length < TOKEN_BODY_LENGTH) body += randomToken().slice(0, 42).replace(/[-_]/g, '');
+  return TOKEN_PREFIX + body.slice(0, TOKEN_BODY_LENGTH);
+}
+
+/**
+ * How session tokens were hashed before they went through `secretHash`: HMAC-SHA256 of
+ * `session:{token}`, hex. Sessions issued then keep this hash in `token_hash` and their tokens stay
+ * in clients' hands until the sessions expire, so lookups accept it next to the current form.
+ */
+function legacyTokenHash(secret: string, token: string): string {
+  return createHmac('sha256', secret).update(`session:${token}`).digest('hex');
+}
+
+const plausibleToken = (token: unknown): token is string => typeof token === 'string' && token.length >= 8 && token.length <= 512;
+
+/**
  * Sessions of a project's identities. Tokens are random, shown once to the caller of `issue`, and
- * stored only as HMAC-SHA256 under the server secret. Every query is filtered by project id.
+ * stored only as their HMAC under the server secret. Every query runs in the project's scope.
  */
 export class SessionService {
-  // whoami's one query: the session by token hash joined to its identity, compiled once.
-  private readonly byTokenQuery;
+  private readonly store: SessionStore;
   // Keyed by the token's HMAC, never by the token.
-  private readonly whoamiCache = new LRUCache<string, CachedWhoami>({ max: 10_000, ttl: 1000, ttlAutopurge: false });
+  private readonly whoamiCache = new LRUCache<string, CachedSession>({ max: 10_000, ttl: 1000, ttlAutopurge: false });
 
   constructor(private readonly d: SessionServiceDeps) {
-    this.byTokenQuery = preparedQuery(d.db, (db) =>
-      db
-        .selectFrom('sessions as s')
-        .innerJoin('identities as i', (j) => j.onRef('i.id', '=', 's.identity_id').onRef('i.project_id', '=', 's.project_id'))
-        .selectAll('s')
-        .select([
-          'i.schema_id as i_schema_id', 'i.traits as i_traits', 'i.state as i_state', 'i.state_changed_at as i_state_changed_at',
-          'i.metadata_public as i_metadata_public', 'i.external_id as i_external_id', 'i.organization_id as i_organization_id',
-          'i.verifiable_addresses as i_verifiable_addresses', 'i.recovery_addresses as i_recovery_addresses',
-          'i.created_at as i_created_at', 'i.updated_at as i_updated_at',
-        ])
-        .where('s.project_id', '=', '')
-        .where('s.token_hash', '=', ''),
-    );
+    this.store = new SessionStore(d.db);
   }
 
-  hashToken(token: string): string {
-    return createHmac('sha256', this.d.secret).update(`session:${token}`).digest('hex');
+  private scope(projectId: string): Scope {
+    return scoped(this.d.db, projectId);
+  }
+
+  /** The hashes a token may be stored under: the current form (written by `issue`) and the legacy one. */
+  private tokenHashes(token: string): readonly [string, string] {
+    return [secretHash(this.d.secret, 'session', token), legacyTokenHash(this.d.secret, token)];
   }
 
   /**
@@ -108,13 +110,10 @@ export class SessionService {
   async issue(project: ResolvedProject, identityId: string, opts: IssueSessionOptions): Promise<{ session: Session; token: string }> {
     this.d.identities.remember(project);
     // The foreign key alone would accept another project's identity: check the tenant first.
-    const owner = isUuid(identityId)
-      ? await this.d.db.selectFrom('identities').select('id').where('project_id', '=', project.id).where('id', '=', identityId).executeTakeFirst()
-      : undefined;
-    if (!owner) throw notFound('Unable to locate the resource');
-    const token = randomToken();
+    if (!(await this.d.identities.exists(project.id, identityId))) throw notFound('Unable to locate the resource');
+    const token = newSessionToken();
     const now = new Date();
-    const lifespan = parseDurationMs(project.services.identity.config?.session?.lifespan, DEFAULT_LIFESPAN_MS);
+    const lifespan = readIdentityConfig(project.services.identity.config).session.lifespanMs;
     const methods: SessionAuthenticationMethod[] = opts.methods.map((m) => ({ method: m.method, aal: m.aal, completed_at: m.completed_at, ...(m.provider ? { provider: m.provider } : {}) }));
     const aal = methods.some((m) => m.aal === 'aal2') ? 'aal2' : 'aal1';
     const authenticatedAt = methods.map((m) => m.completed_at).sort().at(-1) ?? now.toISOString();
@@ -124,11 +123,11 @@ export class SessionService {
       ...(d.user_agent ? { user_agent: d.user_agent.slice(0, 512) } : {}),
       location: '',
     }));
-    const row: SessionsTable = {
-      id: newId(),
-      project_id: project.id,
+    const id = newId();
+    await this.store.insert(this.scope(project.id), {
+      id,
       identity_id: identityId,
-      token_hash: this.hashToken(token),
+      token_hash: this.tokenHashes(token)[0],
       active: 1,
       aal,
       authentication_methods: JSON.stringify(methods),
@@ -138,61 +137,35 @@ export class SessionService {
       expires_at: new Date(now.getTime() + lifespan).toISOString(),
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
-    };
-    await this.d.db.insertInto('sessions').values(row).execute();
+    });
     // The end user receives this session (registration, login): no admin metadata in it.
-    const session = (await this.get(project.id, row.id, { expandIdentity: true, expandDevices: true, publicIdentity: true }))!;
+    const session = (await this.get(project.id, id, { expandIdentity: true, expandDevices: true, publicIdentity: true }))!;
     return { session, token };
   }
 
   /**
-   * The active, unexpired session behind a token, with its identity and devices, or null (also when
-   * the identity is inactive). One indexed query: sessions joined to identities.
+   * The active, unexpired session behind a token, with its identity (end-user view) and devices, or
+   * null (also when the identity is inactive). One indexed query: sessions joined to identities.
+   * With `cached` (whoami), the answer may come from the read cache: the object is then shared, so
+   * the caller must not change it.
    */
-  async byToken(project: ResolvedProject, token: string): Promise<Session | null> {
-    const row = await this.activeRow(project, token);
-    if (!row) return null;
-    const session = rowToSession(row, { devices: true });
-    session.identity = rowToIdentity(
-      {
-        id: row.identity_id, project_id: row.project_id, schema_id: row.i_schema_id, traits: row.i_traits, state: row.i_state,
-        state_changed_at: row.i_state_changed_at, metadata_public: row.i_metadata_public, metadata_admin: null, external_id: row.i_external_id,
-        organization_id: row.i_organization_id, verifiable_addresses: row.i_verifiable_addresses, recovery_addresses: row.i_recovery_addresses,
-        created_at: row.i_created_at, updated_at: row.i_updated_at,
-      },
-      await this.d.identities.base(project.id),
-      { admin: false },
-    );
-    return session;
-  }
-
-  /**
-   * whoami's answer as ready JSON text (the same document `byToken` returns, built without a
-   * parse/stringify round trip), or null when there is no active session for the token.
-   */
-  async whoami(project: ResolvedProject, token: string): Promise<{ identityId: string; body: string } | null> {
-    if (typeof token !== 'string' || token.length < 8 || token.length > 512) return null;
-    const key = this.d.cacheWhoami && this.d.identities.cachesUsable ? `${project.id}:${this.hashToken(token)}` : null;
+  async byToken(project: ResolvedProject, token: string, opts: { cached?: boolean } = {}): Promise<Session | null> {
+    if (!plausibleToken(token)) return null;
+    const hashes = this.tokenHashes(token);
+    const key = opts.cached && this.d.cacheWhoami && this.d.identities.cachesUsable ? `${project.id}:${hashes[0]}` : null;
     if (key) {
       const hit = this.whoamiCache.get(key);
-      if (hit && hit.generation === this.d.identities.generation && hit.expiresAtMs > Date.now()) return { identityId: hit.identityId, body: hit.body };
+      if (hit && hit.generation === this.d.identities.generation && hit.expiresAtMs > Date.now()) return hit.session;
     }
-    const generation = this.d.identities.generation;
-    const row = await this.activeRow(project, token);
-    if (!row) return null;
-    const identity = identityJson(
-      {
-        id: row.identity_id, schema_id: row.i_schema_id, traits: row.i_traits, state: row.i_state, state_changed_at: row.i_state_changed_at,
-        metadata_public: row.i_metadata_public, metadata_admin: null, external_id: row.i_external_id, organization_id: row.i_organization_id,
-        verifiable_addresses: row.i_verifiable_addresses, recovery_addresses: row.i_recovery_addresses, created_at: row.i_created_at, updated_at: row.i_updated_at,
-      },
-      await this.d.identities.base(project.id),
-      { admin: false },
-    );
-    const out = { identityId: row.identity_id, body: sessionJson(row, identity, { devices: true }) };
     // Cached under the generation read before the query: a write racing with it invalidates it.
-    if (key) this.whoamiCache.set(key, { generation, expiresAtMs: Date.parse(row.expires_at), ...out });
-    return out;
+    const generation = this.d.identities.generation;
+    this.d.identities.remember(project);
+    const row = await this.store.byTokenHash(this.scope(project.id), hashes);
+    if (!row || row.active !== 1 || Date.parse(row.expires_at) <= Date.now() || row.i_state !== 'active') return null;
+    const session = rowToSession(row, { devices: true });
+    session.identity = rowToIdentity(identityRowOf(row), await this.d.identities.publicBases.of(project.id), { admin: false });
+    if (key) this.whoamiCache.set(key, { generation, expiresAtMs: Date.parse(row.expires_at), session });
+    return session;
   }
 
   /** Drops cached reads after a session write (see `IdentityService.generation`). */
@@ -200,19 +173,10 @@ export class SessionService {
     this.d.identities.bump();
   }
 
-  /** The session row (joined with its identity) behind a token, if active, unexpired and of an active identity. */
-  private async activeRow(project: ResolvedProject, token: string) {
-    if (typeof token !== 'string' || token.length < 8 || token.length > 512) return null;
-    this.d.identities.remember(project);
-    const row = (await this.byTokenQuery([project.id, this.hashToken(token)])).rows[0];
-    if (!row || row.active !== 1 || Date.parse(row.expires_at) <= Date.now() || row.i_state !== 'active') return null;
-    return row;
-  }
-
   /** One session of the project by id (any state), or null. */
   async get(projectId: string, sessionId: string, opts: { expandIdentity?: boolean; expandDevices?: boolean; publicIdentity?: boolean } = {}): Promise<Session | null> {
     if (!isUuid(sessionId)) return null;
-    const row = await this.d.db.selectFrom('sessions').selectAll().where('project_id', '=', projectId).where('id', '=', sessionId).executeTakeFirst();
+    const row = await this.store.get(this.scope(projectId), sessionId);
     if (!row) return null;
     const session = rowToSession(row, { devices: opts.expandDevices === true });
     if (opts.expandIdentity) {
@@ -228,22 +192,14 @@ export class SessionService {
   /** The identity id a session belongs to (for ownership checks), or null. */
   async ownerOf(projectId: string, sessionId: string): Promise<string | null> {
     if (!isUuid(sessionId)) return null;
-    const row = await this.d.db.selectFrom('sessions').select('identity_id').where('project_id', '=', projectId).where('id', '=', sessionId).executeTakeFirst();
-    return row?.identity_id ?? null;
+    return (await this.store.ownerOf(this.scope(projectId), sessionId)) ?? null;
   }
 
   /** A page of sessions (optionally of one identity), newest id last; `pageSize + 1` rows read. */
   async list(projectId: string, o: ListSessionsOptions): Promise<{ sessions: Session[]; hasMore: boolean }> {
-    let q = this.d.db.selectFrom('sessions').selectAll().where('project_id', '=', projectId);
-    if (o.identityId !== undefined) q = q.where('identity_id', '=', o.identityId);
-    if (o.after) q = q.where('id', '>', o.after);
-    if (o.exceptSessionId) q = q.where('id', '!=', o.exceptSessionId);
-    const now = nowIso();
-    if (o.active === true) q = q.where('active', '=', 1).where('expires_at', '>', now);
-    if (o.active === false) q = q.where((eb) => eb.or([eb('active', '=', 0), eb('expires_at', '<=', now)]));
-    let ordered = q.orderBy('id').limit(o.pageSize + 1);
-    if (o.offset) ordered = ordered.offset(o.offset);
-    const rows = await ordered.execute();
+    const rows = await this.store.page(this.scope(projectId), {
+      limit: o.pageSize + 1, after: o.after, offset: o.offset, identityId: o.identityId, active: o.active, exceptSessionId: o.exceptSessionId, now: nowIso(),
+    });
     const hasMore = rows.length > o.pageSize;
     const page = hasMore ? rows.slice(0, o.pageSize) : rows;
     const sessions = page.map((r) => rowToSession(r, { devices: o.expandDevices === true }));
@@ -263,41 +219,33 @@ export class SessionService {
   /** Revokes (deactivates) one session of the project. False if it does not exist there. */
   async revoke(projectId: string, sessionId: string): Promise<boolean> {
     if (!isUuid(sessionId)) return false;
-    const res = await this.d.db.updateTable('sessions').set({ active: 0, updated_at: nowIso() }).where('project_id', '=', projectId).where('id', '=', sessionId).executeTakeFirst();
+    const n = await this.store.deactivate(this.scope(projectId), { ids: [sessionId] }, nowIso());
     this.changed();
-    return Number(res.numUpdatedRows) > 0;
+    return n > 0;
   }
 
   /** Revokes the session behind a token. False if the token is unknown in this project. */
   async revokeByToken(project: ResolvedProject, token: string): Promise<boolean> {
-    if (typeof token !== 'string' || token.length < 8 || token.length > 512) return false;
-    const res = await this.d.db
-      .updateTable('sessions')
-      .set({ active: 0, updated_at: nowIso() })
-      .where('project_id', '=', project.id)
-      .where('token_hash', '=', this.hashToken(token))
-      .where('active', '=', 1)
-      .executeTakeFirst();
+    if (!plausibleToken(token)) return false;
+    const n = await this.store.deactivate(this.scope(project.id), { tokenHashes: this.tokenHashes(token) }, nowIso());
     this.changed();
-    return Number(res.numUpdatedRows) > 0;
+    return n > 0;
   }
 
   /** Revokes every active session of an identity except one; returns how many were revoked. */
   async revokeAllOfIdentity(projectId: string, identityId: string, exceptSessionId?: string): Promise<number> {
     if (!isUuid(identityId)) return 0;
-    let q = this.d.db.updateTable('sessions').set({ active: 0, updated_at: nowIso() }).where('project_id', '=', projectId).where('identity_id', '=', identityId).where('active', '=', 1);
-    if (exceptSessionId) q = q.where('id', '!=', exceptSessionId);
-    const res = await q.executeTakeFirst();
+    const n = await this.store.deactivate(this.scope(projectId), { identityId, exceptSessionId }, nowIso());
     this.changed();
-    return Number(res.numUpdatedRows);
+    return n;
   }
 
   /** Deletes every session of an identity (admin). Returns how many were deleted. */
   async deleteAllOfIdentity(projectId: string, identityId: string): Promise<number> {
     if (!isUuid(identityId)) return 0;
-    const res = await this.d.db.deleteFrom('sessions').where('project_id', '=', projectId).where('identity_id', '=', identityId).executeTakeFirst();
+    const n = await this.store.delete(this.scope(projectId), { identityId });
     this.changed();
-    return Number(res.numDeletedRows);
+    return n;
   }
 
   /**
@@ -312,28 +260,19 @@ export class SessionService {
     action: 'disable' | 'delete',
     target: { identities: string[] | '*' } | { sessions: string[] },
   ): Promise<{ processed: number; more: boolean }> {
-    let q = this.d.db.selectFrom('sessions').select('id').where('project_id', '=', projectId);
-    if (action === 'disable') q = q.where('active', '=', 1);
+    const scope = this.scope(projectId);
     const wildcard = 'identities' in target && target.identities === '*';
+    let which: Parameters<SessionStore['ids']>[1] = { limit: MANAGE_BATCH };
     if (!wildcard) {
-      const ids = ('identities' in target ? (target.identities as string[]) : target.sessions).filter(isUuid);
-      if (ids.length === 0) return { processed: 0, more: false };
-      q = q.where('identities' in target ? 'identity_id' : 'id', 'in', ids);
-    } else {
-      q = q.orderBy('id').limit(MANAGE_BATCH);
+      const listed = ('identities' in target ? (target.identities as string[]) : target.sessions).filter(isUuid);
+      if (listed.length === 0) return { processed: 0, more: false };
+      which = 'identities' in target ? { identityIds: listed } : { ids: listed };
     }
-    const ids = (await q.execute()).map((r) => r.id);
+    const ids = await this.store.ids(scope, which, action === 'disable');
     let processed = 0;
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      if (action === 'disable') {
-        const res = await this.d.db.updateTable('sessions').set({ active: 0, updated_at: nowIso() })
-          .where('project_id', '=', projectId).where('id', 'in', chunk).where('active', '=', 1).executeTakeFirst();
-        processed += Number(res.numUpdatedRows);
-      } else {
-        const res = await this.d.db.deleteFrom('sessions').where('project_id', '=', projectId).where('id', 'in', chunk).executeTakeFirst();
-        processed += Number(res.numDeletedRows);
-      }
+    for (let i = 0; i < ids.length; i += MANAGE_CHUNK) {
+      const chunk = ids.slice(i, i + MANAGE_CHUNK);
+      processed += action === 'disable' ? await this.store.deactivate(scope, { ids: chunk, onlyActive: true }, nowIso()) : await this.store.delete(scope, { ids: chunk });
     }
     if (ids.length) this.changed();
     return { processed, more: wildcard && ids.length === MANAGE_BATCH };
@@ -345,17 +284,26 @@ export class SessionService {
    */
   async extend(project: ResolvedProject, sessionId: string): Promise<Session | null> {
     if (!isUuid(sessionId)) return null;
-    const row = await this.d.db.selectFrom('sessions').select(['active', 'expires_at']).where('project_id', '=', project.id).where('id', '=', sessionId).executeTakeFirst();
+    const scope = this.scope(project.id);
+    const row = await this.store.get(scope, sessionId);
     if (!row || row.active !== 1 || Date.parse(row.expires_at) <= Date.now()) return null;
-    const cfg = project.services.identity.config?.session;
-    const lifespan = parseDurationMs(cfg?.lifespan, DEFAULT_LIFESPAN_MS);
+    const { lifespanMs, earliestPossibleExtendMs } = readIdentityConfig(project.services.identity.config).session;
     // `session.earliest_possible_extend`: a session is only extended once its remaining lifetime
     // has dropped below this window; earlier requests are accepted and change nothing (as Kratos).
-    const window = parseDurationMs(cfg?.earliest_possible_extend, lifespan);
-    if (Date.parse(row.expires_at) - Date.now() > window) return this.get(project.id, sessionId, { expandIdentity: true, expandDevices: true });
-    const expires = new Date(Date.now() + lifespan).toISOString();
-    await this.d.db.updateTable('sessions').set({ expires_at: expires, updated_at: nowIso() }).where('project_id', '=', project.id).where('id', '=', sessionId).execute();
-    this.changed();
+    if (Date.parse(row.expires_at) - Date.now() <= earliestPossibleExtendMs) {
+      await this.store.setExpiry(scope, sessionId, new Date(Date.now() + lifespanMs).toISOString(), nowIso());
+      this.changed();
+    }
     return this.get(project.id, sessionId, { expandIdentity: true, expandDevices: true });
   }
+}
+
+/** The identity columns of a whoami row as an identity row (end-user view: no admin metadata). */
+function identityRowOf(row: SessionWithIdentityRow) {
+  return {
+    id: row.identity_id, project_id: row.project_id, schema_id: row.i_schema_id, traits: row.i_traits, state: row.i_state,
+    state_changed_at: row.i_state_changed_at, metadata_public: row.i_metadata_public, metadata_admin: null, external_id: row.i_external_id,
+    organization_id: row.i_organization_id, verifiable_addresses: row.i_verifiable_addresses, recovery_addresses: row.i_recovery_addresses,
+    created_at: row.i_created_at, updated_at: row.i_updated_at,
+  };
 }

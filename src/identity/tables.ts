@@ -59,7 +59,7 @@ export interface SessionsTable {
   id: string;
   project_id: string;
   identity_id: string;
-  /** HMAC-SHA256(server secret, token) as hex. */
+  /** `secretHash(server secret, 'session', token)`; sessions issued before it keep the legacy hex HMAC (see session-service.ts). */
   token_hash: string;
   active: number;
   aal: 'aal1' | 'aal2';
