@@ -2,10 +2,10 @@ import { Type } from '@sinclair/typebox';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
-import { MAX_PAGE_SIZE, decodePageToken } from '../platform/http/pagination.js';
 import { schemaIdCandidates } from './schemas.js';
 import { SessionResponse } from './response-schemas.js';
-import { DEFAULT_PAGE_SIZE, noActiveSession, pageParams, requireSession, sessionTokenOf, setLinkHeader } from './http.js';
+import { noActiveSession, requireSession, sessionTokenOf } from './http.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodePageToken, encodePageToken, pageParams, setLinkHeader } from '../platform/http/pagination.js';
 
 const PageQuery = {
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
@@ -28,7 +28,7 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
         const start = req.query.page_token ? Number(decodePageToken(req.query.page_token)) : 0;
         if (!Number.isInteger(start) || start < 0) throw badRequest('The page_token is not valid.');
         const page = all.slice(start, start + size);
-        setLinkHeader(req, reply, size, start + size < all.length ? String(start + size) : undefined);
+        setLinkHeader(req, reply, size, start + size < all.length ? encodePageToken(String(start + size)) : undefined);
         return page;
       },
     }),
@@ -78,7 +78,7 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
         const { sessions: page, hasMore } = await sessions.list(req.project!.id, {
           pageSize: size, after, offset, identityId: current.identity!.id, active: true, exceptSessionId: current.id, expandIdentity: true, expandDevices: true, publicIdentity: true,
         });
-        setLinkHeader(req, reply, size, hasMore ? page[page.length - 1].id : undefined);
+        setLinkHeader(req, reply, size, hasMore ? encodePageToken(page[page.length - 1].id) : undefined);
         return page;
       },
     }),

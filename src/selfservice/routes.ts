@@ -5,6 +5,7 @@ import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { OryError } from '../platform/errors/errors.js';
 import type { ProjectRequest } from '../planes/contexts.js';
 import { projectAddress } from '../platform/http/project-address.js';
+import { sessionTokenHeader } from '../identity/http.js';
 import type { Outcome, RequestInfo } from './context.js';
 import type { FlowKind } from './flow-store.js';
 import type { SelfService } from './service.js';
@@ -53,14 +54,6 @@ export function requestInfo(req: ProjectRequest): RequestInfo {
   const accept = String(req.headers.accept ?? '');
   const contentType = String(req.headers['content-type'] ?? '');
   const jsonBody = contentType.includes('application/json');
-  const header = req.headers['x-session-token'];
-  let sessionToken = typeof header === 'string' && header.length > 0 && header.length <= 1024 ? header : null;
-  const auth = req.headers.authorization;
-  if (!sessionToken && typeof auth === 'string' && /^bearer /i.test(auth)) {
-    const t = auth.slice(7).trim();
-    // API keys are never session tokens; anything else in a bearer header may be one (Kratos accepts it).
-    if (t && !t.startsWith('ory_') && t.length <= 1024) sessionToken = t;
-  }
   return {
     project,
     baseUrl: base,
@@ -68,7 +61,7 @@ export function requestInfo(req: ProjectRequest): RequestInfo {
     wantsJson: accept.includes('application/json') || jsonBody,
     jsonBody,
     cookies: (req.cookies ?? {}) as Record<string, string | undefined>,
-    sessionToken,
+    sessionToken: sessionTokenHeader(req.headers),
     csrfHeader: typeof req.headers['x-csrf-token'] === 'string' && req.headers['x-csrf-token'].length <= 200 ? req.headers['x-csrf-token'] : undefined,
     ip: req.ip,
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,

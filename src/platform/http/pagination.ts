@@ -34,6 +34,9 @@ export function withPagination<S extends TSchema | undefined>(querystring: S): S
   return { ...querystring, properties: { ...properties, ...PAGINATION, ...(properties.page_size ? { page_size: properties.page_size } : {}) } } as S;
 }
 
+/** Default page size of Ory's keyset-paginated lists. */
+export const DEFAULT_PAGE_SIZE = 250;
+
 /** Page tokens are opaque to clients: the base64url of the last id of the previous page. */
 export const encodePageToken = (lastId: string): string => Buffer.from(`k:${lastId}`, 'utf8').toString('base64url');
 
@@ -62,4 +65,16 @@ export function setLinkHeader(req: FastifyRequest, reply: FastifyReply, size: nu
     return `<${url.pathname}?${new URLSearchParams(params).toString()}>; rel="${rel}"`;
   };
   reply.header('link', [link('', 'first'), ...(next ? [link(next, 'next')] : [])].join(','));
+}
+
+/**
+ * Resolves `page_size` (or the legacy `per_page`) and `page_token` of a keyset-paginated list. The
+ * legacy `page` (without a token) becomes an offset of `page * size`, so clients that still count
+ * pages move forward instead of seeing the first page again; the Link header offers keyset tokens.
+ */
+export function pageParams(q: { page_size?: number; per_page?: number; page_token?: string; page?: number }, defaultSize = DEFAULT_PAGE_SIZE): { size: number; after?: string; offset?: number } {
+  const size = q.page_size ?? q.per_page ?? defaultSize;
+  const after = decodePageToken(q.page_token || undefined);
+  const offset = !after && q.page && q.page > 0 ? q.page * size : undefined;
+  return { size, after, offset };
 }
