@@ -6,14 +6,13 @@ import { LRUCache } from 'lru-cache';
 import type { Database } from '../platform/db/schema.js';
 import type { OAuth2ClientsTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
-import { isUniqueViolation } from '../platform/db/database.js';
-import { ErrorId, badRequest, conflict, notFound } from '../platform/errors/errors.js';
+import { ErrorId, badRequest, notFound } from '../platform/errors/errors.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
 import { compileSchema } from '../platform/http/validation.js';
 import { parseDuration } from './util.js';
 import { randomToken, safeEqual, secretHash } from '../platform/crypto.js';
-import { prepared } from '../platform/db/prepared.js';
 import { scoped } from '../platform/db/scoped.js';
+import { ClientStore, type Scope } from './client-store.js';
 
 const Str = Type.String({ maxLength: 2048 });
 const StrList = Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 100 });
@@ -217,11 +216,6 @@ export interface ClientPage {
 
 type Deps = { db: Kysely<Database>; secret: string };
 
-/**
- * OAuth2 clients of a project (Hydra's /admin/clients). Every query is scoped by project id.
- * Secrets: a generated secret is stored as an HMAC (it has 256 bits of entropy); a secret given by
- * the caller is stored as an argon2id hash. Neither is ever returned except once on create/rotate.
- */
 /** What client authentication needs of a row, parsed once. */
 interface AuthEntry {
   client: OAuth2Client;
@@ -236,12 +230,22 @@ interface AuthEntry {
  */
 const AUTH_CACHE_TTL_MS = 1000;
 
+/**
+ * OAuth2 clients of a project (Hydra's /admin/clients): the rules of their metadata and secrets over
+ * `ClientStore`'s queries, every one within the project's scope.
+ * Secrets: a generated secret is stored as an HMAC (it has 256 bits of entropy); a secret given by
+ * the caller is stored as an argon2id hash. Neither is ever returned except once on create/rotate.
+ */
 export class ClientService {
-  private readonly selectRow;
+  private readonly store: ClientStore;
   private readonly authCache = new LRUCache<string, AuthEntry>({ max: 10_000, ttl: AUTH_CACHE_TTL_MS });
 
   constructor(private readonly d: Deps) {
-    this.selectRow = prepared(d.db, (db) => scoped(db, '').selectFrom('oauth2_clients').selectAll().where('id', '=', '').compile());
+    this.store = new ClientStore(d.db);
+  }
+
+  private scope(projectId: string): Scope {
+    return scoped(this.d.db, projectId);
   }
 
   /** Drops this node's cached authentication data of a client (after any write to it). */
@@ -282,8 +286,7 @@ export class ClientService {
   }
 
   private row(projectId: string, clientId: string): Promise<OAuth2ClientsTable | undefined> {
-    if (clientId.length > 255) return Promise.resolve(undefined);
-    return this.selectRow([projectId, clientId]).then((r) => r.rows[0]);
+    return this.store.row(this.scope(projectId), clientId);
   }
 
   /** Creates a client; returns it with `client_secret` (generated unless given) for this one response. */
@@ -305,26 +308,15 @@ export class ClientService {
       }
     }
     const now = nowIso();
-    try {
-      await scoped(this.d.db, projectId)
-        .insertInto('oauth2_clients', { pk: monotonicPk(), id: clientId, client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, rotated_secret_hashes: '[]', data: JSON.stringify(data), created_at: now, updated_at: now })
-        .execute();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('An OAuth 2.0 client with this client_id already exists.');
-      throw err;
-    }
+    await this.store.insert(this.scope(projectId), { pk: monotonicPk(), id: clientId, client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, rotated_secret_hashes: '[]', data: JSON.stringify(data), created_at: now, updated_at: now });
     const client = { client_id: clientId, ...data, created_at: now, updated_at: now } as OAuth2Client;
     return secret ? { ...client, client_secret: secret } : client;
   }
 
   /** Hydra-style list: keyset pages in creation order, optional client_name and owner filters. */
   async list(projectId: string, opts: { pageSize: number; pageToken?: string; clientName?: string; owner?: string }): Promise<ClientPage> {
-    const after = decodePageToken(opts.pageToken);
-    let q = scoped(this.d.db, projectId).selectFrom('oauth2_clients').selectAll();
-    if (after) q = q.where('pk', '>', after);
-    if (opts.clientName) q = q.where('client_name', '=', opts.clientName);
-    if (opts.owner) q = q.where('owner', '=', opts.owner);
-    const rows = await q.orderBy('pk', 'asc').limit(opts.pageSize + 1).execute();
+    const afterPk = decodePageToken(opts.pageToken);
+    const rows = await this.store.list(this.scope(projectId), { afterPk, clientName: opts.clientName, owner: opts.owner, limit: opts.pageSize + 1 });
     const page = rows.slice(0, opts.pageSize);
     return { clients: page.map(rowToClient), nextPageToken: rows.length > opts.pageSize ? encodePageToken(page[page.length - 1].pk) : undefined };
   }
@@ -370,11 +362,7 @@ export class ClientService {
       throw badRequest('A confidential client needs a client_secret.', ErrorId.oauth2InvalidClientMetadata);
     }
     const now = nowIso();
-    await scoped(this.d.db, row.project_id)
-      .updateTable('oauth2_clients')
-      .set({ data: JSON.stringify(data), client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, updated_at: now })
-      .where('id', '=', row.id)
-      .execute();
+    await this.store.update(this.scope(row.project_id), row.id, { data: JSON.stringify(data), client_name: String(data.client_name), owner: String(data.owner), secret_hash: secretHash, updated_at: now });
     this.forget(row.project_id, row.id);
     // A secret the caller sets is not echoed back (Hydra does): secrets leave the server only when it
     // generates them (create, rotate).
@@ -404,11 +392,7 @@ export class ClientService {
     const secret = randomToken();
     const rotated = [row.secret_hash, ...(JSON.parse(row.rotated_secret_hashes) as string[])].slice(0, 5);
     const now = nowIso();
-    await scoped(this.d.db, projectId)
-      .updateTable('oauth2_clients')
-      .set({ secret_hash: this.hmacSecret(projectId, clientId, secret), rotated_secret_hashes: JSON.stringify(rotated), updated_at: now })
-      .where('id', '=', clientId)
-      .execute();
+    await this.store.update(this.scope(projectId), clientId, { secret_hash: this.hmacSecret(projectId, clientId, secret), rotated_secret_hashes: JSON.stringify(rotated), updated_at: now });
     this.forget(projectId, clientId);
     return { ...rowToClient(row), updated_at: now, client_secret: secret };
   }
@@ -416,7 +400,7 @@ export class ClientService {
   async deleteRotatedSecrets(projectId: string, clientId: string): Promise<OAuth2Client> {
     const row = await this.row(projectId, clientId);
     if (!row) throw notFound('The OAuth 2.0 client does not exist.');
-    await scoped(this.d.db, projectId).updateTable('oauth2_clients').set({ rotated_secret_hashes: '[]' }).where('id', '=', clientId).execute();
+    await this.store.update(this.scope(projectId), clientId, { rotated_secret_hashes: '[]' });
     this.forget(projectId, clientId);
     return rowToClient(row);
   }
@@ -425,11 +409,9 @@ export class ClientService {
   async delete(projectId: string, clientId: string): Promise<boolean> {
     if (clientId.length > 255) return false;
     this.forget(projectId, clientId);
-    return scoped(this.d.db, projectId).transaction(async (trx) => {
-      const r = await trx.deleteFrom('oauth2_clients').where('id', '=', clientId).executeTakeFirst();
-      if (Number(r.numDeletedRows) === 0) return false;
-      await trx.deleteFrom('oauth2_tokens').where('client_id', '=', clientId).execute();
-      await trx.deleteFrom('oauth2_flows').where('client_id', '=', clientId).execute();
+    return this.scope(projectId).transaction(async (trx) => {
+      if (!(await this.store.delete(trx, clientId))) return false;
+      await this.store.deleteDependents(trx, clientId);
       return true;
     }).finally(() => this.forget(projectId, clientId));
   }

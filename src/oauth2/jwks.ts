@@ -4,10 +4,10 @@ import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import type { OAuth2JwksTable } from './tables.js';
-import { newId, nowIso } from '../platform/ids.js';
-import { isUniqueViolation } from '../platform/db/database.js';
+import { newId } from '../platform/ids.js';
 import { scoped } from '../platform/db/scoped.js';
-import { badRequest, conflict, notFound } from '../platform/errors/errors.js';
+import { badRequest, notFound } from '../platform/errors/errors.js';
+import { jwkStore, type JwkRow, type Scope } from './jwk-store.js';
 
 /** The sets Hydra signs with, published at /.well-known/jwks.json. */
 export const ID_TOKEN_SET = 'hydra.openid.id-token';
@@ -38,6 +38,10 @@ export class JwkService {
 
   constructor(private readonly d: Deps) {
     this.encKey = createHmac('sha256', d.secret).update('gatehouse/oauth2/jwk-encryption').digest();
+  }
+
+  private scope(projectId: string): Scope {
+    return scoped(this.d.db, projectId);
   }
 
   private readonly loading = new Map<string, Promise<SigningKey>>();
@@ -75,19 +79,19 @@ export class JwkService {
   /** Public keys of a project's published sets (generated if missing), for /.well-known/jwks.json. */
   async publicKeys(projectId: string): Promise<JWK[]> {
     for (const set of PUBLISHED_SETS) await this.signingKey(projectId, set);
-    const rows = await scoped(this.d.db, projectId).selectFrom('oauth2_jwks').selectAll().where('set_name', 'in', PUBLISHED_SETS).orderBy('id', 'desc').execute();
+    const rows = await jwkStore.ofSets(this.scope(projectId), PUBLISHED_SETS);
     return rows.filter((r) => r.public_jwk).map((r) => JSON.parse(r.public_jwk!) as JWK);
   }
 
   /** Keys of a set with their private parts (admin API, as Hydra). 404 when the set is empty. */
   async getSet(projectId: string, set: string): Promise<{ keys: JWK[] }> {
-    const rows = await scoped(this.d.db, projectId).selectFrom('oauth2_jwks').selectAll().where('set_name', '=', set).orderBy('id', 'desc').execute();
+    const rows = await jwkStore.ofSets(this.scope(projectId), [set]);
     if (rows.length === 0) throw notFound('The JSON Web Key Set does not exist.');
     return { keys: await Promise.all(rows.map((r) => this.toJwk(r))) };
   }
 
   async getKey(projectId: string, set: string, kid: string): Promise<{ keys: JWK[] }> {
-    const row = await scoped(this.d.db, projectId).selectFrom('oauth2_jwks').selectAll().where('set_name', '=', set).where('kid', '=', kid).executeTakeFirst();
+    const row = await jwkStore.key(this.scope(projectId), set, kid);
     if (!row) throw notFound('The JSON Web Key does not exist.');
     return { keys: [await this.toJwk(row)] };
   }
@@ -105,7 +109,7 @@ export class JwkService {
       priv = await exportJWK(pair.privateKey);
     }
     const jwk = { ...priv, kid, alg: spec.alg, use: spec.use };
-    await this.insert(projectId, set, jwk);
+    await jwkStore.add(this.scope(projectId), set, (await this.prepare(jwk)).row);
     this.invalidate(projectId, set);
     return { keys: [jwk] };
   }
@@ -115,9 +119,9 @@ export class JwkService {
     const prepared = await Promise.all(keys.map((k) => this.prepare(k)));
     const kids = new Set(prepared.map((p) => p.row.kid));
     if (kids.size !== prepared.length) throw badRequest('Every key of a set needs a distinct kid.');
-    await scoped(this.d.db, projectId).transaction(async (trx) => {
-      await trx.deleteFrom('oauth2_jwks').where('set_name', '=', set).execute();
-      for (const p of prepared) await trx.insertInto('oauth2_jwks', { ...p.row, id: newId(), set_name: set, created_at: nowIso() }).execute();
+    await this.scope(projectId).transaction(async (trx) => {
+      await jwkStore.delete(trx, set);
+      for (const p of prepared) await jwkStore.insert(trx, set, p.row);
     });
     this.invalidate(projectId, set);
     return { keys: prepared.map((p) => p.jwk) };
@@ -127,23 +131,21 @@ export class JwkService {
   async putKey(projectId: string, set: string, kid: string, key: JWK): Promise<JWK> {
     if (key.kid !== undefined && key.kid !== kid) throw badRequest('The kid of the key must match the kid of the URL.');
     const p = await this.prepare({ ...key, kid });
-    await scoped(this.d.db, projectId).transaction(async (trx) => {
-      await trx.deleteFrom('oauth2_jwks').where('set_name', '=', set).where('kid', '=', kid).execute();
-      await trx.insertInto('oauth2_jwks', { ...p.row, id: newId(), set_name: set, created_at: nowIso() }).execute();
+    await this.scope(projectId).transaction(async (trx) => {
+      await jwkStore.delete(trx, set, kid);
+      await jwkStore.insert(trx, set, p.row);
     });
     this.invalidate(projectId, set);
     return p.jwk;
   }
 
   async deleteSet(projectId: string, set: string): Promise<void> {
-    const r = await scoped(this.d.db, projectId).deleteFrom('oauth2_jwks').where('set_name', '=', set).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw notFound('The JSON Web Key Set does not exist.');
+    if ((await jwkStore.delete(this.scope(projectId), set)) === 0) throw notFound('The JSON Web Key Set does not exist.');
     this.invalidate(projectId, set);
   }
 
   async deleteKey(projectId: string, set: string, kid: string): Promise<void> {
-    const r = await scoped(this.d.db, projectId).deleteFrom('oauth2_jwks').where('set_name', '=', set).where('kid', '=', kid).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw notFound('The JSON Web Key does not exist.');
+    if ((await jwkStore.delete(this.scope(projectId), set, kid)) === 0) throw notFound('The JSON Web Key does not exist.');
     this.invalidate(projectId, set);
   }
 
@@ -151,27 +153,13 @@ export class JwkService {
     this.signing.delete(`${projectId}/${set}`);
   }
 
-  private async newestPrivate(projectId: string, set: string): Promise<OAuth2JwksTable | undefined> {
-    return scoped(this.d.db, projectId)
-      .selectFrom('oauth2_jwks').selectAll()
-      .where('set_name', '=', set).where('use', '=', 'sig').where('private_jwk', 'is not', null)
-      // Only asymmetric keys sign tokens: relying parties verify them with the published public keys.
-      .where('alg', 'in', ASYMMETRIC)
-      .orderBy('id', 'desc').limit(1).executeTakeFirst();
-  }
-
-  private async insert(projectId: string, set: string, jwk: JWK): Promise<void> {
-    const p = await this.prepare(jwk);
-    try {
-      await scoped(this.d.db, projectId).insertInto('oauth2_jwks', { ...p.row, id: newId(), set_name: set, created_at: nowIso() }).execute();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('A key with this kid already exists in the set.');
-      throw err;
-    }
+  private newestPrivate(projectId: string, set: string): Promise<OAuth2JwksTable | undefined> {
+    // Only asymmetric keys sign tokens: relying parties verify them with the published public keys.
+    return jwkStore.newestSigning(this.scope(projectId), set, ASYMMETRIC);
   }
 
   /** Validates a JWK (jose must import it) and splits it into its stored public and encrypted parts. */
-  private async prepare(input: JWK): Promise<{ row: Pick<OAuth2JwksTable, 'kid' | 'alg' | 'use' | 'public_jwk' | 'private_jwk'>; jwk: JWK }> {
+  private async prepare(input: JWK): Promise<{ row: JwkRow; jwk: JWK }> {
     if (!input || typeof input !== 'object') throw badRequest('A JSON Web Key must be an object.');
     const { kid, alg, use } = input;
     if (typeof kid !== 'string' || kid.length < 1 || kid.length > 256) throw badRequest('A JSON Web Key needs a kid.');

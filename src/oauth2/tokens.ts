@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { SqliteAdapter, sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Database } from '../platform/db/schema.js';
 import type { OAuth2TokensTable } from './tables.js';
-import { newId, nowIso } from '../platform/ids.js';
+import { newId } from '../platform/ids.js';
 import { ACCESS_TOKEN_SET, ID_TOKEN_SET, type JwkService } from './jwks.js';
 import type { OAuth2Client } from './clients.js';
 import { epoch, parseDuration } from './util.js';
 import { randomToken, secretHash } from '../platform/crypto.js';
 import { GuardRefused, type ClientFailureLimit } from './client-auth.js';
-import { prepared } from '../platform/db/prepared.js';
 import { scoped } from '../platform/db/scoped.js';
+import { TokenStore, type Scope, type TokenRow } from './token-store.js';
 import { tokenTtlMs, type OAuth2Config, type TokenKind } from './config.js';
 
 /** What a grant carries into every token of its chain. */
@@ -94,44 +94,23 @@ type Deps = { db: Kysely<Database>; secret: string; jwks: JwkService; failures: 
 
 /**
  * Issues, introspects and revokes tokens. Every token (opaque or JWT) is recorded by its HMAC with
- * its project, so introspection and revocation are one indexed lookup scoped to the project, and a
- * token of one project is unknown in every other.
+ * its project (`TokenStore`), so introspection and revocation are one indexed lookup scoped to the
+ * project, and a token of one project is unknown in every other.
  */
-const TOKEN_COLUMNS = ['id', 'project_id', 'hash', 'kind', 'request_id', 'client_id', 'subject', 'scope', 'audience', 'session', 'issuer', 'grant_type', 'created_at', 'expires_at', 'revoked_at', 'used_at'] as const;
-
-interface PendingInsert {
-  params: unknown[];
-  resolve(inserted: boolean): void;
-  reject(err: unknown): void;
-}
-
 export class TokenService {
-  private readonly selectByHash;
-  private readonly guardedInsert;
-  /**
-   * SQLite: guarded token inserts that arrive while the event loop handles one batch of I/O are
-   * committed together in one transaction (one WAL commit instead of one each); every insert is
-   * still its own guarded statement with its own outcome. PostgreSQL runs each on its own.
-   */
-  private readonly groupCommit: boolean;
-  private pending: PendingInsert[] = [];
+  private readonly store: TokenStore;
   /** Projects whose expired rows this node purged within the janitor interval. */
   private readonly janitorRuns = new LRUCache<string, true>({ max: 10_000, ttl: JANITOR_INTERVAL_MS });
 
   constructor(private readonly d: Deps) {
-    this.groupCommit = d.db.getExecutor().adapter instanceof SqliteAdapter;
-    this.selectByHash = prepared(d.db, (db) => scoped(db, '').selectFrom('oauth2_tokens').selectAll().where('hash', '=', '').compile());
-    // One row, written only if the client row still exists and the client's sliding failure estimate
-    // (the shared limiter's, on the same shared rows) is under the limit.
-    this.guardedInsert = prepared(d.db, (db) => {
-      const values = TOKEN_COLUMNS.map(() => '');
-      const client = scoped(db, '').selectFrom('oauth2_clients').select(sql`1`.as('one')).where('id', '=', '');
-      return sql`insert into oauth2_tokens (${sql.join(TOKEN_COLUMNS.map((c) => sql.ref(c)))})
-        select ${sql.join(values)}
-        where exists ${client} and ${d.failures.underLimitSql()}`.compile(db);
-    });
+    this.store = new TokenStore(d.db, d.failures);
   }
 
+  private scope(projectId: string): Scope {
+    return scoped(this.d.db, projectId);
+  }
+
+  /** The stored lookup value of a token. */
   hash(token: string): string {
     return secretHash(this.d.secret, 'oauth2-token', token);
   }
@@ -155,11 +134,11 @@ export class TokenService {
       accessToken = randomToken('ory_at_');
     }
     const base = {
-      project_id: i.projectId, request_id: i.requestId, client_id: i.client.client_id, subject: i.subject,
+      request_id: i.requestId, client_id: i.client.client_id, subject: i.subject,
       scope: i.scopes.join(' '), audience: JSON.stringify(i.audience), session: JSON.stringify(i.session),
       issuer: i.issuer, grant_type: i.grantType, created_at: now.toISOString(), revoked_at: null, used_at: null,
     };
-    const rows: OAuth2TokensTable[] = [{ ...base, id: newId(), hash: this.hash(accessToken), kind: 'access_token', expires_at: accessExp.toISOString() }];
+    const rows: TokenRow[] = [{ ...base, id: newId(), hash: this.hash(accessToken), kind: 'access_token', expires_at: accessExp.toISOString() }];
     const out: TokenResponse = { access_token: accessToken, expires_in: Math.floor(accessMs / 1000), scope: i.scopes.join(' '), token_type: 'bearer' };
     if (i.withRefresh) {
       const refresh = randomToken('ory_rt_');
@@ -168,16 +147,11 @@ export class TokenService {
       out.refresh_token = refresh;
     }
     if (i.withIdToken) out.id_token = await this.idToken(i, accessToken, now);
+    const p = this.scope(i.projectId);
     if (i.guard && rows.length === 1) {
-      const row = rows[0];
-      const inserted = await this.insertGuarded([
-        ...TOKEN_COLUMNS.map((c) => row[c]),
-        i.projectId, i.client.client_id,
-        ...this.d.failures.underLimitParams(i.projectId, i.guard.bucket),
-      ]);
-      if (!inserted) throw new GuardRefused();
+      if (!(await this.store.insertGuarded(p, rows[0], i.guard.bucket))) throw new GuardRefused();
     } else {
-      await scoped(this.d.db, i.projectId).insertInto('oauth2_tokens', rows).execute();
+      await this.store.insert(p, rows);
     }
     // Opportunistic janitor (Hydra has a separate one): bounded work, amortized over issuances.
     if (!this.janitorRuns.has(i.projectId)) {
@@ -187,48 +161,12 @@ export class TokenService {
     return out;
   }
 
-  private async insertGuarded(params: unknown[]): Promise<boolean> {
-    if (!this.groupCommit) return Number((await this.guardedInsert(params)).numAffectedRows ?? 0) === 1;
-    return new Promise<boolean>((resolve, reject) => {
-      this.pending.push({ params, resolve, reject });
-      if (this.pending.length === 1) setImmediate(() => void this.flush());
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    const one = (p: PendingInsert, via?: Kysely<Database>) => this.guardedInsert(p.params, via).then((r) => Number(r.numAffectedRows ?? 0) === 1);
-    if (batch.length === 1) {
-      await one(batch[0]).then(batch[0].resolve, batch[0].reject);
-      return;
-    }
-    let outcomes: boolean[];
-    try {
-      outcomes = await this.d.db.transaction().execute(async (trx) => {
-        const out: boolean[] = [];
-        for (const p of batch) out.push(await one(p, trx));
-        return out;
-      });
-    } catch {
-      // One failing statement must not fail the others: run each on its own.
-      for (const p of batch) await one(p).then(p.resolve, p.reject);
-      return;
-    }
-    batch.forEach((p, n) => p.resolve(outcomes[n]));
-  }
-
   /**
    * Deletes this project's tokens, flows and sessions that expired (or were revoked) more than a day ago (a used refresh token or
    * code is kept until then so a replay is still recognised and revokes its chain).
    */
   async purgeExpired(projectId: string): Promise<void> {
-    const cutoff = new Date(Date.now() - 24 * 3_600_000).toISOString();
-    const p = scoped(this.d.db, projectId);
-    for (const table of ['oauth2_tokens', 'oauth2_flows', 'oauth2_device_codes', 'oauth2_logout_requests', 'oauth2_login_sessions'] as const) {
-      await p.deleteFrom(table as 'oauth2_tokens').where('expires_at', '<', cutoff).execute();
-    }
-    await p.deleteFrom('oauth2_consent_sessions').where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('revoked_at', '<', cutoff)])).execute();
+    await this.store.purgeExpired(this.scope(projectId), new Date(Date.now() - 24 * 3_600_000).toISOString());
   }
 
   private async idToken(i: IssueInput, accessToken: string, now: Date): Promise<string> {
@@ -254,7 +192,7 @@ export class TokenService {
   /** The live row behind a token of this project, or null (unknown, expired, revoked, used refresh token). */
   async active(projectId: string, token: string): Promise<OAuth2TokensTable | null> {
     if (token.length === 0 || token.length > 8192) return null;
-    const row = (await this.selectByHash([projectId, this.hash(token)])).rows[0];
+    const row = await this.store.byHash(this.scope(projectId), this.hash(token));
     if (!row || row.revoked_at || row.used_at || Date.parse(row.expires_at) <= Date.now()) return null;
     return row;
   }
@@ -287,31 +225,29 @@ export class TokenService {
   /** RFC 7009: revokes the token's whole grant chain if it belongs to `clientId`; unknown tokens are ignored. */
   async revoke(projectId: string, clientId: string, token: string): Promise<void> {
     if (token.length === 0 || token.length > 8192) return;
-    const row = await scoped(this.d.db, projectId).selectFrom('oauth2_tokens').select(['request_id', 'client_id']).where('hash', '=', this.hash(token)).executeTakeFirst();
+    const row = await this.store.grantOf(this.scope(projectId), this.hash(token));
     if (!row || row.client_id !== clientId) return;
     await this.revokeChain(projectId, row.request_id);
   }
 
-  async revokeChain(projectId: string, requestId: string, kind?: 'access_token'): Promise<void> {
-    let q = scoped(this.d.db, projectId).updateTable('oauth2_tokens').set({ revoked_at: nowIso() }).where('request_id', '=', requestId).where('revoked_at', 'is', null);
-    if (kind) q = q.where('kind', '=', kind);
-    await q.execute();
+  /** Revokes the live tokens of a grant chain (only its access tokens with `kind`). */
+  revokeChain(projectId: string, requestId: string, kind?: 'access_token'): Promise<void> {
+    return this.store.revokeChain(this.scope(projectId), requestId, kind);
   }
 
   /** Finds a refresh token of this project for the refresh grant (including used ones, to detect reuse). */
   async refreshRow(projectId: string, token: string): Promise<OAuth2TokensTable | undefined> {
     if (token.length === 0 || token.length > 8192) return undefined;
-    return scoped(this.d.db, projectId).selectFrom('oauth2_tokens').selectAll().where('hash', '=', this.hash(token)).where('kind', '=', 'refresh_token').executeTakeFirst();
+    return this.store.refreshByHash(this.scope(projectId), this.hash(token));
   }
 
   /** Marks a refresh token used; false if another request used it first. */
-  async markUsed(projectId: string, id: string): Promise<boolean> {
-    const r = await scoped(this.d.db, projectId).updateTable('oauth2_tokens').set({ used_at: nowIso() }).where('id', '=', id).where('used_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  markUsed(projectId: string, id: string): Promise<boolean> {
+    return this.store.markUsed(this.scope(projectId), id);
   }
 
   /** Deletes every token issued to a client (Hydra's DELETE /admin/oauth2/tokens). */
-  async deleteForClient(projectId: string, clientId: string): Promise<void> {
-    await scoped(this.d.db, projectId).deleteFrom('oauth2_tokens').where('client_id', '=', clientId).execute();
+  deleteForClient(projectId: string, clientId: string): Promise<void> {
+    return this.store.deleteForClient(this.scope(projectId), clientId);
   }
 }

@@ -2,13 +2,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import { exportJWK, importJWK, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
-import { isUniqueViolation } from '../platform/db/database.js';
-import { badRequest, conflict, notFound } from '../platform/errors/errors.js';
+import { badRequest, notFound } from '../platform/errors/errors.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
-import type { OAuth2TrustedIssuersTable } from './tables.js';
 import { secretHash } from '../platform/crypto.js';
 import { scoped } from '../platform/db/scoped.js';
+import { trustStore, type Scope, type TrustRow } from './trust-store.js';
 
 /** The JWT bearer grant type of RFC 7523. */
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -46,7 +45,7 @@ export interface TrustedKey {
   expiresAtMs: number;
 }
 
-const toWire = (r: Omit<OAuth2TrustedIssuersTable, 'project_id'>): TrustedIssuer => ({
+const toWire = (r: TrustRow): TrustedIssuer => ({
   id: r.id,
   issuer: r.issuer,
   subject: r.subject,
@@ -59,10 +58,15 @@ const toWire = (r: Omit<OAuth2TrustedIssuersTable, 'project_id'>): TrustedIssuer
 
 /**
  * Hydra's trust relationships for the JWT bearer grant: which issuer may sign assertions for which
- * subject (or any), with which key, for which scopes, until when. Every query is scoped by project.
+ * subject (or any), with which key, for which scopes, until when. Every query (`trustStore`) is
+ * scoped by project.
  */
 export class TrustService {
   constructor(private readonly d: { db: Kysely<Database>; secret: string }) {}
+
+  private scope(projectId: string): Scope {
+    return scoped(this.d.db, projectId);
+  }
 
   /** Validates and stores a relationship; 400 for an unusable one, 409 when the issuer, subject and key are already trusted. */
   async create(projectId: string, body: Static<typeof TrustIssuerBody>): Promise<TrustedIssuer> {
@@ -76,7 +80,7 @@ export class TrustService {
     if (!body.expires_at || Number.isNaN(expires)) throw badRequest("Field 'expires_at' is required and must be an RFC 3339 date-time.");
     if (expires <= Date.now()) throw badRequest("Field 'expires_at' must be in the future.");
     const jwk = await publicJwk(body.jwk as JWK);
-    const row: Omit<OAuth2TrustedIssuersTable, 'project_id'> = {
+    const row: TrustRow = {
       id: newId(),
       issuer,
       subject,
@@ -87,29 +91,21 @@ export class TrustService {
       expires_at: new Date(expires).toISOString(),
       created_at: nowIso(),
     };
-    try {
-      await scoped(this.d.db, projectId).insertInto('oauth2_trusted_issuers', row).execute();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('This issuer is already trusted for this subject with a key of this kid.');
-      throw err;
-    }
+    await trustStore.insert(this.scope(projectId), row);
     return toWire(row);
   }
 
   /** A page of the project's relationships (optionally of one issuer), in creation order. */
   async list(projectId: string, o: { pageSize: number; pageToken?: string; issuer?: string }): Promise<{ issuers: TrustedIssuer[]; next?: string }> {
     const after = decodePageToken(o.pageToken);
-    let q = scoped(this.d.db, projectId).selectFrom('oauth2_trusted_issuers').selectAll();
-    if (o.issuer) q = q.where('issuer', '=', o.issuer);
-    if (after) q = q.where('id', '>', after);
-    const rows = await q.orderBy('id').limit(o.pageSize + 1).execute();
+    const rows = await trustStore.list(this.scope(projectId), { issuer: o.issuer, after, limit: o.pageSize + 1 });
     const page = rows.slice(0, o.pageSize);
     return { issuers: page.map(toWire), next: rows.length > o.pageSize ? encodePageToken(page[page.length - 1].id) : undefined };
   }
 
   /** One relationship of the project, or 404. */
   async get(projectId: string, id: string): Promise<TrustedIssuer> {
-    const row = isUuid(id) ? await scoped(this.d.db, projectId).selectFrom('oauth2_trusted_issuers').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
+    const row = isUuid(id) ? await trustStore.get(this.scope(projectId), id) : undefined;
     if (!row) throw notFound('The trust relationship does not exist.');
     return toWire(row);
   }
@@ -117,8 +113,7 @@ export class TrustService {
   /** Deletes one relationship of the project, or 404. */
   async delete(projectId: string, id: string): Promise<void> {
     if (!isUuid(id)) throw notFound('The trust relationship does not exist.');
-    const res = await scoped(this.d.db, projectId).deleteFrom('oauth2_trusted_issuers').where('id', '=', id).executeTakeFirst();
-    if (Number(res.numDeletedRows) === 0) throw notFound('The trust relationship does not exist.');
+    if (!(await trustStore.delete(this.scope(projectId), id))) throw notFound('The trust relationship does not exist.');
   }
 
   /**
@@ -126,14 +121,7 @@ export class TrustService {
    * naming that subject, or any subject), narrowed to `kid` when the assertion names one.
    */
   async keysFor(projectId: string, issuer: string, subject: string, kid: string | undefined): Promise<TrustedKey[]> {
-    let q = scoped(this.d.db, projectId)
-      .selectFrom('oauth2_trusted_issuers')
-      .selectAll()
-      .where('issuer', '=', issuer)
-      .where((eb) => eb.or([eb('subject', '=', subject), eb('allow_any_subject', '=', 1)]))
-      .where('expires_at', '>', nowIso());
-    if (kid !== undefined) q = q.where('key_id', '=', kid);
-    const rows = await q.limit(50).execute();
+    const rows = await trustStore.forAssertion(this.scope(projectId), issuer, subject, kid, nowIso());
     const out: TrustedKey[] = [];
     for (const r of rows) {
       const jwk = JSON.parse(r.public_jwk) as JWK;
@@ -147,16 +135,7 @@ export class TrustService {
    * replay). Expired records of the project are dropped on the way.
    */
   async useJti(projectId: string, jti: string, expiresAtMs: number): Promise<boolean> {
-    const now = nowIso();
-    const p = scoped(this.d.db, projectId);
-    await p.deleteFrom('oauth2_jwt_assertions').where('expires_at', '<=', now).execute();
-    try {
-      await p.insertInto('oauth2_jwt_assertions', { jti_hash: secretHash(this.d.secret, 'jwt-assertion-jti', jti), expires_at: new Date(expiresAtMs).toISOString() }).execute();
-      return true;
-    } catch (err) {
-      if (isUniqueViolation(err)) return false;
-      throw err;
-    }
+    return trustStore.recordAssertion(this.scope(projectId), secretHash(this.d.secret, 'jwt-assertion-jti', jti), new Date(expiresAtMs).toISOString(), nowIso());
   }
 }
 
