@@ -25,7 +25,7 @@ import { OAuth2Service } from './oauth2/service.js';
  */
 export interface Registry {
   config: Config;
-  store: Store;
+  store: Store<Database>;
   db: Kysely<Database>;
   notifier: Notifier;
   keys: KeyService;
@@ -52,7 +52,7 @@ function planeConfigProblem(plane: string, config: unknown): string | null {
 }
 
 export async function createRegistry(config: Config, opts: { migrate?: boolean; log?: Pick<FastifyBaseLogger, 'error' | 'warn'> } = {}): Promise<Registry> {
-  const store = openStore(config.databaseUrl);
+  const store = openStore<Database>(config.databaseUrl);
   if (opts.migrate !== false) await migrateToLatest(store);
   const onError = (err: unknown) => opts.log?.error({ err }, 'background task failed');
   const notifier = createNotifier(store, onError);

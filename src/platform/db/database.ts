@@ -3,13 +3,12 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
-import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 /** An open store: the typed query builder plus what differs between the two dialects. */
-export interface Store {
-  db: Kysely<Database>;
+export interface Store<DB = any> {
+  db: Kysely<DB>;
   dialect: Dialect;
   /** The connection string this store was opened with (PostgreSQL only; used for LISTEN). */
   url: string;
@@ -21,12 +20,12 @@ export interface Store {
  * SQLite runs in WAL mode with a busy timeout and synchronous=NORMAL, which in WAL mode still makes
  * every committed transaction durable against a process crash.
  */
-export function openStore(url: string): Store {
+export function openStore<DB = any>(url: string): Store<DB> {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });
     // An idle client that loses its connection must not crash the process.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', url, close: () => db.destroy() };
   }
   if (!url.startsWith('sqlite:')) throw new Error('DATABASE_URL must start with postgres:// or sqlite:');
@@ -37,7 +36,7 @@ export function openStore(url: string): Store {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', url, close: () => db.destroy() };
 }
 
