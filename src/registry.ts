@@ -6,7 +6,7 @@ import type { Database } from './platform/db/schema.js';
 import { createNotifier, type Notifier } from './platform/db/notifier.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import type { ConsoleSessionResolver } from './platform/auth/console-sessions.js';
-import { ConsoleSessions } from './console/sessions.js';
+import { ConsoleSessions } from './console/session-service.js';
 import { Metrics } from './platform/http/metrics.js';
 import { KeyService } from './keys/key-service.js';
 import { ProjectResolver } from './tenancy/project-resolver.js';

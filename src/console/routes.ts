@@ -5,8 +5,8 @@ import { Email } from '../platform/http/schemas.js';
 import { ErrorId, OryError } from '../platform/errors/errors.js';
 import type { FastifyRequest } from 'fastify';
 import type { UsersTable } from '../platform/db/schema.js';
-import { ConsoleAccounts } from './accounts.js';
-import { ConsoleSessions } from './sessions.js';
+import { ConsoleAccounts } from './account-service.js';
+import { ConsoleSessions } from './session-service.js';
 
 // The password is validated by the policy (with a message a person understands), not by the schema.
 const Password = Type.String({ maxLength: 4096 });

@@ -6,7 +6,7 @@ import { conflict, ErrorId, forbidden, notFound } from '../platform/errors/error
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import { requireWorkspace, type Role } from './access.js';
 import { toMember } from './models.js';
-import { UserService } from './users.js';
+import { UserService } from './user-service.js';
 
 const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
 

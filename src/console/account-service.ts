@@ -3,7 +3,7 @@ import { hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import { badRequest, conflict, ErrorId, OryError, tooManyRequests } from '../platform/errors/errors.js';
-import type { UserService } from '../tenancy/users.js';
+import type { UserService } from '../tenancy/user-service.js';
 import { SlidingWindowLimiter } from '../platform/rate-limit.js';
 
 export const MIN_PASSWORD_LENGTH = 8;

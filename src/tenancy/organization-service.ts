@@ -5,7 +5,7 @@ import { badRequest, conflict, ErrorId, notFound } from '../platform/errors/erro
 import { isUniqueViolation } from '../platform/db/database.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
-import type { ProjectService } from './projects.js';
+import type { ProjectService } from './project-service.js';
 import type { Notifier } from '../platform/db/notifier.js';
 import { toOrganization } from './models.js';
 
