@@ -1,11 +1,12 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHmac } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import type { ConsoleSessionResolver } from '../platform/auth/console-sessions.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { ErrorId, OryError } from '../platform/errors/errors.js';
 import { newId, nowIso } from '../platform/ids.js';
+import { randomToken, safeEqual, secretHash } from '../platform/crypto.js';
 
 export const SESSION_COOKIE = 'gatehouse_console_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -21,42 +22,37 @@ export type ConsoleUserPrincipal = Extract<Principal, { kind: 'console-user' }>;
  * Every state-changing request authenticated by the cookie must echo it in `X-CSRF-Token`.
  */
 export class ConsoleSessions implements ConsoleSessionResolver {
-  private readonly ttlMs: number;
+  readonly ttlMs: number;
 
   constructor(private readonly o: { db: Kysely<Database>; secret: string; ttlMs?: number }) {
     this.ttlMs = o.ttlMs ?? (Number(process.env.CONSOLE_SESSION_TTL_MS) || DEFAULT_TTL_MS);
   }
 
-  private hmac(label: string, token: string): string {
-    return createHmac('sha256', this.o.secret).update(`${label}:${token}`).digest('base64url');
+  /** The stored forms a session token may have: the current one first, then the legacy one. */
+  private tokenHashes(token: string): string[] {
+    return [secretHash(this.o.secret, 'console-session', token), legacyConsoleHash(this.o.secret, 'console-session', token)];
   }
 
   /** The CSRF token that belongs to a session token. */
   csrfTokenFor(sessionToken: string): string {
-    return this.hmac('console-csrf', sessionToken);
+    return secretHash(this.o.secret, 'console-csrf', sessionToken);
   }
 
-  /** Starts a session for `userId` and sets its cookie on `reply`. Returns the CSRF token. */
-  async start(userId: string, req: FastifyRequest, reply: FastifyReply): Promise<{ csrfToken: string; sessionId: string }> {
-    const token = randomBytes(32).toString('base64url');
+  /**
+   * Starts a session for `userId`. Returns the session token (for the cookie, and nowhere else), its
+   * CSRF token and the session's id.
+   */
+  async start(userId: string): Promise<{ token: string; csrfToken: string; sessionId: string }> {
+    const token = randomToken();
     const now = Date.now();
-    const row = { id: newId(), user_id: userId, token_hash: this.hmac('console-session', token), created_at: new Date(now).toISOString(), expires_at: new Date(now + this.ttlMs).toISOString() };
+    const row = { id: newId(), user_id: userId, token_hash: this.tokenHashes(token)[0], created_at: new Date(now).toISOString(), expires_at: new Date(now + this.ttlMs).toISOString() };
     await this.o.db.insertInto('console_sessions').values(row).execute();
-    reply.setCookie(SESSION_COOKIE, token, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: req.protocol === 'https',
-      maxAge: Math.floor(this.ttlMs / 1000),
-    });
-    return { csrfToken: this.csrfTokenFor(token), sessionId: row.id };
+    return { token, csrfToken: this.csrfTokenFor(token), sessionId: row.id };
   }
 
-  /** Ends the session the request carries (if any) and clears the cookie. */
-  async end(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const token = req.cookies?.[SESSION_COOKIE];
-    if (token) await this.o.db.deleteFrom('console_sessions').where('token_hash', '=', this.hmac('console-session', token)).execute();
-    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: req.protocol === 'https' });
+  /** Ends the session of `token` (nothing when there is none). */
+  async end(token: string | undefined): Promise<void> {
+    if (token) await this.o.db.deleteFrom('console_sessions').where('token_hash', 'in', this.tokenHashes(token)).execute();
   }
 
   /** Ends every session of `userId` except `keepSessionId` (after a password change). */
@@ -64,39 +60,45 @@ export class ConsoleSessions implements ConsoleSessionResolver {
     await this.o.db.deleteFrom('console_sessions').where('user_id', '=', userId).where('id', '!=', keepSessionId).execute();
   }
 
-  /** The CSRF token of the session the request carries, or null. */
-  csrfTokenOf(req: FastifyRequest): string | null {
-    const token = req.cookies?.[SESSION_COOKIE];
-    return token ? this.csrfTokenFor(token) : null;
-  }
-
   /**
-   * Resolves the session cookie to its user. No cookie, an unknown or expired session: null (the
-   * route answers 401). A state-changing request without the matching `X-CSRF-Token`: 403.
+   * Resolves a session token to its user. No token, an unknown or expired session: null (the route
+   * answers 401). A state-changing `method` whose `csrfHeader` is not the session's CSRF token: 403.
    */
-  async authenticate(req: FastifyRequest): Promise<ConsoleUserPrincipal | null> {
-    const token = req.cookies?.[SESSION_COOKIE];
+  async resolve(token: string | undefined, method: string, csrfHeader: unknown): Promise<ConsoleUserPrincipal | null> {
     if (!token || token.length > 256) return null;
     const row = await this.o.db
       .selectFrom('console_sessions')
       .select(['id', 'user_id'])
-      .where('token_hash', '=', this.hmac('console-session', token))
+      .where('token_hash', 'in', this.tokenHashes(token))
       .where('expires_at', '>', nowIso())
       .executeTakeFirst();
     if (!row) return null;
-    if (!SAFE_METHODS.has(req.method.toUpperCase())) {
-      const sent = req.headers[CSRF_HEADER];
-      const expected = Buffer.from(this.csrfTokenFor(token));
-      const given = Buffer.from(typeof sent === 'string' ? sent : '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!SAFE_METHODS.has(method.toUpperCase())) {
+      const sent = typeof csrfHeader === 'string' ? csrfHeader : '';
+      // A page loaded before the CSRF token changed form still holds the legacy one.
+      if (!safeEqual(sent, this.csrfTokenFor(token)) && !safeEqual(sent, legacyConsoleHash(this.o.secret, 'console-csrf', token))) {
         throw new OryError(403, 'The request was rejected to protect you from Cross-Site-Request-Forgery (CSRF)', 'A valid X-CSRF-Token header is required for this request; reload the console and try again.', ErrorId.securityCsrfViolation);
       }
     }
     return { kind: 'console-user', userId: row.user_id, sessionId: row.id };
   }
 
+  /** The platform's resolver (it hands over the request): the session cookie, method and CSRF header. */
+  authenticate(req: FastifyRequest): Promise<ConsoleUserPrincipal | null> {
+    return this.resolve(req.cookies?.[SESSION_COOKIE], req.method, req.headers[CSRF_HEADER]);
+  }
+
   /** Deletes expired sessions; cheap, called now and then from sign-in. */
   async sweepExpired(): Promise<void> {
     await this.o.db.deleteFrom('console_sessions').where('expires_at', '<=', nowIso()).execute();
   }
+}
+
+/**
+ * Session and CSRF tokens as they were derived before every server-secret HMAC went through
+ * `secretHash`: HMAC of `{label}:{token}`, base64url. Sessions live two weeks and open console pages
+ * hold their CSRF token, so both keep verifying in this form; new sessions are stored in the new one.
+ */
+function legacyConsoleHash(secret: string, label: 'console-session' | 'console-csrf', token: string): string {
+  return createHmac('sha256', secret).update(`${label}:${token}`).digest('base64url');
 }
