@@ -1,13 +1,14 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { badRequest, conflict, ErrorId, notFound } from '../platform/errors/errors.js';
-import { isUniqueViolation } from '../platform/db/database.js';
+import { scoped } from '../platform/db/scoped.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
 import type { ProjectService } from './project-service.js';
 import type { Notifier } from '../platform/db/notifier.js';
-import { toOrganization } from './models.js';
+import { domainsOf, toOrganization } from './models.js';
+import { OrganizationStore } from './organization-store.js';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
@@ -22,6 +23,10 @@ function normalizeDomains(domains: string[]): string[] {
 export class OrganizationService {
   constructor(private readonly o: { db: Kysely<Database>; projects: ProjectService; notifier: Notifier }) {}
 
+  private store(projectId: string): OrganizationStore {
+    return new OrganizationStore(scoped(this.o.db, projectId));
+  }
+
   /** Organizations are part of the project model: tell every node's caches. */
   private changed(project: { id: string; slug: string }) {
     return this.o.notifier.publish({ type: 'project', id: project.id, slug: project.slug });
@@ -30,21 +35,13 @@ export class OrganizationService {
   async list(principal: Principal | undefined, projectId: string, q: { page_size?: number; page_token?: string; domain?: string }) {
     await this.o.projects.authorize(principal, projectId, 'read');
     const pageSize = q.page_size ?? 100;
-    const after = decodePageToken(q.page_token);
-    let query = this.o.db.selectFrom('organizations').selectAll().where('project_id', '=', projectId);
-    if (after) query = query.where('id', '>', after);
-    if (q.domain) {
-      const domain = q.domain.trim().toLowerCase();
-      query = query.where('id', 'in', (eb) => eb.selectFrom('organization_domains').select('organization_id').where('project_id', '=', projectId).where('domain', '=', domain));
-    }
-    const rows = await query.orderBy('id').limit(pageSize + 1).execute();
+    const store = this.store(projectId);
+    const rows = await store.page(pageSize + 1, decodePageToken(q.page_token), q.domain ? q.domain.trim().toLowerCase() : undefined);
     const page = rows.slice(0, pageSize);
-    const domains = page.length
-      ? await this.o.db.selectFrom('organization_domains').select(['organization_id', 'domain']).where('project_id', '=', projectId).where('organization_id', 'in', page.map((r) => r.id)).orderBy('domain').execute()
-      : [];
+    const domains = page.length ? await store.domains(page.map((r) => r.id)) : [];
     const more = rows.length > pageSize;
     return {
-      organizations: page.map((r) => toOrganization(r, domains.filter((d) => d.organization_id === r.id).map((d) => d.domain))),
+      organizations: page.map((r) => toOrganization(r, domainsOf(domains, r.id))),
       has_next_page: more,
       next_page_token: more ? encodePageToken(page[page.length - 1].id) : '',
     };
@@ -52,7 +49,7 @@ export class OrganizationService {
 
   async get(principal: Principal | undefined, projectId: string, orgId: string) {
     await this.o.projects.authorize(principal, projectId, 'read');
-    return { organization: await this.load(this.o.db, projectId, orgId) };
+    return { organization: await this.load(this.store(projectId), orgId) };
   }
 
   async create(principal: Principal | undefined, projectId: string, body: { label?: string; domains?: string[]; session_lifespan?: string }) {
@@ -61,10 +58,11 @@ export class OrganizationService {
     if (!label) throw badRequest('label is required.');
     const domains = normalizeDomains(body.domains ?? []);
     const now = nowIso();
-    const row = { id: newId(), project_id: projectId, label, session_lifespan: body.session_lifespan ?? null, created_at: now, updated_at: now };
-    await this.o.db.transaction().execute(async (trx) => {
-      await trx.insertInto('organizations').values(row).execute();
-      await this.insertDomains(trx, projectId, row.id, domains);
+    const row = { id: newId(), label, session_lifespan: body.session_lifespan ?? null, created_at: now, updated_at: now };
+    await scoped(this.o.db, projectId).transaction(async (scope) => {
+      const store = new OrganizationStore(scope);
+      await store.insert(row);
+      await setDomains(store, row.id, domains);
     });
     await this.changed(project);
     return toOrganization(row, [...domains].sort());
@@ -72,20 +70,15 @@ export class OrganizationService {
 
   async update(principal: Principal | undefined, projectId: string, orgId: string, body: { label?: string; domains?: string[]; session_lifespan?: string }) {
     const project = await this.o.projects.authorize(principal, projectId, 'manage');
-    const updated = await this.o.db.transaction().execute(async (trx) => {
-      const current = await this.load(trx, projectId, orgId);
+    const updated = await scoped(this.o.db, projectId).transaction(async (scope) => {
+      const store = new OrganizationStore(scope);
+      const current = await this.load(store, orgId);
       const label = body.label === undefined ? current.label : body.label.trim();
       if (!label) throw badRequest('label must not be empty.');
       const domains = body.domains === undefined ? current.domains : normalizeDomains(body.domains);
-      const row = await trx
-        .updateTable('organizations')
-        .set({ label, session_lifespan: body.session_lifespan ?? current.session_lifespan ?? null, updated_at: nowIso() })
-        .where('id', '=', orgId)
-        .where('project_id', '=', projectId)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await trx.deleteFrom('organization_domains').where('project_id', '=', projectId).where('organization_id', '=', orgId).execute();
-      await this.insertDomains(trx, projectId, orgId, domains);
+      const row = await store.update(orgId, { label, session_lifespan: body.session_lifespan ?? current.session_lifespan ?? null, updated_at: nowIso() });
+      if (!row) throw notFound();
+      await setDomains(store, orgId, domains);
       return toOrganization(row, [...domains].sort());
     });
     await this.changed(project);
@@ -95,29 +88,21 @@ export class OrganizationService {
   async delete(principal: Principal | undefined, projectId: string, orgId: string): Promise<void> {
     const project = await this.o.projects.authorize(principal, projectId, 'manage');
     if (!isUuid(orgId)) throw notFound();
-    await this.o.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('organization_domains').where('project_id', '=', projectId).where('organization_id', '=', orgId).execute();
-      const res = await trx.deleteFrom('organizations').where('id', '=', orgId).where('project_id', '=', projectId).executeTakeFirst();
-      if (Number(res.numDeletedRows) === 0) throw notFound();
+    await scoped(this.o.db, projectId).transaction(async (scope) => {
+      if (!(await new OrganizationStore(scope).delete(orgId))) throw notFound();
     });
     await this.changed(project);
   }
 
-  private async load(db: Kysely<Database> | Transaction<Database>, projectId: string, orgId: string) {
+  private async load(store: OrganizationStore, orgId: string) {
     if (!isUuid(orgId)) throw notFound();
-    const row = await db.selectFrom('organizations').selectAll().where('id', '=', orgId).where('project_id', '=', projectId).executeTakeFirst();
+    const row = await store.byId(orgId);
     if (!row) throw notFound();
-    const domains = await db.selectFrom('organization_domains').select('domain').where('project_id', '=', projectId).where('organization_id', '=', orgId).orderBy('domain').execute();
-    return toOrganization(row, domains.map((d) => d.domain));
+    return toOrganization(row, domainsOf(await store.domains([orgId]), orgId));
   }
+}
 
-  private async insertDomains(trx: Transaction<Database>, projectId: string, orgId: string, domains: string[]) {
-    if (domains.length === 0) return;
-    try {
-      await trx.insertInto('organization_domains').values(domains.map((domain) => ({ project_id: projectId, domain, organization_id: orgId }))).execute();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('One of these domains already belongs to another organization of this project.', ErrorId.domainTaken);
-      throw err;
-    }
-  }
+/** Gives an organization its domains; one that another organization of the project holds is a 409. */
+async function setDomains(store: OrganizationStore, orgId: string, domains: string[]): Promise<void> {
+  if (!(await store.setDomains(orgId, domains))) throw conflict('One of these domains already belongs to another organization of this project.', ErrorId.domainTaken);
 }
