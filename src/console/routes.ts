@@ -52,8 +52,7 @@ export function consoleRoutes(r: Registry): RouteSpec[] {
       schema: { body: SignUpBody },
       handler: async (req, reply) => {
         requireSameSiteJson(req);
-        const user = await accounts.signUp(req.body, req.ip);
-        return reply.status(201).send(await signedIn(req, reply, user));
+        return reply.status(201).send(await signedIn(req, reply, await accounts.signUp(req.body, req.ip)));
       },
     }),
     defineRoute({
@@ -61,8 +60,7 @@ export function consoleRoutes(r: Registry): RouteSpec[] {
       schema: { body: SignInBody },
       handler: async (req, reply) => {
         requireSameSiteJson(req);
-        const user = await accounts.signIn(req.body, req.ip);
-        const body = await signedIn(req, reply, user);
+        const body = await signedIn(req, reply, await accounts.signIn(req.body, req.ip));
         if (Math.random() < 0.05) await sessions.sweepExpired();
         return body;
       },

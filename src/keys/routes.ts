@@ -40,13 +40,10 @@ function checkExpiry(expiresAt: string | undefined): string | undefined {
   return new Date(ms).toISOString();
 }
 
-/** One kind of key owner (a workspace or a project): where its keys live and how a caller gets their scope. */
+/** One kind of key owner (a workspace or a project): its keys' model and how a caller gets their scope. */
 interface KeyOwner {
-  /** The collection URL, e.g. `/workspaces/:workspace/tokens`. */
-  url: string;
-  /** The name of the owner's id in the URL. */
-  param: string;
-  operations: { list: string; create: string; delete: string };
+  /** The owner's kind; it names the URL (`/workspaces/:workspace/tokens`) and the operations (`listWorkspaceApiKeys`). */
+  kind: 'workspace' | 'project';
   Key: TObject;
   /** The scope of the owner's keys, once `principal` may `read` them or `change` them (issue, revoke). */
   scope(principal: Principal | undefined, ownerId: string, need: 'read' | 'change'): Promise<KeyScope>;
@@ -55,16 +52,18 @@ interface KeyOwner {
 /** List, create and delete of one owner kind's keys. */
 function keyRoutesOf(keys: KeyService, o: KeyOwner): RouteSpec[] {
   const m = { plane: 'management', credential: 'management' } as const;
-  const params = Type.Object({ [o.param]: Id });
-  const ownerIdOf = (req: { params: unknown }) => (req.params as Record<string, string>)[o.param];
+  const url = `/${o.kind}s/:${o.kind}/tokens`;
+  const Kind = o.kind === 'workspace' ? 'Workspace' : 'Project';
+  const params = Type.Object({ [o.kind]: Id });
+  const ownerIdOf = (req: { params: unknown }) => (req.params as Record<string, string>)[o.kind];
   return [
     defineRoute({
-      method: 'GET', url: o.url, ...m, operation: o.operations.list,
+      method: 'GET', url, ...m, operation: `list${Kind}ApiKeys`,
       schema: { params, response: { 200: Type.Array(o.Key) } },
       handler: async (req) => keys.list(await o.scope(req.principal, ownerIdOf(req), 'read')),
     }),
     defineRoute({
-      method: 'POST', url: o.url, ...m, operation: o.operations.create,
+      method: 'POST', url, ...m, operation: `create${Kind}ApiKey`,
       schema: { params, body: CreateKeyBody, response: { 201: Type.Object({ ...o.Key.properties, value: Type.String() }) } },
       handler: async (req, reply) => {
         const scope = await o.scope(req.principal, ownerIdOf(req), 'change');
@@ -73,8 +72,8 @@ function keyRoutesOf(keys: KeyService, o: KeyOwner): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'DELETE', url: `${o.url}/:token_id`, ...m, operation: o.operations.delete,
-      schema: { params: Type.Object({ [o.param]: Id, token_id: Id }) },
+      method: 'DELETE', url: `${url}/:token_id`, ...m, operation: `delete${Kind}ApiKey`,
+      schema: { params: Type.Object({ [o.kind]: Id, token_id: Id }) },
       handler: async (req, reply) => {
         const scope = await o.scope(req.principal, ownerIdOf(req), 'change');
         if (!isUuid(req.params.token_id) || !(await keys.revoke(scope, req.params.token_id))) throw notFound();
@@ -88,9 +87,7 @@ export function keyRoutes(r: Registry): RouteSpec[] {
   const { db, keys, tenancy } = r;
   return [
     ...keyRoutesOf(keys, {
-      url: '/workspaces/:workspace/tokens',
-      param: 'workspace',
-      operations: { list: 'listWorkspaceApiKeys', create: 'createWorkspaceApiKey', delete: 'deleteWorkspaceApiKey' },
+      kind: 'workspace',
       Key: WorkspaceKey,
       // A workspace key acts with an owner's rights in its workspace (tenancy/access.ts), so issuing or
       // revoking one needs the owner role: a developer must not be able to mint their way to owner.
@@ -101,9 +98,7 @@ export function keyRoutes(r: Registry): RouteSpec[] {
       },
     }),
     ...keyRoutesOf(keys, {
-      url: '/projects/:project/tokens',
-      param: 'project',
-      operations: { list: 'listProjectApiKeys', create: 'createProjectApiKey', delete: 'deleteProjectApiKey' },
+      kind: 'project',
       Key: ProjectKey,
       async scope(principal, projectId, need) {
         const project = await tenancy.projects.authorize(principal, projectId, need === 'read' ? 'read' : 'manage');
