@@ -6,11 +6,11 @@ import type { Database } from './platform/db/schema.js';
 import { createNotifier, type Notifier } from './platform/db/notifier.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import type { ConsoleSessionResolver } from './platform/auth/console-sessions.js';
-import { ConsoleSessions } from './console/sessions.js';
+import { ConsoleSessions } from './console/session-service.js';
 import { Metrics } from './platform/http/metrics.js';
 import { KeyService } from './keys/key-service.js';
 import { ProjectResolver } from './tenancy/project-resolver.js';
-import { compileModel } from './permissions/model.js';
+import { permissionConfigProblem } from './permissions/model.js';
 import { TenancyService } from './tenancy/tenancy-service.js';
 import { SchemaService } from './identity/schemas.js';
 import { IdentityService } from './identity/identity-service.js';
@@ -45,10 +45,7 @@ export interface Registry {
 /** Opens the store, migrates it (unless told not to) and builds every service. */
 /** The planes' own checks of a config write, beyond the types the management plane checks. */
 function planeConfigProblem(plane: string, config: unknown): string | null {
-  if (plane !== 'permission') return null;
-  const e = compileModel(config as Record<string, unknown>).configErrors[0];
-  if (!e) return null;
-  return e.start.Line > 0 ? `services.permission.config: the OPL does not parse (${e.start.Line}:${e.start.column}: ${e.message}).` : `${e.message}`;
+  return plane === 'permission' ? permissionConfigProblem(config) : null;
 }
 
 export async function createRegistry(config: Config, opts: { migrate?: boolean; log?: Pick<FastifyBaseLogger, 'error' | 'warn'> } = {}): Promise<Registry> {

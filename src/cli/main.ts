@@ -79,10 +79,12 @@ program
     }
   });
 
-const invites = program.command('invites').description('Workspace invites.');
-invites
-  .command('accept')
-  .description('Accept a workspace invite as the console user it was sent to (created if needed).')
+/** `gatehouse {group} {name}`: a command in a group of its own (the groups have one command each). */
+function groupCommand(group: { name: string; description: string }, name: string, description: string): Command {
+  return program.command(group.name).description(group.description).command(name).description(description);
+}
+
+groupCommand({ name: 'invites', description: 'Workspace invites.' }, 'accept', 'Accept a workspace invite as the console user it was sent to (created if needed).')
   .requiredOption('--token <token>', 'the invite token from the invite link')
   .requiredOption('--email <email>', 'the email the invite was sent to', emailArg)
   .action(async (opts: { token: string; email: string }) => {
@@ -90,10 +92,7 @@ invites
     console.log(`${res.email} is now ${res.role === 'owner' ? 'an' : 'a'} ${res.role} of workspace ${res.workspace_id}.`);
   });
 
-const users = program.command('users').description('Console users.');
-users
-  .command('set-password')
-  .description('Set the console password of a user (read from standard input, never from the command line).')
+groupCommand({ name: 'users', description: 'Console users.' }, 'set-password', 'Set the console password of a user (read from standard input, never from the command line).')
   .requiredOption('--email <email>', 'the console user', emailArg)
   .option('--password-stdin', 'read the password from standard input (the default when stdin is not a terminal)')
   .action(async (opts: { email: string }) => {
@@ -102,10 +101,7 @@ users
     console.log(`The console password of ${res.email} is set; they can sign in now.`);
   });
 
-const keys = program.command('keys').description('API keys.');
-keys
-  .command('import-legacy')
-  .description('Import a legacy `ory_apikey_` project key (read from standard input) so it keeps working for its project.')
+groupCommand({ name: 'keys', description: 'API keys.' }, 'import-legacy', 'Import a legacy `ory_apikey_` project key (read from standard input) so it keeps working for its project.')
   .requiredOption('--project <id>', 'the project the key belongs to')
   .requiredOption('--name <name>', 'a name for the key', nameArg)
   .requiredOption('--owner-email <email>', 'a developer or owner of the project\'s workspace, recorded as the key\'s creator', emailArg)

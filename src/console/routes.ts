@@ -3,10 +3,10 @@ import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { Email } from '../platform/http/schemas.js';
 import { ErrorId, OryError } from '../platform/errors/errors.js';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UsersTable } from '../platform/db/schema.js';
-import { ConsoleAccounts } from './accounts.js';
-import { ConsoleSessions } from './sessions.js';
+import { ConsoleAccounts } from './account-service.js';
+import { ConsoleSessions, SESSION_COOKIE } from './session-service.js';
 
 // The password is validated by the policy (with a message a person understands), not by the schema.
 const Password = Type.String({ maxLength: 4096 });
@@ -27,6 +27,9 @@ function requireSameSiteJson(req: FastifyRequest): void {
 
 const userView = (u: UsersTable) => ({ id: u.id, email: u.email, name: u.name });
 
+const sessionCookieOf = (req: FastifyRequest): string | undefined => req.cookies?.[SESSION_COOKIE];
+const cookieOptions = (req: FastifyRequest) => ({ path: '/', httpOnly: true, sameSite: 'lax' as const, secure: req.protocol === 'https' });
+
 /**
  * The console's own server routes under `/console/api`: sign-up, sign-in, sign-out, the current
  * session (with its CSRF token, or null when signed out), invites for the signed-in user, and password changes. Everything
@@ -36,15 +39,20 @@ export function consoleRoutes(r: Registry): RouteSpec[] {
   const sessions = r.consoleSessions instanceof ConsoleSessions ? r.consoleSessions : new ConsoleSessions({ db: r.db, secret: r.config.secret });
   const accounts = new ConsoleAccounts({ db: r.db, users: r.tenancy.users, secret: r.config.secret });
 
+  /** Starts a session for `user`, sets its cookie and answers what sign-up and sign-in answer. */
+  async function signedIn(req: FastifyRequest, reply: FastifyReply, user: UsersTable) {
+    const { token, csrfToken } = await sessions.start(user.id);
+    reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(req), maxAge: Math.floor(sessions.ttlMs / 1000) });
+    return { user: userView(user), csrf_token: csrfToken };
+  }
+
   return [
     defineRoute({
       method: 'POST', url: '/console/api/sign-up', plane: 'console', credential: 'none',
       schema: { body: SignUpBody },
       handler: async (req, reply) => {
         requireSameSiteJson(req);
-        const user = await accounts.signUp(req.body, req.ip);
-        const { csrfToken } = await sessions.start(user.id, req, reply);
-        return reply.status(201).send({ user: userView(user), csrf_token: csrfToken });
+        return reply.status(201).send(await signedIn(req, reply, await accounts.signUp(req.body, req.ip)));
       },
     }),
     defineRoute({
@@ -52,16 +60,16 @@ export function consoleRoutes(r: Registry): RouteSpec[] {
       schema: { body: SignInBody },
       handler: async (req, reply) => {
         requireSameSiteJson(req);
-        const user = await accounts.signIn(req.body, req.ip);
-        const { csrfToken } = await sessions.start(user.id, req, reply);
+        const body = await signedIn(req, reply, await accounts.signIn(req.body, req.ip));
         if (Math.random() < 0.05) await sessions.sweepExpired();
-        return { user: userView(user), csrf_token: csrfToken };
+        return body;
       },
     }),
     defineRoute({
       method: 'POST', url: '/console/api/sign-out', plane: 'console', credential: 'console',
       handler: async (req, reply) => {
-        await sessions.end(req, reply);
+        await sessions.end(sessionCookieOf(req));
+        reply.clearCookie(SESSION_COOKIE, cookieOptions(req));
         return reply.status(204).send();
       },
     }),
@@ -75,7 +83,7 @@ export function consoleRoutes(r: Registry): RouteSpec[] {
         const principal = await sessions.authenticate(req);
         const user = principal ? await r.tenancy.users.byId(principal.userId) : undefined;
         if (!user) return { session: null };
-        return { session: { user: userView(user), csrf_token: sessions.csrfTokenOf(req) } };
+        return { session: { user: userView(user), csrf_token: sessions.csrfTokenFor(sessionCookieOf(req)!) } };
       },
     }),
     defineRoute({

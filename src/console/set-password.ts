@@ -1,5 +1,5 @@
 import type { Registry } from '../registry.js';
-import { checkPasswordPolicy, hashPassword } from './accounts.js';
+import { checkPasswordPolicy, hashPassword } from './account-service.js';
 
 /**
  * Reads a password from standard input: the whole of a pipe (`--password-stdin`, without its final

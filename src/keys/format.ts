@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { secretHash } from '../platform/crypto.js';
 
 // Key format (DESIGN.md §4): {prefix}{body}; body = 40 base62 characters of CSPRNG output followed by a
 // 6-character base62 CRC32 of everything before it. The checksum lets us (and secret scanners) reject
@@ -64,7 +65,16 @@ export function parseApiKey(raw: string): KeyKind | null {
   return crc32(raw.slice(0, raw.length - CHECKSUM_LENGTH)) === presented ? kind : null;
 }
 
-/** The database lookup value for a key: HMAC-SHA256 under the server secret, hex. */
+/** The database lookup value for a key: `secretHash` under the server secret, purpose `api-key`. */
 export function hashApiKey(secret: string, raw: string): string {
+  return secretHash(secret, 'api-key', raw);
+}
+
+/**
+ * The lookup value keys were stored under before every server-secret HMAC was bound to a purpose:
+ * HMAC-SHA256(secret, key) as hex. Keys live for years and are never re-hashed (the key itself is not
+ * stored), so lookups keep matching this form too; new keys are stored under `hashApiKey`.
+ */
+export function legacyApiKeyHash(secret: string, raw: string): string {
   return createHmac('sha256', secret).update(raw).digest('hex');
 }

@@ -4,9 +4,11 @@ import type { Kysely } from 'kysely';
 import type { Database, ApiKeysTable } from '../platform/db/schema.js';
 import type { Notifier } from '../platform/db/notifier.js';
 import { newId, nowIso } from '../platform/ids.js';
-import { isUniqueViolation } from '../platform/db/database.js';
 import { conflict } from '../platform/errors/errors.js';
-import { generateApiKey, hashApiKey, parseApiKey, type KeyKind } from './format.js';
+import { generateApiKey, hashApiKey, legacyApiKeyHash, parseApiKey, type KeyKind } from './format.js';
+import { KeyStore, type KeyLookupRow, type KeyScope } from './key-store.js';
+
+export type { KeyScope } from './key-store.js';
 
 /** A key as the API shows it: never the secret, never its hash. */
 export interface ApiKeyView {
@@ -21,9 +23,6 @@ export interface ApiKeyView {
   expires_at?: string;
   last_used_at?: string;
 }
-
-/** Where a key lives. Every query of keys is filtered by this scope. */
-export type KeyScope = { kind: 'workspace'; workspaceId: string } | { kind: 'project'; workspaceId: string; projectId: string };
 
 /** What the verification path remembers about a live key. Contains no secret. */
 export interface VerifiedKey {
@@ -46,7 +45,10 @@ const REVOKED: VerifyResult = { ok: false, reason: 'revoked' };
 const EXPIRED: VerifyResult = { ok: false, reason: 'expired' };
 
 type Loaded = { key: VerifiedKey } | { key: null; reason: 'unknown' | 'revoked' };
-/** A cache entry remembers its row's HMAC, so a revocation (which names the HMAC) can find it. */
+/**
+ * A cache entry remembers the lookup value its row is stored under (the new or the legacy form), so
+ * a revocation, which names the stored value, can find it.
+ */
 type CacheEntry = Loaded & { hmac: string };
 
 /**
@@ -63,6 +65,27 @@ export interface KeyServiceOptions {
   lastUsedFlushMs: number;
   cacheMax?: number;
   onError?: (err: unknown) => void;
+}
+
+/** A new key row of `scope`; `hash` is the key's lookup value. */
+function newKeyRow(scope: KeyScope, input: { name: string; ownerId: string; expiresAt?: string | null }, value: string, hash: string): ApiKeysTable {
+  const now = nowIso();
+  return {
+    id: newId(),
+    kind: scope.kind,
+    workspace_id: scope.workspaceId,
+    project_id: scope.kind === 'project' ? scope.projectId : null,
+    name: input.name,
+    secret_hash: hash,
+    last_characters: value.slice(-4),
+    owner_id: input.ownerId,
+    scopes: null,
+    created_at: now,
+    updated_at: now,
+    expires_at: input.expiresAt ?? null,
+    last_used_at: null,
+    revoked_at: null,
+  };
 }
 
 function toView(row: ApiKeysTable): ApiKeyView {
@@ -98,7 +121,10 @@ export class KeyService {
   private pendingLastUsed = new Map<string, number>();
   private readonly flushTimer: NodeJS.Timeout;
 
+  private readonly store: KeyStore;
+
   constructor(private readonly o: KeyServiceOptions) {
+    this.store = new KeyStore(o.db);
     this.cache = new LRUCache({
       max: o.cacheMax ?? 50_000,
       ttl: o.cacheTtlMs,
@@ -124,53 +150,29 @@ export class KeyService {
   /** Creates a key in `scope`. The returned `value` is the only time the key exists outside the caller. */
   async issue(scope: KeyScope, input: { name: string; ownerId: string; expiresAt?: string | null }): Promise<ApiKeyView & { value: string }> {
     const value = generateApiKey(scope.kind);
-    const now = nowIso();
-    const row: ApiKeysTable = {
-      id: newId(),
-      kind: scope.kind,
-      workspace_id: scope.workspaceId,
-      project_id: scope.kind === 'project' ? scope.projectId : null,
-      name: input.name,
-      secret_hash: hashApiKey(this.o.secret, value),
-      last_characters: value.slice(-4),
-      owner_id: input.ownerId,
-      scopes: null,
-      created_at: now,
-      updated_at: now,
-      expires_at: input.expiresAt ?? null,
-      last_used_at: null,
-      revoked_at: null,
-    };
-    await this.o.db.insertInto('api_keys').values(row).execute();
+    const row = newKeyRow(scope, input, value, hashApiKey(this.o.secret, value));
+    // 238 random bits: a collision of lookup values is not a case to handle.
+    if (!(await this.store.insert(row))) throw new Error('api key lookup value collision');
     return { ...toView(row), value };
   }
 
   /**
    * Imports a key whose value the caller already has (legacy `ory_apikey_` keys). A key is imported
-   * once: a value already stored (active or deleted, since deleted keys are kept) is a 409.
+   * once: a value already stored (active or deleted, since deleted keys are kept, under either form
+   * of its lookup value) is a 409.
    */
   async importKey(scope: KeyScope & { kind: 'project' }, input: { name: string; ownerId: string; value: string }): Promise<ApiKeyView> {
     if (parseApiKey(input.value) !== 'project') throw new Error('not a project key');
-    const now = nowIso();
-    const row: ApiKeysTable = {
-      id: newId(), kind: 'project', workspace_id: scope.workspaceId, project_id: scope.projectId, name: input.name,
-      secret_hash: hashApiKey(this.o.secret, input.value), last_characters: input.value.slice(-4), owner_id: input.ownerId,
-      scopes: null, created_at: now, updated_at: now, expires_at: null, last_used_at: null, revoked_at: null,
-    };
-    try {
-      await this.o.db.insertInto('api_keys').values(row).execute();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('This key is already imported (a key can be imported once, and a deleted key stays deleted).');
-      throw err;
-    }
+    const hash = hashApiKey(this.o.secret, input.value);
+    const row = newKeyRow(scope, { name: input.name, ownerId: input.ownerId }, input.value, hash);
+    const stored = !(await this.store.anyWithHash([hash, legacyApiKeyHash(this.o.secret, input.value)])) && (await this.store.insert(row));
+    if (!stored) throw conflict('This key is already imported (a key can be imported once, and a deleted key stays deleted).');
     return toView(row);
   }
 
   /** Active (not revoked) keys of the scope, oldest first. Expired keys are listed with their expiry. */
   async list(scope: KeyScope): Promise<ApiKeyView[]> {
-    let q = this.o.db.selectFrom('api_keys').selectAll().where('revoked_at', 'is', null).where('kind', '=', scope.kind).where('workspace_id', '=', scope.workspaceId);
-    if (scope.kind === 'project') q = q.where('project_id', '=', scope.projectId);
-    const rows = await q.orderBy('id').execute();
+    const rows = await this.store.listActive(scope);
     const pending = this.pendingLastUsed;
     return rows.map((r) => {
       const used = pending.get(r.id);
@@ -180,17 +182,15 @@ export class KeyService {
 
   /** Revokes a key of the scope. Returns false when no such active key exists there. */
   async revoke(scope: KeyScope, id: string): Promise<boolean> {
-    let q = this.o.db.updateTable('api_keys').set({ revoked_at: nowIso(), updated_at: nowIso() }).where('id', '=', id).where('revoked_at', 'is', null).where('kind', '=', scope.kind).where('workspace_id', '=', scope.workspaceId);
-    if (scope.kind === 'project') q = q.where('project_id', '=', scope.projectId);
-    const row = await q.returning('secret_hash').executeTakeFirst();
-    if (!row) return false;
-    await this.o.notifier.publish({ type: 'api-key', hash: row.secret_hash });
+    const hash = await this.store.revoke(scope, id, nowIso());
+    if (hash === undefined) return false;
+    await this.o.notifier.publish({ type: 'api-key', hash });
     return true;
   }
 
   /** Revokes every key of a project (used when the project is purged). */
   async revokeAllOfProject(projectId: string): Promise<void> {
-    await this.o.db.updateTable('api_keys').set({ revoked_at: nowIso(), updated_at: nowIso() }).where('project_id', '=', projectId).where('revoked_at', 'is', null).execute();
+    await this.store.revokeAllOfProject(projectId, nowIso());
     await this.o.notifier.publish({ type: 'project', id: projectId, slug: '' });
   }
 
@@ -213,14 +213,15 @@ export class KeyService {
     const cached = this.verifyCached(raw);
     if (cached) return cached;
     const hmac = hashApiKey(this.o.secret, raw);
+    const legacy = legacyApiKeyHash(this.o.secret, raw);
     const before = this.revocations;
-    const entry: CacheEntry = { ...(await this.load(hmac)), hmac };
+    const entry = await this.load(hmac, legacy);
     // A revocation that arrived while the row was being read may be newer than the row: read again
     // rather than cache an answer that could keep a deleted key alive for a whole TTL.
-    if (this.revocations !== before) return this.judge({ ...(await this.load(hmac)), hmac });
+    if (this.revocations !== before) return this.judge(await this.load(hmac, legacy));
     const fp = fingerprint(raw);
     this.cache.set(fp, entry);
-    this.byHmac.set(hmac, fp);
+    this.byHmac.set(entry.hmac, fp);
     return this.judge(entry);
   }
 
@@ -231,24 +232,14 @@ export class KeyService {
     return { ok: true, key: entry.key };
   }
 
-  private async load(hmac: string): Promise<Loaded> {
-    const row = await this.o.db
-      .selectFrom('api_keys')
-      .select(['id', 'kind', 'workspace_id', 'project_id', 'owner_id', 'expires_at', 'revoked_at'])
-      .where('secret_hash', '=', hmac)
-      .executeTakeFirst();
-    if (!row) return { key: null, reason: 'unknown' };
-    if (row.revoked_at) return { key: null, reason: 'revoked' };
-    return {
-      key: {
-        id: row.id,
-        kind: row.kind,
-        workspaceId: row.workspace_id,
-        projectId: row.project_id,
-        ownerId: row.owner_id,
-        expiresAtMs: row.expires_at ? Date.parse(row.expires_at) : null,
-      },
-    };
+  /**
+   * The key stored under `hmac` or, for keys stored before lookup values named their purpose, under
+   * `legacy` (absent: only `hmac` is looked up). One query either way; the entry carries the form the
+   * row is stored under.
+   */
+  private async load(hmac: string, legacy?: string): Promise<CacheEntry> {
+    const row = await this.store.byHash(legacy === undefined ? [hmac] : [hmac, legacy]);
+    return { ...toLoaded(row), hmac: row?.secret_hash ?? hmac };
   }
 
   /** Writes buffered `last_used_at` values: one statement per key, at most once per flush interval. */
@@ -256,13 +247,26 @@ export class KeyService {
     if (this.pendingLastUsed.size === 0) return;
     const batch = this.pendingLastUsed;
     this.pendingLastUsed = new Map();
-    await this.o.db.transaction().execute(async (trx) => {
-      for (const [id, at] of batch) await trx.updateTable('api_keys').set({ last_used_at: new Date(at).toISOString() }).where('id', '=', id).execute();
-    });
+    await this.store.setLastUsed(batch);
   }
 
   async close(): Promise<void> {
     clearInterval(this.flushTimer);
     await this.flushLastUsed().catch(this.o.onError);
   }
+}
+
+function toLoaded(row: KeyLookupRow | undefined): Loaded {
+  if (!row) return { key: null, reason: 'unknown' };
+  if (row.revoked_at) return { key: null, reason: 'revoked' };
+  return {
+    key: {
+      id: row.id,
+      kind: row.kind,
+      workspaceId: row.workspace_id,
+      projectId: row.project_id,
+      ownerId: row.owner_id,
+      expiresAtMs: row.expires_at ? Date.parse(row.expires_at) : null,
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TObject } from '@sinclair/typebox';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
@@ -6,7 +6,8 @@ import { isUuid } from '../platform/ids.js';
 import { DateTime, Id, Name } from '../platform/http/schemas.js';
 import { requireWorkspace } from '../tenancy/access.js';
 import type { Principal } from '../platform/auth/principal.js';
-import type { KeyScope } from './key-service.js';
+import type { KeyScope } from './key-store.js';
+import type { KeyService } from './key-service.js';
 
 const CreateKeyBody = Type.Object({ name: Name, expires_at: Type.Optional(DateTime) }, { additionalProperties: false });
 
@@ -39,66 +40,69 @@ function checkExpiry(expiresAt: string | undefined): string | undefined {
   return new Date(ms).toISOString();
 }
 
-export function keyRoutes(r: Registry): RouteSpec[] {
-  const { db, keys, tenancy } = r;
+/** One kind of key owner (a workspace or a project): its keys' model and how a caller gets their scope. */
+interface KeyOwner {
+  /** The owner's kind; it names the URL (`/workspaces/:workspace/tokens`) and the operations (`listWorkspaceApiKeys`). */
+  kind: 'workspace' | 'project';
+  Key: TObject;
+  /** The scope of the owner's keys, once `principal` may `read` them or `change` them (issue, revoke). */
+  scope(principal: Principal | undefined, ownerId: string, need: 'read' | 'change'): Promise<KeyScope>;
+}
 
-  // A workspace key acts with an owner's rights in its workspace (tenancy/access.ts), so issuing or
-  // revoking one needs the owner role: a developer must not be able to mint their way to owner.
-  async function workspaceScope(principal: Principal | undefined, workspaceId: string, need: 'read' | 'admin'): Promise<KeyScope> {
-    if (!isUuid(workspaceId)) throw notFound();
-    await requireWorkspace(db, principal, workspaceId, need);
-    return { kind: 'workspace', workspaceId };
-  }
-  async function projectScope(principal: Principal | undefined, projectId: string, need: 'read' | 'manage'): Promise<KeyScope> {
-    const project = await tenancy.projects.authorize(principal, projectId, need);
-    return { kind: 'project', workspaceId: project.workspace_id, projectId: project.id };
-  }
-
+/** List, create and delete of one owner kind's keys. */
+function keyRoutesOf(keys: KeyService, o: KeyOwner): RouteSpec[] {
+  const m = { plane: 'management', credential: 'management' } as const;
+  const url = `/${o.kind}s/:${o.kind}/tokens`;
+  const Kind = o.kind === 'workspace' ? 'Workspace' : 'Project';
+  const params = Type.Object({ [o.kind]: Id });
+  const ownerIdOf = (req: { params: unknown }) => (req.params as Record<string, string>)[o.kind];
   return [
     defineRoute({
-      method: 'GET', url: '/workspaces/:workspace/tokens', plane: 'management', credential: 'management', operation: 'listWorkspaceApiKeys',
-      schema: { params: Type.Object({ workspace: Id }), response: { 200: Type.Array(WorkspaceKey) } },
-      handler: async (req) => keys.list(await workspaceScope(req.principal, req.params.workspace, 'read')),
+      method: 'GET', url, ...m, operation: `list${Kind}ApiKeys`,
+      schema: { params, response: { 200: Type.Array(o.Key) } },
+      handler: async (req) => keys.list(await o.scope(req.principal, ownerIdOf(req), 'read')),
     }),
     defineRoute({
-      method: 'POST', url: '/workspaces/:workspace/tokens', plane: 'management', credential: 'management', operation: 'createWorkspaceApiKey',
-      schema: { params: Type.Object({ workspace: Id }), body: CreateKeyBody, response: { 201: Type.Object({ ...WorkspaceKey.properties, value: Type.String() }) } },
+      method: 'POST', url, ...m, operation: `create${Kind}ApiKey`,
+      schema: { params, body: CreateKeyBody, response: { 201: Type.Object({ ...o.Key.properties, value: Type.String() }) } },
       handler: async (req, reply) => {
-        const scope = await workspaceScope(req.principal, req.params.workspace, 'admin');
+        const scope = await o.scope(req.principal, ownerIdOf(req), 'change');
         const key = await keys.issue(scope, { name: req.body.name.trim(), ownerId: ownerOf(req.principal), expiresAt: checkExpiry(req.body.expires_at) });
         return reply.status(201).send(key);
       },
     }),
     defineRoute({
-      method: 'DELETE', url: '/workspaces/:workspace/tokens/:token_id', plane: 'management', credential: 'management', operation: 'deleteWorkspaceApiKey',
-      schema: { params: Type.Object({ workspace: Id, token_id: Id }) },
+      method: 'DELETE', url: `${url}/:token_id`, ...m, operation: `delete${Kind}ApiKey`,
+      schema: { params: Type.Object({ [o.kind]: Id, token_id: Id }) },
       handler: async (req, reply) => {
-        const scope = await workspaceScope(req.principal, req.params.workspace, 'admin');
+        const scope = await o.scope(req.principal, ownerIdOf(req), 'change');
         if (!isUuid(req.params.token_id) || !(await keys.revoke(scope, req.params.token_id))) throw notFound();
         return reply.status(204).send();
       },
     }),
-    defineRoute({
-      method: 'GET', url: '/projects/:project/tokens', plane: 'management', credential: 'management', operation: 'listProjectApiKeys',
-      schema: { params: Type.Object({ project: Id }), response: { 200: Type.Array(ProjectKey) } },
-      handler: async (req) => keys.list(await projectScope(req.principal, req.params.project, 'read')),
-    }),
-    defineRoute({
-      method: 'POST', url: '/projects/:project/tokens', plane: 'management', credential: 'management', operation: 'createProjectApiKey',
-      schema: { params: Type.Object({ project: Id }), body: CreateKeyBody, response: { 201: Type.Object({ ...ProjectKey.properties, value: Type.String() }) } },
-      handler: async (req, reply) => {
-        const scope = await projectScope(req.principal, req.params.project, 'manage');
-        const key = await keys.issue(scope, { name: req.body.name.trim(), ownerId: ownerOf(req.principal), expiresAt: checkExpiry(req.body.expires_at) });
-        return reply.status(201).send(key);
+  ];
+}
+
+export function keyRoutes(r: Registry): RouteSpec[] {
+  const { db, keys, tenancy } = r;
+  return [
+    ...keyRoutesOf(keys, {
+      kind: 'workspace',
+      Key: WorkspaceKey,
+      // A workspace key acts with an owner's rights in its workspace (tenancy/access.ts), so issuing or
+      // revoking one needs the owner role: a developer must not be able to mint their way to owner.
+      async scope(principal, workspaceId, need) {
+        if (!isUuid(workspaceId)) throw notFound();
+        await requireWorkspace(db, principal, workspaceId, need === 'read' ? 'read' : 'admin');
+        return { kind: 'workspace', workspaceId };
       },
     }),
-    defineRoute({
-      method: 'DELETE', url: '/projects/:project/tokens/:token_id', plane: 'management', credential: 'management', operation: 'deleteProjectApiKey',
-      schema: { params: Type.Object({ project: Id, token_id: Id }) },
-      handler: async (req, reply) => {
-        const scope = await projectScope(req.principal, req.params.project, 'manage');
-        if (!isUuid(req.params.token_id) || !(await keys.revoke(scope, req.params.token_id))) throw notFound();
-        return reply.status(204).send();
+    ...keyRoutesOf(keys, {
+      kind: 'project',
+      Key: ProjectKey,
+      async scope(principal, projectId, need) {
+        const project = await tenancy.projects.authorize(principal, projectId, need === 'read' ? 'read' : 'manage');
+        return { kind: 'project', workspaceId: project.workspace_id, projectId: project.id };
       },
     }),
   ];

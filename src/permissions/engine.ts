@@ -1,6 +1,7 @@
 import type { Rewrite } from './opl.js';
 import type { PermissionModel } from './model.js';
-import type { Subject, SubjectSet, TupleRepository, RelationshipJson } from './tuples.js';
+import type { Subject, SubjectSet, RelationshipJson } from './tuples.js';
+import type { TupleStore } from './tuple-store.js';
 
 /**
  * Work bounds of one check or expand: whatever the tuples and rules look like, one request reads at
@@ -21,6 +22,27 @@ const MEMBER = 1;
 const UNKNOWN = 2;
 type Membership = typeof NOT | typeof MEMBER | typeof UNKNOWN;
 
+const negate = (m: Membership): Membership => (m === MEMBER ? NOT : m === NOT ? MEMBER : UNKNOWN);
+
+/**
+ * MEMBER as soon as one item is (the rest are not evaluated), else UNKNOWN when one was cut short,
+ * else NOT. Items are evaluated one after another, in order.
+ */
+async function anyOf<T>(items: readonly T[], membership: (item: T) => Promise<Membership>): Promise<Membership> {
+  let result: Membership = NOT;
+  for (const item of items) {
+    const r = await membership(item);
+    if (r === MEMBER) return MEMBER;
+    if (r === UNKNOWN) result = UNKNOWN;
+  }
+  return result;
+}
+
+/** NOT as soon as one item is, else UNKNOWN when one was cut short, else MEMBER (`anyOf`'s dual). */
+async function allOf<T>(items: readonly T[], membership: (item: T) => Promise<Membership>): Promise<Membership> {
+  return negate(await anyOf(items, async (item) => negate(await membership(item))));
+}
+
 /**
  * One check: is `subject` in `namespace:object#relation`? Subject sets are followed depth-first with
  * a visited set (cycles terminate), OPL rules are evaluated on their AST, and the depth limit counts
@@ -34,8 +56,7 @@ class CheckRun {
   private readonly active = new Set<string>();
 
   constructor(
-    private readonly repo: TupleRepository,
-    private readonly projectId: string,
+    private readonly store: TupleStore,
     private readonly model: PermissionModel,
     private readonly subject: Subject,
     private readonly limits: EngineLimits,
@@ -118,12 +139,12 @@ class CheckRun {
   private async level(nodes: SubjectSet[], skipDirect: boolean, first: boolean): Promise<SubjectSet[] | null | typeof MEMBER> {
     const budget = this.limits.maxRows - this.rows;
     if (nodes.length === 1 && !skipDirect && !first && budget > 0) {
-      const probe = await this.repo.probe(this.projectId, nodes[0], this.subject, budget + 1);
+      const probe = await this.store.probe(nodes[0], this.subject, budget + 1);
       if (probe === 'member') return MEMBER;
       this.rows += probe.length;
       return probe.length > budget ? null : probe;
     }
-    if (!skipDirect && (await this.repo.anyContains(this.projectId, nodes, this.subject))) return MEMBER;
+    if (!skipDirect && (await this.store.anyContains(nodes, this.subject))) return MEMBER;
     return this.subjectSetsOf(nodes);
   }
 
@@ -131,7 +152,7 @@ class CheckRun {
   private async subjectSetsOf(nodes: SubjectSet[]): Promise<SubjectSet[] | null> {
     const budget = this.limits.maxRows - this.rows;
     if (budget <= 0) return null;
-    const sets = await this.repo.subjectSetsOf(this.projectId, nodes, budget + 1);
+    const sets = await this.store.subjectSetsOf(nodes, budget + 1);
     this.rows += sets.length;
     return sets.length > budget ? null : sets;
   }
@@ -142,41 +163,20 @@ class CheckRun {
   }
 
   private async evaluate(rule: Rewrite, namespace: string, object: string, depth: number): Promise<Membership> {
+    const evaluate = (c: Rewrite) => this.evaluate(c, namespace, object, depth);
     switch (rule.op) {
-      case 'or': {
-        let result: Membership = NOT;
-        for (const c of rule.children) {
-          const r = await this.evaluate(c, namespace, object, depth);
-          if (r === MEMBER) return MEMBER;
-          if (r === UNKNOWN) result = UNKNOWN;
-        }
-        return result;
-      }
-      case 'and': {
-        let result: Membership = MEMBER;
-        for (const c of rule.children) {
-          const r = await this.evaluate(c, namespace, object, depth);
-          if (r === NOT) return NOT;
-          if (r === UNKNOWN) result = UNKNOWN;
-        }
-        return result;
-      }
-      case 'not': {
-        const r = await this.evaluate(rule.child, namespace, object, depth);
-        return r === MEMBER ? NOT : r === NOT ? MEMBER : UNKNOWN;
-      }
+      case 'or':
+        return anyOf(rule.children, evaluate);
+      case 'and':
+        return allOf(rule.children, evaluate);
+      case 'not':
+        return negate(await evaluate(rule.child));
       case 'computed':
         return this.isMember(namespace, object, rule.relation, depth);
       case 'traverse': {
         const sets = await this.subjectSets(namespace, object, rule.relation);
         if (sets === null) return UNKNOWN;
-        let result: Membership = NOT;
-        for (const s of sets) {
-          const r = await this.isMember(s.namespace, s.object, rule.computed, depth - 1);
-          if (r === MEMBER) return MEMBER;
-          if (r === UNKNOWN) result = UNKNOWN;
-        }
-        return result;
+        return anyOf(sets, (s) => this.isMember(s.namespace, s.object, rule.computed, depth - 1));
       }
     }
   }
@@ -188,8 +188,7 @@ class CheckRun {
  * root's subject sets instead of repeating that lookup.
  */
 export async function checkMembership(
-  repo: TupleRepository,
-  projectId: string,
+  store: TupleStore,
   model: PermissionModel,
   tuple: { namespace: string; object: string; relation: string; subject: Subject },
   depth: number,
@@ -197,7 +196,7 @@ export async function checkMembership(
   directChecked = false,
 ): Promise<boolean> {
   const root = directChecked ? `${tuple.namespace}\u0000${tuple.object}\u0000${tuple.relation}` : null;
-  const run = new CheckRun(repo, projectId, model, tuple.subject, limits, root);
+  const run = new CheckRun(store, model, tuple.subject, limits, root);
   return (await run.isMember(tuple.namespace, tuple.object, tuple.relation, depth)) === MEMBER;
 }
 
@@ -221,8 +220,7 @@ export const DEFAULT_EXPAND_LIMITS: ExpandLimits = { maxNodes: 500, maxSubjects:
  * Returns null when the root has no tuples. Stored tuples only: OPL rules are not expanded.
  */
 export async function expandTree(
-  repo: TupleRepository,
-  projectId: string,
+  store: TupleStore,
   root: SubjectSet,
   depth: number,
   limits: ExpandLimits = DEFAULT_EXPAND_LIMITS,
@@ -236,7 +234,7 @@ export async function expandTree(
     const key = `${set.namespace}\u0000${set.object}\u0000${set.relation}`;
     if (remaining <= 0 || path.has(key) || nodes >= limits.maxNodes || subjectsRead >= limits.maxSubjects) return null;
     nodes++;
-    const subjects = await repo.subjects(projectId, set.namespace, set.object, set.relation, limits.maxSubjects - subjectsRead);
+    const subjects = await store.subjects(set.namespace, set.object, set.relation, limits.maxSubjects - subjectsRead);
     subjectsRead += subjects.length;
     if (subjects.length === 0) return null;
     path.add(key);

@@ -1,22 +1,12 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { parseOpl, type NamespaceDecl, type OplError, type Rewrite } from './opl.js';
+import { readPermissionConfig } from './config.js';
 
 /**
- * A project's permission model, compiled from `services.permission.config`:
- *
- * ```json
- * {
- *   "namespaces": [{"id": 0, "name": "Document"}]          // legacy list: any relation, no rules
- *              | {"location": "base64://<OPL source>"},    // Ory Network's form of an OPL file
- *   "opl": "class Document implements Namespace { ... }",  // Gatehouse's plain-text form of the same
- *   "limit": {"max_read_depth": 5},
- *   "batch_check": {"max_batch_size": 10}
- * }
- * ```
- *
- * When both are present, a non-empty `opl` string wins over `namespaces`. Namespaces declared in
- * OPL know their relations (`related`) and rules (`permits`); legacy namespaces accept any relation.
+ * A project's permission model, compiled from `services.permission.config` (see `PermissionConfig`).
+ * Namespaces declared in OPL know their relations (`related`) and rules (`permits`); legacy
+ * namespaces accept any relation.
  */
 export interface PermissionModel {
   namespaces: Map<string, NamespaceModel>;
@@ -35,59 +25,37 @@ export interface NamespaceModel {
   permits: Map<string, Rewrite>;
 }
 
-export const DEFAULT_MAX_READ_DEPTH = 5;
-/** No configuration may raise the depth limit above this. */
-export const MAX_READ_DEPTH_CEILING = 32;
-export const DEFAULT_BATCH_CHECK_SIZE = 10;
-export const MAX_BATCH_CHECK_SIZE = 1000;
-
-function clampInt(v: unknown, fallback: number, min: number, max: number): number {
-  return typeof v === 'number' && Number.isInteger(v) ? Math.min(max, Math.max(min, v)) : fallback;
-}
-
-function oplSource(config: Record<string, any>): { source: string } | { error: string } | null {
-  if (typeof config.opl === 'string' && config.opl.trim() !== '') return { source: config.opl };
-  const ns = config.namespaces;
-  if (ns && typeof ns === 'object' && !Array.isArray(ns)) {
-    const location = typeof ns.location === 'string' ? ns.location : '';
-    if (location.startsWith('base64://')) {
-      return { source: Buffer.from(location.slice('base64://'.length), 'base64').toString('utf8') };
-    }
-    return { error: 'services.permission.config.namespaces.location must be a base64:// URL holding the OPL source.' };
-  }
-  return null;
-}
-
 /** Compiles a permission config; never throws (problems are reported in `configErrors`). */
-export function compileModel(config: Record<string, any>): PermissionModel {
-  const limit = config?.limit && typeof config.limit === 'object' ? config.limit : {};
-  const batch = config?.batch_check && typeof config.batch_check === 'object' ? config.batch_check : {};
-  const model: PermissionModel = {
-    namespaces: new Map(),
-    maxReadDepth: clampInt(limit.max_read_depth, DEFAULT_MAX_READ_DEPTH, 1, MAX_READ_DEPTH_CEILING),
-    maxBatchCheckSize: clampInt(batch.max_batch_size, DEFAULT_BATCH_CHECK_SIZE, 1, MAX_BATCH_CHECK_SIZE),
-    configErrors: [],
-  };
-  const opl = oplSource(config ?? {});
-  if (opl && 'error' in opl) {
-    model.configErrors.push({ message: opl.error, start: { Line: 0, column: 0 }, end: { Line: 0, column: 0 } });
-    return model;
-  }
-  if (opl) {
-    const parsed = parseOpl(opl.source);
-    model.configErrors = parsed.errors;
-    if (parsed.errors.length === 0) {
-      for (const ns of parsed.namespaces) model.namespaces.set(ns.name, fromDecl(ns));
+export function compileModel(config: unknown): PermissionModel {
+  const { namespaces, maxReadDepth, maxBatchCheckSize } = readPermissionConfig(config);
+  const model: PermissionModel = { namespaces: new Map(), maxReadDepth, maxBatchCheckSize, configErrors: [] };
+  switch (namespaces.kind) {
+    case 'invalid':
+      model.configErrors.push({ message: namespaces.problem, start: { Line: 0, column: 0 }, end: { Line: 0, column: 0 } });
+      break;
+    case 'opl': {
+      const parsed = parseOpl(namespaces.source);
+      model.configErrors = parsed.errors;
+      if (parsed.errors.length === 0) {
+        for (const ns of parsed.namespaces) model.namespaces.set(ns.name, fromDecl(ns));
+      }
+      break;
     }
-    return model;
-  }
-  if (Array.isArray(config?.namespaces)) {
-    for (const ns of config.namespaces) {
-      const name = typeof ns === 'string' ? ns : ns && typeof ns.name === 'string' ? ns.name : null;
-      if (name) model.namespaces.set(name, { name, typed: false, relations: new Set(), permits: new Map() });
-    }
+    case 'list':
+      for (const name of namespaces.names) model.namespaces.set(name, { name, typed: false, relations: new Set(), permits: new Map() });
+      break;
   }
   return model;
+}
+
+/**
+ * What is wrong with a permission config that is about to be stored, in words for the management
+ * API's 400, or null when nothing is.
+ */
+export function permissionConfigProblem(config: unknown): string | null {
+  const e = compileModel(config).configErrors[0];
+  if (!e) return null;
+  return e.start.Line > 0 ? `services.permission.config: the OPL does not parse (${e.start.Line}:${e.start.column}: ${e.message}).` : `${e.message}`;
 }
 
 function fromDecl(ns: NamespaceDecl): NamespaceModel {
@@ -103,8 +71,8 @@ export class ModelCache {
   private readonly byContent = new LRUCache<string, PermissionModel>({ max: 500 });
   private readonly byObject = new WeakMap<object, PermissionModel>();
 
-  get(config: Record<string, any>): PermissionModel {
-    const hit = this.byObject.get(config);
+  get(config: unknown): PermissionModel {
+    const hit = config && typeof config === 'object' ? this.byObject.get(config) : undefined;
     if (hit) return hit;
     const hash = createHash('sha256').update(JSON.stringify(config ?? {})).digest('base64url');
     let model = this.byContent.get(hash);

@@ -385,19 +385,20 @@ class Parser {
   }
 
   private parseOr(ctx: string): Rewrite {
-    const first = this.parseAnd(ctx);
-    if (!this.is('||')) return first;
-    const children = [first];
-    while (this.optional('||')) children.push(this.parseAnd(ctx));
-    return { op: 'or', children };
+    return this.parseChain('||', 'or', () => this.parseAnd(ctx));
   }
 
   private parseAnd(ctx: string): Rewrite {
-    const first = this.parseUnary(ctx);
-    if (!this.is('&&')) return first;
+    return this.parseChain('&&', 'and', () => this.parseUnary(ctx));
+  }
+
+  /** `operand (operator operand)*`: the operand alone, or the `op` of all of them. */
+  private parseChain(operator: '||' | '&&', op: 'or' | 'and', operand: () => Rewrite): Rewrite {
+    const first = operand();
+    if (!this.is(operator)) return first;
     const children = [first];
-    while (this.optional('&&')) children.push(this.parseUnary(ctx));
-    return { op: 'and', children };
+    while (this.optional(operator)) children.push(operand());
+    return { op, children };
   }
 
   private parseUnary(ctx: string): Rewrite {

@@ -3,12 +3,14 @@ import type { Database } from '../platform/db/schema.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
 import { ModelCache, type PermissionModel } from './model.js';
 import { checkMembership, expandTree, DEFAULT_LIMITS, type EngineLimits, type ExpandTree } from './engine.js';
-import { TupleRepository, encodeTuplePageToken, decodeTuplePageToken, type Tuple, type TupleQuery, type SubjectSet } from './tuples.js';
+import { encodeTuplePageToken, decodeTuplePageToken, type Tuple, type TupleQuery, type SubjectSet } from './tuples.js';
+import { TupleStore } from './tuple-store.js';
+import { scoped } from '../platform/db/scoped.js';
 
-/** The part of a resolved project this service reads. */
+/** The part of a resolved project this service reads (its config is read by `readPermissionConfig`). */
 export interface PermissionScope {
   id: string;
-  services: { permission: { config: Record<string, any> } };
+  services: { permission: { config: unknown } };
 }
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -29,8 +31,9 @@ export class PermissionService {
     private readonly limits: EngineLimits = DEFAULT_LIMITS,
   ) {}
 
-  private repo(db: Kysely<Database> = this.db): TupleRepository {
-    return new TupleRepository(db);
+  /** The tuples of `project`. */
+  private tuples(project: PermissionScope): TupleStore {
+    return new TupleStore(scoped(this.db, project.id));
   }
 
   /** The compiled model; a config whose OPL does not parse is a 400 for every use of it. */
@@ -78,7 +81,7 @@ export class PermissionService {
 
   async create(project: PermissionScope, t: Tuple): Promise<void> {
     this.validateWrite(this.model(project), t);
-    await this.repo().insert(project.id, [t]);
+    await this.tuples(project).insert([t]);
   }
 
   /** Inserts then deletes, all in one transaction; one invalid tuple refuses the whole batch. */
@@ -88,10 +91,10 @@ export class PermissionService {
     for (const t of deletes) {
       if (!model.namespaces.has(t.namespace)) throw unknownNamespace(t.namespace);
     }
-    await this.db.transaction().execute(async (trx) => {
-      const repo = this.repo(trx);
-      await repo.insert(project.id, inserts);
-      await repo.deleteExact(project.id, deletes);
+    await scoped(this.db, project.id).transaction(async (scope) => {
+      const tuples = new TupleStore(scope);
+      await tuples.insert(inserts);
+      await tuples.deleteExact(deletes);
     });
   }
 
@@ -101,13 +104,13 @@ export class PermissionService {
       throw badRequest('Give at least one of namespace, object, relation, subject_id or subject_set.* to delete relation tuples.');
     }
     if (q.namespace !== undefined && !this.model(project).namespaces.has(q.namespace)) throw unknownNamespace(q.namespace);
-    await this.repo().deleteMatching(project.id, q);
+    await this.tuples(project).deleteMatching(q);
   }
 
   async list(project: PermissionScope, q: TupleQuery, pageSize = DEFAULT_PAGE_SIZE, pageToken?: string): Promise<{ tuples: Tuple[]; nextPageToken: string }> {
     const after = decodeTuplePageToken(pageToken);
     this.validateQuery(this.model(project), q);
-    const { tuples, more } = await this.repo().list(project.id, q, pageSize, after);
+    const { tuples, more } = await this.tuples(project).list(q, pageSize, after);
     return { tuples, nextPageToken: more && tuples.length > 0 ? encodeTuplePageToken(tuples[tuples.length - 1]) : '' };
   }
 
@@ -127,12 +130,12 @@ export class PermissionService {
     if (ns.typed && !ns.relations.has(t.relation) && !ns.permits.has(t.relation)) {
       throw badRequest(`Namespace "${t.namespace}" has no relation or permission "${t.relation}".`);
     }
-    const repo = this.repo();
+    const tuples = this.tuples(project);
     // Fast path for the common case: a stored relation holding the subject directly. When it
     // misses, the walk below starts from the relation's subject sets (no second lookup).
     const stored = !ns.permits.has(t.relation);
-    if (stored && (await repo.exists(project.id, t))) return true;
-    return checkMembership(repo, project.id, model, t, this.depth(model, maxDepth), this.limits, stored);
+    if (stored && (await tuples.exists(t))) return true;
+    return checkMembership(tuples, model, t, this.depth(model, maxDepth), this.limits, stored);
   }
 
   maxBatchCheckSize(project: PermissionScope): number {
@@ -146,7 +149,7 @@ export class PermissionService {
     if (ns.typed && !ns.relations.has(root.relation) && !ns.permits.has(root.relation)) {
       throw badRequest(`Namespace "${root.namespace}" has no relation or permission "${root.relation}".`);
     }
-    const tree = await expandTree(this.repo(), project.id, root, this.depth(model, maxDepth));
+    const tree = await expandTree(this.tuples(project), root, this.depth(model, maxDepth));
     if (!tree) throw notFound('No relation tuple found.');
     return tree;
   }

@@ -5,7 +5,7 @@ import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { badRequest } from '../platform/errors/errors.js';
 import { PageQuery } from '../platform/http/pagination.js';
 import { PermissionService, type PermissionScope } from './permission-service.js';
-import { MAX_BATCH_CHECK_SIZE } from './model.js';
+import { MAX_BATCH_CHECK_SIZE } from './config.js';
 import { MAX_OPL_LENGTH, parseOpl } from './opl.js';
 import { queryFromUrl, toJson, tupleFromJson, tupleFromUrl, type Tuple, type UrlTupleQuery } from './tuples.js';
 

@@ -1,5 +1,6 @@
 import type { OrganizationsTable, ProjectsTable, UsersTable, WorkspacesTable } from '../platform/db/schema.js';
 import type { Role } from './access.js';
+import type { OrganizationDomain, OrganizationRow } from './organization-store.js';
 
 // Wire models of the Management API, shaped as @ory/client 1.22 expects them.
 
@@ -14,23 +15,24 @@ export interface BasicOrganization {
   session_lifespan?: string;
 }
 
-/** The `services` part of a project, parsed from its JSON columns. */
+/** A plane's config as stored: a JSON object that tenancy keeps as given (each plane reads its own part). */
+export type PlaneConfig = Record<string, unknown>;
+
+/** The `services` part of a project, parsed from its JSON columns (every write checks they hold objects). */
 export function parseServices(row: Pick<ProjectsTable, 'identity_config' | 'oauth2_config' | 'permission_config'>) {
   return {
-    identity: { config: JSON.parse(row.identity_config) as Record<string, any> },
-    oauth2: { config: JSON.parse(row.oauth2_config) as Record<string, any> },
-    permission: { config: JSON.parse(row.permission_config) as Record<string, any> },
+    identity: { config: JSON.parse(row.identity_config) as PlaneConfig },
+    oauth2: { config: JSON.parse(row.oauth2_config) as PlaneConfig },
+    permission: { config: JSON.parse(row.permission_config) as PlaneConfig },
   };
 }
 
+/** The fields that open both a project and its metadata, in the order Ory sends them. */
+const projectHead = (row: ProjectsTable) => ({ id: row.id, name: row.name, slug: row.slug, environment: row.environment, home_region: row.home_region, state: row.state });
+
 export function toProject(row: ProjectsTable, organizations: BasicOrganization[]) {
   return {
-    id: row.id,
-    name: row.name,
-    slug: row.slug,
-    environment: row.environment,
-    home_region: row.home_region,
-    state: row.state,
+    ...projectHead(row),
     revision_id: row.revision_id,
     workspace_id: row.workspace_id,
     organizations,
@@ -43,12 +45,7 @@ export type ProjectModel = ReturnType<typeof toProject>;
 
 export function toProjectMetadata(row: ProjectsTable, baseDomain: string) {
   return {
-    id: row.id,
-    name: row.name,
-    slug: row.slug,
-    environment: row.environment,
-    home_region: row.home_region,
-    state: row.state,
+    ...projectHead(row),
     workspace_id: row.workspace_id,
     hosts: [`${row.slug}.projects.${baseDomain}`],
     created_at: row.created_at,
@@ -62,7 +59,12 @@ export function toMember(user: UsersTable, role: Role) {
   return { id: user.id, email: user.email, name: user.name, email_verified: false, role, source: 'workspace' as const };
 }
 
-export function toOrganization(row: OrganizationsTable, domains: string[]) {
+/** The domains of organization `id` among `domains` (rows of several organizations), in their order. */
+export function domainsOf(domains: OrganizationDomain[], id: string): string[] {
+  return domains.filter((d) => d.organization_id === id).map((d) => d.domain);
+}
+
+export function toOrganization(row: OrganizationRow, domains: string[]) {
   const org: { id: string; label: string; domains: string[]; created_at: string; session_lifespan?: string } = {
     id: row.id,
     label: row.label,

@@ -12,10 +12,14 @@ export interface ResolvedProject {
   name: string;
   environment: ProjectsTable['environment'];
   revisionId: string;
+  /**
+   * Each plane's config, as stored. The permission plane reads its part through
+   * `readPermissionConfig`; the identity and OAuth2 planes still index theirs directly.
+   */
   services: {
     identity: { config: Record<string, any> };
     oauth2: { config: Record<string, any> };
-    permission: { config: Record<string, any> };
+    permission: { config: unknown };
   };
 }
 

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { Email, Id, Name, Role } from '../platform/http/schemas.js';
@@ -33,6 +34,14 @@ const OrganizationBody = Type.Object(
   { additionalProperties: false },
 );
 const ProjectParams = Type.Object({ project_id: Id });
+
+/** A handler that does `action` and answers 204 No Content. */
+const noContent =
+  <R>(action: (req: R) => Promise<unknown>) =>
+  async (req: R, reply: FastifyReply) => {
+    await action(req);
+    return reply.status(204).send();
+  };
 
 export function tenancyRoutes(r: Registry): RouteSpec[] {
   const { workspaces, projects, members, organizations } = r.tenancy;
@@ -81,10 +90,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'DELETE', url: '/workspaces/:workspace/members/:member', plane: 'management', credential: 'management',
       schema: { params: Type.Object({ workspace: Id, member: Id }) },
-      handler: async (req, reply) => {
-        await members.remove(req.principal, req.params.workspace, req.params.member);
-        return reply.status(204).send();
-      },
+      handler: noContent((req) => members.remove(req.principal, req.params.workspace, req.params.member)),
     }),
     defineRoute({
       method: 'GET', url: '/workspaces/:workspace/invites', plane: 'management', credential: 'management',
@@ -99,10 +105,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'DELETE', url: '/workspaces/:workspace/invites/:invite', plane: 'management', credential: 'management',
       schema: { params: Type.Object({ workspace: Id, invite: Id }) },
-      handler: async (req, reply) => {
-        await members.revokeInvite(req.principal, req.params.workspace, req.params.invite);
-        return reply.status(204).send();
-      },
+      handler: noContent((req) => members.revokeInvite(req.principal, req.params.workspace, req.params.invite)),
     }),
 
     // Projects
@@ -181,10 +184,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'DELETE', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'purgeProject',
       schema: { params: ProjectParams },
-      handler: async (req, reply) => {
-        await projects.purge(req.principal, req.params.project_id, deleteProjectData);
-        return reply.status(204).send();
-      },
+      handler: noContent((req) => projects.purge(req.principal, req.params.project_id, deleteProjectData)),
     }),
 
     // Project members are the members of its workspace.
@@ -199,11 +199,10 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'DELETE', url: '/projects/:project/members/:member', plane: 'management', credential: 'management', operation: 'removeProjectMember',
       schema: { params: Type.Object({ project: Id, member: Id }) },
-      handler: async (req, reply) => {
+      handler: noContent(async (req) => {
         const project = await projects.authorize(req.principal, req.params.project, 'read');
         await members.remove(req.principal, project.workspace_id, req.params.member);
-        return reply.status(204).send();
-      },
+      }),
     }),
 
     // B2B SSO organizations
@@ -230,10 +229,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'DELETE', url: '/projects/:project_id/organizations/:organization_id', plane: 'management', credential: 'management', operation: 'deleteOrganization',
       schema: { params: Type.Object({ project_id: Id, organization_id: Id }) },
-      handler: async (req, reply) => {
-        await organizations.delete(req.principal, req.params.project_id, req.params.organization_id);
-        return reply.status(204).send();
-      },
+      handler: noContent((req) => organizations.delete(req.principal, req.params.project_id, req.params.organization_id)),
     }),
   ];
 }

@@ -3,11 +3,11 @@ import type { Database } from '../platform/db/schema.js';
 import type { Notifier } from '../platform/db/notifier.js';
 import type { Config } from '../platform/config/config.js';
 import type { KeyService } from '../keys/key-service.js';
-import { UserService } from './users.js';
-import { WorkspaceService } from './workspaces.js';
-import { ProjectService } from './projects.js';
-import { MemberService } from './members.js';
-import { OrganizationService } from './organizations.js';
+import { UserService } from './user-service.js';
+import { WorkspaceService } from './workspace-service.js';
+import { ProjectService } from './project-service.js';
+import { MemberService } from './member-service.js';
+import { OrganizationService } from './organization-service.js';
 import type { Plane as ConfigPlane } from './config-check.js';
 
 /** The management plane's business rules, one service per aggregate. */

@@ -143,6 +143,30 @@ describe('console accounts and sessions', () => {
   });
 });
 
+describe('console sessions started before their hashes named their purpose', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+  });
+  afterAll(() => ctx.close());
+
+  it('keep working, with the CSRF token the page already holds, and sign out', async () => {
+    const { createHmac } = await import('node:crypto');
+    const u = await signUp(ctx.app, 'legacy');
+    const token = u.cookie.split('=')[1];
+    const legacy = (label: string) => createHmac('sha256', ctx.registry.config.secret).update(`${label}:${token}`).digest('base64url');
+    await ctx.registry.db.updateTable('console_sessions').set({ token_hash: legacy('console-session') }).where('user_id', '=', u.userId).execute();
+    const me = await ctx.app.inject({ method: 'GET', url: '/console/api/session', headers: { cookie: u.cookie } });
+    expect(me.json().session).toMatchObject({ user: { id: u.userId } });
+    const create = (csrf: string) => ctx.app.inject({ method: 'POST', url: '/workspaces', headers: { cookie: u.cookie, 'x-csrf-token': csrf }, payload: { name: 'Legacy' } });
+    expect((await create(legacy('console-csrf'))).statusCode).toBe(201);
+    expect((await create(u.csrf)).statusCode).toBe(201);
+    expect((await create('not-the-token')).statusCode).toBe(403);
+    expect((await ctx.app.inject({ method: 'POST', url: '/console/api/sign-out', headers: { cookie: u.cookie, 'x-csrf-token': u.csrf } })).statusCode).toBe(204);
+    expect(await ctx.registry.db.selectFrom('console_sessions').select('id').where('user_id', '=', u.userId).execute()).toEqual([]);
+  });
+});
+
 describe('console sign-up limits', () => {
   let ctx: TestContext;
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { generateApiKey, hashApiKey, parseApiKey } from '../../src/keys/format.js';
+import { generateApiKey, hashApiKey, legacyApiKeyHash, parseApiKey } from '../../src/keys/format.js';
 
 describe('API key format', () => {
   it('issues prefixed base62 keys with a valid checksum', () => {
@@ -41,8 +41,11 @@ describe('API key format', () => {
 
   it('hashes under the server secret, so the stored value is useless without it', () => {
     const key = generateApiKey('project');
-    expect(hashApiKey('s1', key)).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashApiKey('s1', key)).toMatch(/^[0-9A-Za-z_-]{43}$/);
     expect(hashApiKey('s1', key)).not.toBe(hashApiKey('s2', key));
     expect(hashApiKey('s1', key)).not.toContain(key.slice(8, 20));
+    // The form keys were stored under before hashes named their purpose: still computed for lookups.
+    expect(legacyApiKeyHash('s1', key)).toMatch(/^[0-9a-f]{64}$/);
+    expect(legacyApiKeyHash('s1', key)).not.toBe(hashApiKey('s1', key));
   });
 });

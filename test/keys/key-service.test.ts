@@ -173,3 +173,24 @@ describe('key cache and revocations in flight', () => {
     }
   });
 });
+
+describe('keys stored before lookup values named their purpose', () => {
+  it('still verify, are revoked at once, and cannot be imported again', async () => {
+    const ctx = await createTestContext({ keyCacheTtlMs: 60_000 });
+    try {
+      const t = await seedTenant(ctx.registry);
+      const { legacyApiKeyHash } = await import('../../src/keys/format.js');
+      const scope = { kind: 'project', workspaceId: t.workspaceId, projectId: t.projectId } as const;
+      const legacy = 'ory_apikey_' + 'Lg7'.repeat(12);
+      const key = await ctx.registry.keys.importKey(scope, { name: 'old', ownerId: t.userId, value: legacy });
+      // As a store written by an older version holds it.
+      await ctx.registry.db.updateTable('api_keys').set({ secret_hash: legacyApiKeyHash(ctx.registry.config.secret, legacy) }).where('id', '=', key.id).execute();
+      expect((await ctx.registry.keys.verify(legacy)).ok).toBe(true);
+      await expect(ctx.registry.keys.importKey(scope, { name: 'again', ownerId: t.userId, value: legacy })).rejects.toMatchObject({ code: 409 });
+      expect(await ctx.registry.keys.revoke(scope, key.id)).toBe(true);
+      expect(await ctx.registry.keys.verify(legacy)).toEqual({ ok: false, reason: 'revoked' });
+    } finally {
+      await ctx.close();
+    }
+  });
+});

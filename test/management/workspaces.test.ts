@@ -159,6 +159,15 @@ describe(`B2B SSO organizations (${dialectName()})`, () => {
     expect((await call('GET', `${base}/${org.id}`, t.workspaceKey)).statusCode).toBe(404);
   });
 
+  it('still opens an invite stored before token hashes named their purpose', async () => {
+    const { createHmac } = await import('node:crypto');
+    const inv = (await call('POST', `/workspaces/${t.workspaceId}/invites`, t.workspaceKey, { email: 'old.link@example.com', role: 'viewer' })).json();
+    const legacy = createHmac('sha256', ctx.registry.config.secret).update(`invite:${inv.token}`).digest('hex');
+    await ctx.registry.db.updateTable('workspace_invites').set({ token_hash: legacy }).where('id', '=', inv.id).execute();
+    expect(await ctx.registry.tenancy.members.inviteByToken(inv.token)).toMatchObject({ id: inv.id, workspace_id: t.workspaceId });
+    expect(await ctx.registry.tenancy.members.acceptAs(inv.token, 'old.link@example.com')).toMatchObject({ workspace_id: t.workspaceId, role: 'viewer' });
+  });
+
   it('refuses invalid organizations', async () => {
     const base = `/projects/${t.projectId}/organizations`;
     expect((await call('POST', base, t.workspaceKey, { domains: ['a.com'] })).statusCode).toBe(400);

@@ -3,8 +3,9 @@ import { hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import { badRequest, conflict, ErrorId, OryError, tooManyRequests } from '../platform/errors/errors.js';
-import type { UserService } from '../tenancy/users.js';
+import type { UserService } from '../tenancy/user-service.js';
 import { SlidingWindowLimiter } from '../platform/rate-limit.js';
+import { secretHash } from '../platform/crypto.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 256;
@@ -90,10 +91,11 @@ export class ConsoleAccounts {
   async signIn(input: { email: string; password: string }, address: string) {
     const email = input.email.trim().toLowerCase();
     // Counters are keyed by an HMAC of the email: the store never holds who was being guessed.
-    const emailKey = `email:${createHmac('sha256', this.o.secret).update(`console-sign-in:${email}`).digest('hex').slice(0, 40)}`;
+    const emailKey = `email:${secretHash(this.o.secret, 'console-sign-in', email).slice(0, 40)}`;
     const addressKey = `addr:${address}`;
     const { perEmail, perAddress, windowMs } = this.limits;
-    const wait = await this.limiter.retryAfter(SCOPE, [{ key: emailKey, max: perEmail }, { key: addressKey, max: perAddress }], windowMs, Date.now());
+    const limits = [{ key: emailKey, max: perEmail }, { key: legacySignInKey(this.o.secret, email), max: perEmail }, { key: addressKey, max: perAddress }];
+    const wait = await this.limiter.retryAfter(SCOPE, limits, windowMs, Date.now());
     if (wait > 0) throw tooManyRequests(wait, `Too many failed sign-in attempts. Try again in ${humanSeconds(wait)}.`);
     const user = await this.o.users.byEmail(email);
     const ok = user?.password_hash && input.password.length <= MAX_PASSWORD_LENGTH
@@ -118,6 +120,15 @@ export class ConsoleAccounts {
     checkPasswordPolicy(next, user.email);
     await this.o.users.setPasswordHash(user.id, await hashPassword(next));
   }
+}
+
+/**
+ * The email's counter key before every server-secret HMAC went through `secretHash`. Failures
+ * counted under it before an upgrade keep blocking until their windows pass; nothing counts under it
+ * any more, so it only ever decays (it can be dropped a release later).
+ */
+function legacySignInKey(secret: string, email: string): string {
+  return `email:${createHmac('sha256', secret).update(`console-sign-in:${email}`).digest('hex').slice(0, 40)}`;
 }
 
 function humanSeconds(s: number): string {

@@ -1,12 +1,13 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { conflict, ErrorId, forbidden, notFound } from '../platform/errors/errors.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
+import { randomToken, secretHash } from '../platform/crypto.js';
 import { requireWorkspace, type Role } from './access.js';
 import { toMember } from './models.js';
-import { UserService } from './users.js';
+import { UserService } from './user-service.js';
 
 const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -28,8 +29,9 @@ export interface InviteView {
 export class MemberService {
   constructor(private readonly o: { db: Kysely<Database>; secret: string; users: UserService }) {}
 
+  /** The stored form of an invite token. */
   private hashInviteToken(token: string): string {
-    return createHmac('sha256', this.o.secret).update(`invite:${token}`).digest('hex');
+    return secretHash(this.o.secret, 'invite', token);
   }
 
   async list(principal: Principal | undefined, workspaceId: string) {
@@ -100,7 +102,7 @@ export class MemberService {
       .where('users.email', '=', email)
       .executeTakeFirst();
     if (already) throw conflict('That person is already a member of this workspace.');
-    const token = randomBytes(24).toString('base64url');
+    const token = randomToken();
     const now = new Date();
     const row = {
       id: newId(),
@@ -145,7 +147,11 @@ export class MemberService {
   /** Looks an invite up by its token without accepting it (for the console's invite page). */
   async inviteByToken(token: string) {
     if (typeof token !== 'string' || token.length < 16 || token.length > 128) throw notFound('This invite does not exist or has expired.');
-    const row = await this.o.db.selectFrom('workspace_invites').selectAll().where('token_hash', '=', this.hashInviteToken(token)).executeTakeFirst();
+    const row = await this.o.db
+      .selectFrom('workspace_invites')
+      .selectAll()
+      .where('token_hash', 'in', [this.hashInviteToken(token), legacyInviteTokenHash(this.o.secret, token)])
+      .executeTakeFirst();
     if (!row) throw notFound('This invite does not exist or has expired.');
     // Whoever holds the token is the invitee: they may know why it no longer works.
     if (row.accepted_at) throw notFound('This invite has already been accepted; sign in to reach the workspace.');
@@ -190,6 +196,15 @@ export class MemberService {
     const { user } = await this.o.users.findOrCreate(email);
     return { ...(await this.accept(token, user.id)), email: user.email };
   }
+}
+
+/**
+ * How invite tokens were stored before every server-secret HMAC went through `secretHash`: hex HMAC
+ * of `invite:{token}`. Invites sent before then stay open for a week and their links must keep
+ * working, so lookups match this form too.
+ */
+function legacyInviteTokenHash(secret: string, token: string): string {
+  return createHmac('sha256', secret).update(`invite:${token}`).digest('hex');
 }
 
 /**

@@ -11,7 +11,9 @@ import { isUniqueViolation } from '../platform/db/database.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import { configTypeProblem, type Plane as ConfigPlane } from './config-check.js';
 import { requireRole, requireWorkspace, roleWithoutLookup, visibleWorkspaceIds, type Need } from './access.js';
-import { parseServices, toProject, toProjectMetadata, type BasicOrganization } from './models.js';
+import { domainsOf, parseServices, toProject, toProjectMetadata, type BasicOrganization } from './models.js';
+import { OrganizationStore } from './organization-store.js';
+import { scoped } from '../platform/db/scoped.js';
 import { defaultCors, defaultIdentityConfig, defaultOAuth2Config, defaultPermissionConfig } from './default-config.js';
 
 export interface JsonPatchOp {
@@ -255,13 +257,14 @@ export class ProjectService {
   }
 
   private async organizationsOf(projectId: string): Promise<BasicOrganization[]> {
-    const orgs = await this.o.db.selectFrom('organizations').selectAll().where('project_id', '=', projectId).orderBy('id').execute();
+    const store = new OrganizationStore(scoped(this.o.db, projectId));
+    const orgs = await store.all();
     if (orgs.length === 0) return [];
-    const domains = await this.o.db.selectFrom('organization_domains').select(['organization_id', 'domain']).where('project_id', '=', projectId).orderBy('domain').execute();
+    const domains = await store.domains();
     return orgs.map((o) => ({
       id: o.id,
       label: o.label,
-      domains: domains.filter((d) => d.organization_id === o.id).map((d) => d.domain),
+      domains: domainsOf(domains, o.id),
       ...(o.session_lifespan ? { session_lifespan: o.session_lifespan } : {}),
     }));
   }

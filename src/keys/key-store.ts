@@ -1,0 +1,68 @@
+import type { Kysely } from 'kysely';
+import type { ApiKeysTable, Database } from '../platform/db/schema.js';
+import { isUniqueViolation } from '../platform/db/database.js';
+
+/** Where a key lives. Every query of keys is filtered by this scope. */
+export type KeyScope = { kind: 'workspace'; workspaceId: string } | { kind: 'project'; workspaceId: string; projectId: string };
+
+/** The columns the verification path reads. */
+export type KeyLookupRow = Pick<ApiKeysTable, 'id' | 'kind' | 'workspace_id' | 'project_id' | 'owner_id' | 'secret_hash' | 'expires_at' | 'revoked_at'>;
+
+/**
+ * The queries of the `api_keys` table. A key's `project_id` is its scope (keys are not project
+ * data: workspace keys have none), so the scope filter is written here explicitly, once.
+ */
+export class KeyStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Stores a key row. False when a key with the same lookup value is stored already (active or revoked). */
+  async insert(row: ApiKeysTable): Promise<boolean> {
+    try {
+      await this.db.insertInto('api_keys').values(row).execute();
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  /** True when any key, active or revoked, is stored under one of `hashes`. */
+  async anyWithHash(hashes: string[]): Promise<boolean> {
+    return (await this.db.selectFrom('api_keys').select('id').where('secret_hash', 'in', hashes).executeTakeFirst()) !== undefined;
+  }
+
+  /** The key stored under one of `hashes` (the forms of one presented key), for verification: one query. */
+  async byHash(hashes: string[]): Promise<KeyLookupRow | undefined> {
+    return this.db
+      .selectFrom('api_keys')
+      .select(['id', 'kind', 'workspace_id', 'project_id', 'owner_id', 'secret_hash', 'expires_at', 'revoked_at'])
+      .where('secret_hash', 'in', hashes)
+      .executeTakeFirst();
+  }
+
+  /** Active (not revoked) keys of the scope, oldest first. */
+  async listActive(scope: KeyScope): Promise<ApiKeysTable[]> {
+    let q = this.db.selectFrom('api_keys').selectAll().where('revoked_at', 'is', null).where('kind', '=', scope.kind).where('workspace_id', '=', scope.workspaceId);
+    if (scope.kind === 'project') q = q.where('project_id', '=', scope.projectId);
+    return q.orderBy('id').execute();
+  }
+
+  /** Marks an active key of the scope revoked; its stored lookup value, or undefined when there is none. */
+  async revoke(scope: KeyScope, id: string, at: string): Promise<string | undefined> {
+    let q = this.db.updateTable('api_keys').set({ revoked_at: at, updated_at: at }).where('id', '=', id).where('revoked_at', 'is', null).where('kind', '=', scope.kind).where('workspace_id', '=', scope.workspaceId);
+    if (scope.kind === 'project') q = q.where('project_id', '=', scope.projectId);
+    return (await q.returning('secret_hash').executeTakeFirst())?.secret_hash;
+  }
+
+  /** Marks every active key of a project revoked. */
+  async revokeAllOfProject(projectId: string, at: string): Promise<void> {
+    await this.db.updateTable('api_keys').set({ revoked_at: at, updated_at: at }).where('project_id', '=', projectId).where('revoked_at', 'is', null).execute();
+  }
+
+  /** Writes `last_used_at` (epoch ms) of several keys in one transaction, one statement per key. */
+  async setLastUsed(batch: Map<string, number>): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const [id, at] of batch) await trx.updateTable('api_keys').set({ last_used_at: new Date(at).toISOString() }).where('id', '=', id).execute();
+    });
+  }
+}
