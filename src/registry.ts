@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Config } from './platform/config/config.js';
 import { openStore, type Store } from './platform/db/database.js';
-import type { Database } from './platform/db/schema.js';
+import type { Database } from './database.js';
 import { createNotifier, type Notifier } from './platform/db/notifier.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import type { ConsoleSessionResolver } from './platform/auth/console-sessions.js';

@@ -1,5 +1,5 @@
 import type { Insertable } from 'kysely';
-import type { Database } from '../../src/platform/db/schema.js';
+import type { Database } from '../../src/database.js';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { hashPassword } from '../../src/identity/passwords.js';

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { badRequest, conflict, ErrorId, OryError, tooManyRequests } from '../platform/errors/errors.js';
 import type { UserService } from '../tenancy/user-service.js';
 import { SlidingWindowLimiter } from '../platform/rate-limit.js';

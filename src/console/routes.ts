@@ -4,7 +4,7 @@ import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { Email } from '../platform/http/schemas.js';
 import { ErrorId, OryError } from '../platform/errors/errors.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { UsersTable } from '../platform/db/schema.js';
+import type { UsersTable } from '../tenancy/tables.js';
 import { ConsoleAccounts } from './account-service.js';
 import { ConsoleSessions, SESSION_COOKIE } from './session-service.js';
 

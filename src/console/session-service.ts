@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { ConsoleSessionResolver } from '../platform/auth/console-sessions.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { ErrorId, OryError } from '../platform/errors/errors.js';

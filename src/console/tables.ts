@@ -1,4 +1,4 @@
-// Tables of the console domain, merged into the typed Database (src/platform/db/schema.ts).
+// Tables of the console domain, merged into the typed Database (src/database.ts).
 
 /** A signed-in console user. `token_hash` is HMAC-SHA256(server secret, session token); the token is only in the cookie. */
 export interface ConsoleSessionsTable {

@@ -1,4 +1,4 @@
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { ScopedInsert } from '../platform/db/scoped.js';
 import type { Scope } from './identity-store.js';
 import type { CourierMessagesTable } from './tables.js';

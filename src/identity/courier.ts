@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import { scoped } from '../platform/db/scoped.js';
 import { courierStore } from './courier-store.js';

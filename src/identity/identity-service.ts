@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
 import type { Notifier } from '../platform/db/notifier.js';
 import type { Config } from '../platform/config/config.js';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import { scoped } from '../platform/db/scoped.js';
 import { ErrorId, OryError, badRequest, notFound } from '../platform/errors/errors.js';

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
 import { randomToken, secretHash } from '../platform/crypto.js';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { scoped } from '../platform/db/scoped.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
 import { notFound } from '../platform/errors/errors.js';

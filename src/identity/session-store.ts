@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { prepared } from '../platform/db/prepared.js';
 import { scoped, type ScopedInsert } from '../platform/db/scoped.js';
 import type { Scope } from './identity-store.js';

@@ -1,4 +1,4 @@
-// Tables of the identity domain, merged into the typed Database (src/platform/db/schema.ts).
+// Tables of the identity domain, merged into the typed Database (src/database.ts).
 // Portable storage: ISO text timestamps, JSON as text, booleans as 0/1, every row carries project_id.
 
 export interface IdentitiesTable {

@@ -1,7 +1,8 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
-import type { Database, ApiKeysTable } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
+import type { ApiKeysTable } from './tables.js';
 import type { Notifier } from '../platform/db/notifier.js';
 import { newId, nowIso } from '../platform/ids.js';
 import { conflict } from '../platform/errors/errors.js';

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { ApiKeysTable, Database } from '../platform/db/schema.js';
+import type { ApiKeysTable } from './tables.js';
+import type { Database } from '../database.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 
 /** Where a key lives. Every query of keys is filtered by this scope. */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { SlidingWindowLimiter, type CounterTable } from '../platform/rate-limit.js';
 import type { ClientService, OAuth2Client } from './clients.js';
 import { OAuth2Error, invalidClient, invalidRequest } from './errors.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { OAuth2ClientsTable } from './tables.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import { conflict } from '../platform/errors/errors.js';

@@ -3,7 +3,7 @@ import jsonPatch from 'fast-json-patch';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { OAuth2ClientsTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
 import { ErrorId, badRequest, notFound } from '../platform/errors/errors.js';

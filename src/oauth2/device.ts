@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import type { OAuth2DeviceCodesTable } from './tables.js';
 import { newId } from '../platform/ids.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { OAuth2FlowsTable } from './tables.js';
 import { nowIso } from '../platform/ids.js';
 import { OryError, ErrorId } from '../platform/errors/errors.js';

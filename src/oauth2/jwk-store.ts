@@ -1,4 +1,4 @@
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { OAuth2JwksTable } from './tables.js';
 import { newId, nowIso } from '../platform/ids.js';
 import { isUniqueViolation } from '../platform/db/database.js';

@@ -2,7 +2,7 @@ import { createHmac, createPublicKey, type KeyObject } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, generateSecret, importJWK, type JWK } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { OAuth2JwksTable } from './tables.js';
 import { newId } from '../platform/ids.js';
 import { scoped } from '../platform/db/scoped.js';

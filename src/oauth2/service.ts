@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { ClientService } from './clients.js';
 import { JwkService } from './jwks.js';
 import { TokenService } from './tokens.js';

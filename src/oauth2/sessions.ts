@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { nowIso } from '../platform/ids.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
 import { randomToken, secretHash } from '../platform/crypto.js';

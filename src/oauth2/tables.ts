@@ -1,4 +1,4 @@
-// Tables of the oauth2 domain, merged into the typed Database (src/platform/db/schema.ts).
+// Tables of the oauth2 domain, merged into the typed Database (src/database.ts).
 // Portable storage: ISO text timestamps, JSON as text, booleans as 0/1, every row carries project_id.
 
 /** An OAuth2 client. `data` holds the Hydra client metadata (never the secret). */

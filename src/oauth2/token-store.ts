@@ -1,5 +1,5 @@
 import { SqliteAdapter, sql, type Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { OAuth2TokensTable } from './tables.js';
 import { nowIso } from '../platform/ids.js';
 import type { ClientFailureLimit } from './client-auth.js';

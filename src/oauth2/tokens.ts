@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { OAuth2TokensTable } from './tables.js';
 import { newId } from '../platform/ids.js';
 import { ACCESS_TOKEN_SET, ID_TOKEN_SET, type JwkService } from './jwks.js';

@@ -1,4 +1,4 @@
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { OAuth2TrustedIssuersTable } from './tables.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import { conflict } from '../platform/errors/errors.js';

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { exportJWK, importJWK, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
 import { decodePageToken, encodePageToken } from '../platform/http/pagination.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
 import { ModelCache, type PermissionModel } from './model.js';
 import { checkMembership, expandTree, DEFAULT_LIMITS, type EngineLimits, type ExpandTree } from './engine.js';

@@ -1,4 +1,4 @@
-// Tables of the permissions domain, merged into the typed Database (src/platform/db/schema.ts).
+// Tables of the permissions domain, merged into the typed Database (src/database.ts).
 
 /**
  * One relation tuple `namespace:object#relation@subject` of one project. The subject is either a

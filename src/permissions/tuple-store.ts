@@ -1,5 +1,5 @@
 import { sql, type Kysely, type QueryResult, type WhereInterface } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { scoped, type ProjectScope } from '../platform/db/scoped.js';
 import { prepared } from '../platform/db/prepared.js';
 import { nowIso } from '../platform/ids.js';

@@ -1,4 +1,4 @@
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { ProjectScope } from '../platform/db/scoped.js';
 
 /** A stored error of a browser flow, as `GET /self-service/errors` shows it. */

@@ -1,5 +1,5 @@
 import type { Selectable, Updateable } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { ProjectScope } from '../platform/db/scoped.js';
 import type { SelfServiceFlowsTable } from './tables.js';
 import type { UiContainer } from './ui.js';

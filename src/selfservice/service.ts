@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import { SlidingWindowLimiter } from '../platform/rate-limit.js';
 import type { CourierPort, IdentityPort, SchemaPort, SessionPort } from './ports.js';
 import { FlowSecrets } from './secrets.js';

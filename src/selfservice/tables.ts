@@ -1,4 +1,4 @@
-// Tables of the selfservice domain, merged into the typed Database (src/platform/db/schema.ts).
+// Tables of the selfservice domain, merged into the typed Database (src/database.ts).
 // Portable storage: ISO text timestamps, JSON as text, integers for counters, every row carries project_id.
 
 /** One self-service flow (login, registration, settings, recovery, verification) of a project. */

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { conflict, ErrorId, forbidden, notFound } from '../platform/errors/errors.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';

@@ -1,4 +1,5 @@
-import type { Database, OrganizationsTable } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
+import type { OrganizationsTable } from './tables.js';
 import type { ProjectScope } from '../platform/db/scoped.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
-import type { Database, ProjectsTable } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
+import type { ProjectsTable } from './tables.js';
 import type { Notifier } from '../platform/db/notifier.js';
 import { parseServices } from './models.js';
 

@@ -4,7 +4,7 @@ import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { Email, Id, Name, Role } from '../platform/http/schemas.js';
 import { PageQuery } from '../platform/http/pagination.js';
-import { deleteProjectData } from '../platform/db/project-data.js';
+import { deleteProjectData } from '../database.js';
 import { notFound } from '../platform/errors/errors.js';
 import { isUuid } from '../platform/ids.js';
 

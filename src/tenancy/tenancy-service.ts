@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { Notifier } from '../platform/db/notifier.js';
 import type { Config } from '../platform/config/config.js';
 import type { KeyService } from '../keys/key-service.js';

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database, UsersTable } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
+import type { UsersTable } from './tables.js';
 import { isUniqueViolation } from '../platform/db/database.js';
 import { newId, nowIso } from '../platform/ids.js';
 

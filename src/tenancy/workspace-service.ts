@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Database } from '../database.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
 import { newId, nowIso } from '../platform/ids.js';

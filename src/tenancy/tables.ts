@@ -1,12 +1,6 @@
-import type { Generated } from 'kysely';
-import type { IdentityTables } from '../../identity/tables.js';
-import type { OAuth2Tables } from '../../oauth2/tables.js';
-import type { PermissionTables } from '../../permissions/tables.js';
-import type { ConsoleTables } from '../../console/tables.js';
-import type { SelfServiceTables } from '../../selfservice/tables.js';
-
-// Portable storage (STYLE.md): app-generated ids, timestamps as ISO-8601 UTC text (they sort as
-// text), JSON as text, booleans as 0/1 integers, no database-side defaults.
+// Tables of the tenancy domain (console users, workspaces, members, invites, projects, B2B SSO
+// organizations), merged into the typed Database (src/database.ts). Portable storage: app-generated
+// ids, timestamps as ISO-8601 UTC text (they sort as text), JSON as text, no database-side defaults.
 
 export interface UsersTable {
   id: string;
@@ -64,25 +58,6 @@ export interface ProjectsTable {
   updated_at: string;
 }
 
-export interface ApiKeysTable {
-  id: string;
-  kind: 'workspace' | 'project';
-  workspace_id: string;
-  project_id: string | null;
-  name: string;
-  /** HMAC-SHA256(server secret, key) as hex: the lookup value. The key itself is never stored. */
-  secret_hash: string;
-  last_characters: string;
-  owner_id: string;
-  /** JSON text; null means the key's full plane. Room for least-privilege keys. */
-  scopes: string | null;
-  created_at: string;
-  updated_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
-
 export interface OrganizationsTable {
   id: string;
   project_id: string;
@@ -98,27 +73,12 @@ export interface OrganizationDomainsTable {
   organization_id: string;
 }
 
-export interface RateLimitWindowsTable {
-  /** A project id, or `console` for console sign-in. */
-  scope: string;
-  key: string;
-  window_start: number;
-  count: number;
-}
-
-export interface FoundationTables {
+export interface TenancyTables {
   users: UsersTable;
   workspaces: WorkspacesTable;
   workspace_members: WorkspaceMembersTable;
   workspace_invites: WorkspaceInvitesTable;
   projects: ProjectsTable;
-  api_keys: ApiKeysTable;
   organizations: OrganizationsTable;
   organization_domains: OrganizationDomainsTable;
-  rate_limit_windows: RateLimitWindowsTable;
 }
-
-export interface Database extends FoundationTables, IdentityTables, SelfServiceTables, OAuth2Tables, PermissionTables, ConsoleTables {}
-
-// Kysely's Generated is re-exported so domain table files need only this module.
-export type { Generated };
