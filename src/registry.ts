@@ -20,7 +20,7 @@ import { SelfService } from './selfservice/service.js';
 import { OAuth2Service } from './oauth2/service.js';
 
 /**
- * The typed registry that wires the app (STYLE.md: no DI container). Modules take only what they
+ * The typed registry that wires the app (no DI container). Modules take only what they
  * use, e.g. `Pick<Registry, 'db' | 'keys'>`.
  */
 export interface Registry {

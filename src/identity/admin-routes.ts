@@ -149,7 +149,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       method, url, plane: 'project', credential: 'project', operation,
       schema: { params: IdParams },
       handler: async (req, reply) => {
-        if (!(await act(req.project!, req.params.id))) throw identityNotFound();
+        if (!(await act(req.project, req.params.id))) throw identityNotFound();
         return reply.status(204).send();
       },
     });
@@ -160,7 +160,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       method: 'POST', url: '/admin/identities', plane: 'project', credential: 'project', operation: 'createIdentity',
       schema: { body: CreateIdentityBody },
       handler: async (req, reply) => {
-        const identity = await identities.create(req.project!, toCreateInput(req.body));
+        const identity = await identities.create(req.project, toCreateInput(req.body));
         const path = ((req as { originalUrl?: string }).originalUrl ?? req.url).split('?')[0];
         return reply.status(201).header('location', `${path}/${identity.id}`).send(identity);
       },
@@ -184,8 +184,8 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         const filters = [q.ids, q.credentials_identifier, q.preview_credentials_identifier_similar].filter((f) => f !== undefined).length;
         if (filters > 1) throw badRequest('Only one of ids, credentials_identifier and preview_credentials_identifier_similar can be used.');
         const { size, after, offset } = pageParams(q);
-        identities.remember(req.project!);
-        const { identities: page, hasMore } = await identities.list(req.project!.id, {
+        identities.remember(req.project);
+        const { identities: page, hasMore } = await identities.list(req.project.id, {
           pageSize: size,
           after,
           offset,
@@ -220,7 +220,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
               continue;
             }
             try {
-              const identity = await identities.create(req.project!, toCreateInput(p.create));
+              const identity = await identities.create(req.project, toCreateInput(p.create));
               out[i] = { action: 'create', identity: identity.id, ...base };
             } catch (err) {
               if (!(err instanceof OryError)) throw err;
@@ -244,8 +244,8 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/admin/identities/by/external/:externalID', plane: 'project', credential: 'project', operation: 'getIdentityByExternalID',
       schema: { params: Type.Object({ externalID: Type.String({ maxLength: 256 }) }), querystring: Type.Object({ include_credential: IncludeCredential }) },
       handler: async (req) => {
-        identities.remember(req.project!);
-        const identity = await identities.getByExternalId(req.project!.id, req.params.externalID, { includeCredentials: include(req.query) });
+        identities.remember(req.project);
+        const identity = await identities.getByExternalId(req.project.id, req.params.externalID, { includeCredentials: include(req.query) });
         if (!identity) throw identityNotFound();
         return identity;
       },
@@ -254,9 +254,9 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'getIdentity',
       schema: { params: IdParams, querystring: Type.Object({ include_credential: IncludeCredential }), response: { 200: IdentityResponse } },
       handler: async (req) => {
-        identities.remember(req.project!);
+        identities.remember(req.project);
         // Served as it is (the response schema serialises it), so the shared cached object is fine.
-        const identity = await identities.get(req.project!.id, req.params.id, { includeCredentials: include(req.query), cached: true });
+        const identity = await identities.get(req.project.id, req.params.id, { includeCredentials: include(req.query), cached: true });
         if (!identity) throw identityNotFound();
         return identity;
       },
@@ -274,19 +274,19 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
           metadata_admin: b.metadata_admin,
           credentials: b.credentials,
         };
-        const existing = await mustGet(req.project!, req.params.id);
+        const existing = await mustGet(req.project, req.params.id);
         // external_id and organization_id are kept unless the body sets them.
         input.external_id = b.external_id !== undefined ? b.external_id : existing.external_id ?? null;
         input.organization_id = b.organization_id !== undefined ? b.organization_id : existing.organization_id;
         input.verifiable_addresses = existing.verifiable_addresses;
-        return identities.replace(req.project!, req.params.id, input);
+        return identities.replace(req.project, req.params.id, input);
       },
     }),
     defineRoute({
       method: 'PATCH', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'patchIdentity',
       schema: { params: IdParams, body: Type.Array(JsonPatchOp, { maxItems: 1000 }) },
       handler: async (req) => {
-        const existing = await mustGet(req.project!, req.params.id);
+        const existing = await mustGet(req.project, req.params.id);
         for (const op of req.body) {
           if (FROZEN.test(op.path) || (op.from !== undefined && (op.op === 'move') && FROZEN.test(op.from))) {
             throw badRequest(`The JSON Patch may not change ${op.path}: id, credentials and state_changed_at are immutable here.`);
@@ -304,7 +304,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         if (patched.external_id !== undefined && patched.external_id !== null && typeof patched.external_id !== 'string') throw badRequest('external_id must be a string.');
         if (patched.organization_id !== undefined && patched.organization_id !== null && typeof patched.organization_id !== 'string') throw badRequest('organization_id must be a string.');
         const verifiable = Array.isArray(patched.verifiable_addresses) ? patched.verifiable_addresses.filter((a: any) => a && typeof a.value === 'string' && typeof a.via === 'string') : undefined;
-        return identities.replace(req.project!, req.params.id, {
+        return identities.replace(req.project, req.params.id, {
           schema_id: patched.schema_id,
           traits: patched.traits,
           state: patched.state,
@@ -322,9 +322,9 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }), type: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ identifier: Opt(Type.String({ maxLength: 1024 })) }) },
       handler: async (req, reply) => {
         const type = req.params.type;
-        await mustGet(req.project!, req.params.id);
+        await mustGet(req.project, req.params.id);
         if (type === 'code' || type === 'passkey') throw badRequest(`You cannot remove ${type} credentials through this API.`);
-        await identities.deleteCredential(req.project!.id, req.params.id, type);
+        await identities.deleteCredential(req.project.id, req.params.id, type);
         return reply.status(204).send();
       },
     }),
@@ -342,8 +342,8 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       handler: async (req, reply) => {
         const { size, after, offset } = pageParams(req.query);
         const expand = new Set(req.query.expand ?? []);
-        identities.remember(req.project!);
-        const { sessions: page, hasMore } = await sessions.list(req.project!.id, {
+        identities.remember(req.project);
+        const { sessions: page, hasMore } = await sessions.list(req.project.id, {
           pageSize: size, after, offset, active: req.query.active, expandIdentity: expand.has('identity'), expandDevices: expand.has('devices'),
         });
         setLinkHeader(req, reply, size, hasMore ? encodePageToken(page[page.length - 1].id) : undefined);
@@ -363,7 +363,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         const bad = ids.find((id) => id !== '*' && !isUuid(id));
         if (bad !== undefined) throw badRequest(`"${bad.slice(0, 64)}" is not a valid UUID.`);
         const target = identityIds ? { identities: identityIds[0] === '*' ? ('*' as const) : identityIds } : { sessions: sessionIds! };
-        return sessions.manage(req.project!.id, action, target);
+        return sessions.manage(req.project.id, action, target);
       },
     }),
     defineRoute({
@@ -371,8 +371,8 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       schema: { params: IdParams, querystring: Type.Object({ expand: SessionExpand }) },
       handler: async (req) => {
         const expand = new Set(req.query.expand ?? []);
-        identities.remember(req.project!);
-        const session = await sessions.get(req.project!.id, req.params.id, { expandIdentity: expand.has('identity'), expandDevices: expand.has('devices') });
+        identities.remember(req.project);
+        const session = await sessions.get(req.project.id, req.params.id, { expandIdentity: expand.has('identity'), expandDevices: expand.has('devices') });
         if (!session) throw identityNotFound();
         return session;
       },
@@ -383,9 +383,9 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/admin/identities/:id/sessions', plane: 'project', credential: 'project', operation: 'listIdentitySessions',
       schema: { params: IdParams, querystring: Type.Object({ ...PageQuery, active: Opt(Type.Boolean()) }) },
       handler: async (req, reply) => {
-        await mustGet(req.project!, req.params.id);
+        await mustGet(req.project, req.params.id);
         const { size, after, offset } = pageParams(req.query);
-        const { sessions: page, hasMore } = await sessions.list(req.project!.id, {
+        const { sessions: page, hasMore } = await sessions.list(req.project.id, {
           pageSize: size, after, offset, identityId: req.params.id, active: req.query.active, expandIdentity: true, expandDevices: true,
         });
         setLinkHeader(req, reply, size, hasMore ? encodePageToken(page[page.length - 1].id) : undefined);
@@ -410,7 +410,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       },
       handler: async (req, reply) => {
         const { size, after } = pageParams(req.query);
-        const { messages, hasMore } = await courier.list(req.project!.id, { pageSize: size, before: after, status: req.query.status, recipient: req.query.recipient });
+        const { messages, hasMore } = await courier.list(req.project.id, { pageSize: size, before: after, status: req.query.status, recipient: req.query.recipient });
         setLinkHeader(req, reply, size, hasMore ? encodePageToken(messages[messages.length - 1].id) : undefined);
         return messages;
       },
@@ -419,7 +419,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/admin/courier/messages/:id', plane: 'project', credential: 'project', operation: 'getCourierMessage',
       schema: { params: IdParams },
       handler: async (req) => {
-        const message = await courier.get(req.project!.id, req.params.id);
+        const message = await courier.get(req.project.id, req.params.id);
         if (!message) throw identityNotFound();
         return message;
       },

@@ -22,7 +22,7 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/schemas', plane: 'project', credential: 'none', operation: 'listIdentitySchemas',
       schema: { querystring: Type.Object(PageQuery) },
       handler: async (req, reply) => {
-        const all = schemas.list(req.project!.services.identity.config).map((s) => ({ id: s.id, schema: s.schema }));
+        const all = schemas.list(req.project.services.identity.config).map((s) => ({ id: s.id, schema: s.schema }));
         // Schema lists are short; the page token is the position, encoded like every other token.
         const size = req.query.page_size ?? req.query.per_page ?? DEFAULT_PAGE_SIZE;
         const start = req.query.page_token ? Number(decodePageToken(req.query.page_token)) : 0;
@@ -36,7 +36,7 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/schemas/:id', plane: 'project', credential: 'none', operation: 'getIdentitySchema',
       schema: { params: Type.Object({ id: Type.String({ maxLength: 1024 }) }) },
       handler: async (req) => {
-        const cfg = req.project!.services.identity.config;
+        const cfg = req.project.services.identity.config;
         for (const id of schemaIdCandidates(req.params.id)) {
           const s = schemas.get(cfg, id);
           if (s) return s.schema;
@@ -50,7 +50,7 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
       handler: async (req, reply) => {
         const token = sessionTokenOf(req);
         // Served as it is (the response schema serialises it), so the shared cached object is fine.
-        const session = token ? await sessions.byToken(req.project!, token, { cached: true }) : null;
+        const session = token ? await sessions.byToken(req.project, token, { cached: true }) : null;
         if (!session) throw noActiveSession();
         if (req.query.tokenize_as) throw badRequest('No tokenizer template with this name is configured.');
         return reply
@@ -73,9 +73,9 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/sessions', plane: 'project', credential: 'none', operation: 'listMySessions',
       schema: { querystring: Type.Object(PageQuery) },
       handler: async (req, reply) => {
-        const current = await requireSession(sessions, req.project!, req);
+        const current = await requireSession(sessions, req.project, req);
         const { size, after, offset } = pageParams(req.query);
-        const { sessions: page, hasMore } = await sessions.list(req.project!.id, {
+        const { sessions: page, hasMore } = await sessions.list(req.project.id, {
           pageSize: size, after, offset, identityId: current.identity!.id, active: true, exceptSessionId: current.id, expandIdentity: true, expandDevices: true, publicIdentity: true,
         });
         setLinkHeader(req, reply, size, hasMore ? encodePageToken(page[page.length - 1].id) : undefined);
@@ -85,8 +85,8 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'DELETE', url: '/sessions', plane: 'project', credential: 'none', operation: 'disableMyOtherSessions',
       handler: async (req) => {
-        const current = await requireSession(sessions, req.project!, req);
-        const count = await sessions.revokeAllOfIdentity(req.project!.id, current.identity!.id, current.id);
+        const current = await requireSession(sessions, req.project, req);
+        const count = await sessions.revokeAllOfIdentity(req.project.id, current.identity!.id, current.id);
         return { count };
       },
     }),
@@ -94,11 +94,11 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
       method: 'DELETE', url: '/sessions/:id', plane: 'project', credential: 'none', operation: 'disableMySession',
       schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }) }) },
       handler: async (req, reply) => {
-        const current = await requireSession(sessions, req.project!, req);
+        const current = await requireSession(sessions, req.project, req);
         if (req.params.id === current.id) throw badRequest('You can not revoke the current session; use the logout flow instead.');
         // Someone else's session looks exactly like one that does not exist.
-        if ((await sessions.ownerOf(req.project!.id, req.params.id)) !== current.identity!.id) throw notFound('Unable to locate the resource');
-        await sessions.revoke(req.project!.id, req.params.id);
+        if ((await sessions.ownerOf(req.project.id, req.params.id)) !== current.identity!.id) throw notFound('Unable to locate the resource');
+        await sessions.revoke(req.project.id, req.params.id);
         return reply.status(204).send();
       },
     }),

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { secretHash } from '../platform/crypto.js';
 
-// Key format (DESIGN.md §4): {prefix}{body}; body = 40 base62 characters of CSPRNG output followed by a
+// Key format: {prefix}{body}; body = 40 base62 characters of CSPRNG output followed by a
 // 6-character base62 CRC32 of everything before it. The checksum lets us (and secret scanners) reject
 // mistyped or random strings with no I/O at all.
 

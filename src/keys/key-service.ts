@@ -106,7 +106,7 @@ function toView(row: ApiKeysTable): ApiKeyView {
 }
 
 /**
- * Issues, verifies and revokes API keys (DESIGN.md §4).
+ * Issues, verifies and revokes API keys.
  *
  * Verification: prefix and checksum (no I/O) -> bounded in-process cache, found by the key's SHA-256
  * (never holding the key) -> HMAC -> database. Revocation drops the entry here at once and tells every

@@ -26,9 +26,9 @@ const keyFields = {
 const WorkspaceKey = Type.Object({ ...keyFields, workspace_id: Type.String() });
 const ProjectKey = Type.Object({ ...keyFields, project_id: Type.String() });
 
-function ownerOf(principal: Principal | undefined): string {
-  if (principal?.kind === 'console-user') return principal.userId;
-  if (principal?.kind === 'workspace-key') return principal.ownerId;
+function ownerOf(principal: Principal): string {
+  if (principal.kind === 'console-user') return principal.userId;
+  if (principal.kind === 'workspace-key') return principal.ownerId;
   throw notFound();
 }
 
@@ -46,7 +46,7 @@ interface KeyOwner {
   kind: 'workspace' | 'project';
   Key: TObject;
   /** The scope of the owner's keys, once `principal` may `read` them or `change` them (issue, revoke). */
-  scope(principal: Principal | undefined, ownerId: string, need: 'read' | 'change'): Promise<KeyScope>;
+  scope(principal: Principal, ownerId: string, need: 'read' | 'change'): Promise<KeyScope>;
 }
 
 /** List, create and delete of one owner kind's keys. */

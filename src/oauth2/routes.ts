@@ -113,18 +113,18 @@ const challengeAnswer = (reply: FastifyReply, read: ChallengeRead) => (read.gone
 
 /** Plain inputs of the OAuth2 services, read from a project-plane request. */
 function requestReaders(r: Registry) {
-  const config = (req: ProjectRequest) => readOAuth2Config(req.project!.services.oauth2.config);
+  const config = (req: ProjectRequest) => readOAuth2Config(req.project.services.oauth2.config);
   const issuer = (req: ProjectRequest) =>
     issuerFor(config(req).urls.selfIssuer, projectAddress(req, req.project.slug), req.project.slug, r.config.baseDomain);
   const browser = (req: ProjectRequest): BrowserRequest => ({
-    project: req.project!, config: config(req), issuer: issuer(req), query: (req.query ?? {}) as Record<string, unknown>, rawQuery: rawQuery(req.url),
+    project: req.project, config: config(req), issuer: issuer(req), query: (req.query ?? {}) as Record<string, unknown>, rawQuery: rawQuery(req.url),
     cookies: (req.cookies ?? {}) as Record<string, string | undefined>,
   });
   const browserRoute = (answer: (b: BrowserRequest) => Promise<BrowserRedirect>) => async (req: ProjectRequest, reply: FastifyReply) => {
     const b = browser(req);
     return sendRedirect(reply, await answer(b), b.issuer);
   };
-  const clientEndpoint = (req: ProjectRequest) => ({ projectId: req.project!.id, config: config(req), issuer: issuer(req), request: clientRequest(req) });
+  const clientEndpoint = (req: ProjectRequest) => ({ projectId: req.project.id, config: config(req), issuer: issuer(req), request: clientRequest(req) });
   return { config, issuer, browserRoute, clientEndpoint };
 }
 
@@ -148,7 +148,7 @@ export function oauth2ProtocolRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'POST', url: '/oauth2/revoke', ...open, operation: 'revokeOAuth2Token',
       handler: async (req, reply) => {
-        await revocationEndpoint(o, req.project!.id, clientRequest(req));
+        await revocationEndpoint(o, req.project.id, clientRequest(req));
         return reply.code(200).send();
       },
     }),
@@ -165,7 +165,7 @@ export function oauth2ProtocolRoutes(r: Registry): RouteSpec[] {
 
 export function oauth2Routes(r: Registry): RouteSpec[] {
   const o = r.oauth2;
-  const { config, issuer, browserRoute } = requestReaders(r);
+  const { issuer, browserRoute } = requestReaders(r);
   const admin = { plane: 'project', credential: 'project' } as const;
   const open = { plane: 'project', credential: 'none' } as const;
 
@@ -174,7 +174,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'POST', url: '/admin/clients', ...admin, operation: 'createOAuth2Client',
       schema: { body: ClientBody },
-      handler: async (req, reply) => reply.code(201).send(await o.clients.create(req.project!.id, req.body)),
+      handler: async (req, reply) => reply.code(201).send(await o.clients.create(req.project.id, req.body)),
     }),
     defineRoute({
       method: 'GET', url: '/admin/clients', ...admin, operation: 'listOAuth2Clients',
@@ -188,7 +188,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       },
       handler: async (req, reply) => {
         const size = req.query.page_size ?? DEFAULT_PAGE;
-        const page = await o.clients.list(req.project!.id, { pageSize: size, pageToken: req.query.page_token || undefined, clientName: req.query.client_name, owner: req.query.owner });
+        const page = await o.clients.list(req.project.id, { pageSize: size, pageToken: req.query.page_token || undefined, clientName: req.query.client_name, owner: req.query.owner });
         setLinkHeader(req, reply, size, page.nextPageToken);
         return page.clients;
       },
@@ -197,7 +197,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'POST', url: '/admin/trust/grants/jwt-bearer/issuers', ...admin, operation: 'trustOAuth2JwtGrantIssuer',
       schema: { body: TrustIssuerBody },
-      handler: async (req, reply) => reply.status(201).send(await o.trust.create(req.project!.id, req.body)),
+      handler: async (req, reply) => reply.status(201).send(await o.trust.create(req.project.id, req.body)),
     }),
     defineRoute({
       method: 'GET', url: '/admin/trust/grants/jwt-bearer/issuers', ...admin, operation: 'listTrustedOAuth2JwtGrantIssuers',
@@ -210,7 +210,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       },
       handler: async (req, reply) => {
         const size = req.query.page_size ?? DEFAULT_PAGE;
-        const page = await o.trust.list(req.project!.id, { pageSize: size, pageToken: req.query.page_token || undefined, issuer: req.query.issuer });
+        const page = await o.trust.list(req.project.id, { pageSize: size, pageToken: req.query.page_token || undefined, issuer: req.query.issuer });
         setLinkHeader(req, reply, size, page.next);
         return page.issuers;
       },
@@ -218,53 +218,53 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'GET', url: '/admin/trust/grants/jwt-bearer/issuers/:id', ...admin, operation: 'getTrustedOAuth2JwtGrantIssuer',
       schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }) }) },
-      handler: async (req) => o.trust.get(req.project!.id, req.params.id),
+      handler: async (req) => o.trust.get(req.project.id, req.params.id),
     }),
     defineRoute({
       method: 'DELETE', url: '/admin/trust/grants/jwt-bearer/issuers/:id', ...admin, operation: 'deleteTrustedOAuth2JwtGrantIssuer',
       schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }) }) },
       handler: async (req, reply) => {
-        await o.trust.delete(req.project!.id, req.params.id);
+        await o.trust.delete(req.project.id, req.params.id);
         return reply.status(204).send();
       },
     }),
     defineRoute({
       method: 'GET', url: '/admin/clients/:id', ...admin, operation: 'getOAuth2Client',
       schema: { params: Type.Object({ id: ClientId }) },
-      handler: async (req) => o.clients.mustGet(req.project!.id, req.params.id),
+      handler: async (req) => o.clients.mustGet(req.project.id, req.params.id),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/clients/:id', ...admin, operation: 'setOAuth2Client',
       schema: { params: Type.Object({ id: ClientId }), body: ClientBody },
-      handler: async (req) => o.clients.replace(req.project!.id, req.params.id, req.body),
+      handler: async (req) => o.clients.replace(req.project.id, req.params.id, req.body),
     }),
     defineRoute({
       method: 'PATCH', url: '/admin/clients/:id', ...admin, operation: 'patchOAuth2Client',
       schema: { params: Type.Object({ id: ClientId }), body: JsonPatchBody },
-      handler: async (req) => o.clients.patch(req.project!.id, req.params.id, req.body as jsonPatch.Operation[]),
+      handler: async (req) => o.clients.patch(req.project.id, req.params.id, req.body as jsonPatch.Operation[]),
     }),
     defineRoute({
       method: 'DELETE', url: '/admin/clients/:id', ...admin, operation: 'deleteOAuth2Client',
       schema: { params: Type.Object({ id: ClientId }) },
       handler: async (req, reply) => {
-        if (!(await o.clients.delete(req.project!.id, req.params.id))) throw notFound('The OAuth 2.0 client does not exist.');
+        if (!(await o.clients.delete(req.project.id, req.params.id))) throw notFound('The OAuth 2.0 client does not exist.');
         return reply.code(204).send();
       },
     }),
     defineRoute({
       method: 'PUT', url: '/admin/clients/:id/lifespans', ...admin, operation: 'setOAuth2ClientLifespans',
       schema: { params: Type.Object({ id: ClientId }), body: LifespansBody },
-      handler: async (req) => o.clients.setLifespans(req.project!.id, req.params.id, req.body),
+      handler: async (req) => o.clients.setLifespans(req.project.id, req.params.id, req.body),
     }),
     defineRoute({
       method: 'POST', url: '/admin/clients/:id/secrets/rotate', ...admin, operation: 'rotateOAuth2ClientSecret',
       schema: { params: Type.Object({ id: ClientId }) },
-      handler: async (req) => o.clients.rotateSecret(req.project!.id, req.params.id),
+      handler: async (req) => o.clients.rotateSecret(req.project.id, req.params.id),
     }),
     defineRoute({
       method: 'DELETE', url: '/admin/clients/:id/secrets/rotate', ...admin, operation: 'deleteRotatedOAuth2ClientSecrets',
       schema: { params: Type.Object({ id: ClientId }) },
-      handler: async (req) => o.clients.deleteRotatedSecrets(req.project!.id, req.params.id),
+      handler: async (req) => o.clients.deleteRotatedSecrets(req.project.id, req.params.id),
     }),
 
     // ---- tokens (admin) ----
@@ -273,14 +273,14 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       schema: { body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 8192 }), scope: Type.Optional(Type.String({ maxLength: 4096 })) }) },
       handler: async (req, reply) => {
         noStore(reply);
-        return o.tokens.introspect(req.project!.id, req.body.token, splitSpaces(req.body.scope));
+        return o.tokens.introspect(req.project.id, req.body.token, splitSpaces(req.body.scope));
       },
     }),
     defineRoute({
       method: 'DELETE', url: '/admin/oauth2/tokens', ...admin, operation: 'deleteOAuth2Token',
       schema: { querystring: Type.Object({ client_id: ClientId }) },
       handler: async (req, reply) => {
-        await o.tokens.deleteForClient(req.project!.id, req.query.client_id);
+        await o.tokens.deleteForClient(req.project.id, req.query.client_id);
         return reply.code(204).send();
       },
     }),
@@ -289,56 +289,56 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'GET', url: '/admin/oauth2/auth/requests/login', ...admin, operation: 'getOAuth2LoginRequest',
       schema: { querystring: LoginChallenge },
-      handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getLoginRequest(req.project!.id, req.query.login_challenge)),
+      handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getLoginRequest(req.project.id, req.query.login_challenge)),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/login/accept', ...admin, operation: 'acceptOAuth2LoginRequest',
       schema: { querystring: LoginChallenge, body: AcceptLoginBody },
-      handler: async (req) => o.challenges.acceptLogin(req.project!.id, req.query.login_challenge, req.body),
+      handler: async (req) => o.challenges.acceptLogin(req.project.id, req.query.login_challenge, req.body),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/login/reject', ...admin, operation: 'rejectOAuth2LoginRequest',
       schema: { querystring: LoginChallenge, body: RejectBody },
-      handler: async (req) => o.challenges.rejectLogin(req.project!.id, req.query.login_challenge, req.body),
+      handler: async (req) => o.challenges.rejectLogin(req.project.id, req.query.login_challenge, req.body),
     }),
     defineRoute({
       method: 'GET', url: '/admin/oauth2/auth/requests/consent', ...admin, operation: 'getOAuth2ConsentRequest',
       schema: { querystring: ConsentChallenge },
-      handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getConsentRequest(req.project!.id, req.query.consent_challenge)),
+      handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getConsentRequest(req.project.id, req.query.consent_challenge)),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/consent/accept', ...admin, operation: 'acceptOAuth2ConsentRequest',
       schema: { querystring: ConsentChallenge, body: AcceptConsentBody },
-      handler: async (req) => o.challenges.acceptConsent(req.project!.id, req.query.consent_challenge, req.body),
+      handler: async (req) => o.challenges.acceptConsent(req.project.id, req.query.consent_challenge, req.body),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/consent/reject', ...admin, operation: 'rejectOAuth2ConsentRequest',
       schema: { querystring: ConsentChallenge, body: RejectBody },
-      handler: async (req) => o.challenges.rejectConsent(req.project!.id, req.query.consent_challenge, req.body),
+      handler: async (req) => o.challenges.rejectConsent(req.project.id, req.query.consent_challenge, req.body),
     }),
 
     // The device verification UI submits the user code a person typed (RFC 8628, Hydra's device challenge).
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/device/accept', ...admin, operation: 'acceptUserCodeRequest',
       schema: { querystring: DeviceChallenge, body: AcceptUserCodeBody },
-      handler: async (req) => o.challenges.acceptUserCode(req.project!.id, req.query.device_challenge, req.body?.user_code),
+      handler: async (req) => o.challenges.acceptUserCode(req.project.id, req.query.device_challenge, req.body?.user_code),
     }),
 
     defineRoute({
       method: 'GET', url: '/admin/oauth2/auth/requests/logout', ...admin, operation: 'getOAuth2LogoutRequest',
       schema: { querystring: LogoutChallenge },
-      handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getLogoutRequest(req.project!.id, req.query.logout_challenge)),
+      handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getLogoutRequest(req.project.id, req.query.logout_challenge)),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/logout/accept', ...admin, operation: 'acceptOAuth2LogoutRequest',
       schema: { querystring: LogoutChallenge },
-      handler: async (req) => o.challenges.acceptLogout(req.project!.id, req.query.logout_challenge, issuer(req)),
+      handler: async (req) => o.challenges.acceptLogout(req.project.id, req.query.logout_challenge, issuer(req)),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/oauth2/auth/requests/logout/reject', ...admin, operation: 'rejectOAuth2LogoutRequest',
       schema: { querystring: LogoutChallenge },
       handler: async (req, reply) => {
-        await o.challenges.rejectLogout(req.project!.id, req.query.logout_challenge);
+        await o.challenges.rejectLogout(req.project.id, req.query.logout_challenge);
         return reply.code(204).send();
       },
     }),
@@ -356,7 +356,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       },
       handler: async (req, reply) => {
         const size = req.query.page_size ?? DEFAULT_PAGE;
-        const page = await o.sessions.listConsents(req.project!.id, { subject: req.query.subject, loginSessionId: req.query.login_session_id || undefined, pageSize: size, pageToken: req.query.page_token || undefined });
+        const page = await o.sessions.listConsents(req.project.id, { subject: req.query.subject, loginSessionId: req.query.login_session_id || undefined, pageSize: size, pageToken: req.query.page_token || undefined });
         setLinkHeader(req, reply, size, page.next);
         return page.items;
       },
@@ -377,9 +377,9 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
           if (!subject) throw badRequest('subject (or consent_request_id) is required.');
           if (!client && all !== true) throw badRequest('Either client or all=true is required.');
         }
-        const ids = await o.sessions.revokeConsents(req.project!.id, { subject, client: all === true ? undefined : client, consentRequestId });
+        const ids = await o.sessions.revokeConsents(req.project.id, { subject, client: all === true ? undefined : client, consentRequestId });
         // Revoking a consent revokes every token issued from it.
-        for (const id of ids) await o.tokens.revokeChain(req.project!.id, id);
+        for (const id of ids) await o.tokens.revokeChain(req.project.id, id);
         return reply.code(204).send();
       },
     }),
@@ -388,7 +388,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       schema: { querystring: Type.Object({ subject: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })), sid: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }) },
       handler: async (req, reply) => {
         if (!req.query.subject && !req.query.sid) throw badRequest('subject or sid is required.');
-        await o.sessions.revokeLogins(req.project!.id, { subject: req.query.subject, sid: req.query.sid });
+        await o.sessions.revokeLogins(req.project.id, { subject: req.query.subject, sid: req.query.sid });
         return reply.code(204).send();
       },
     }),
@@ -397,41 +397,41 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'POST', url: '/admin/keys/:set', ...admin, operation: 'createJsonWebKeySet',
       schema: { params: Type.Object({ set: SetName }), body: CreateJwkSetBody },
-      handler: async (req, reply) => reply.code(201).send(await o.jwks.generate(req.project!.id, req.params.set, req.body)),
+      handler: async (req, reply) => reply.code(201).send(await o.jwks.generate(req.project.id, req.params.set, req.body)),
     }),
     defineRoute({
       method: 'GET', url: '/admin/keys/:set', ...admin, operation: 'getJsonWebKeySet',
       schema: { params: Type.Object({ set: SetName }) },
-      handler: async (req) => o.jwks.getSet(req.project!.id, req.params.set),
+      handler: async (req) => o.jwks.getSet(req.project.id, req.params.set),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/keys/:set', ...admin, operation: 'setJsonWebKeySet',
       schema: { params: Type.Object({ set: SetName }), body: Type.Object({ keys: Type.Array(JwkBody, { maxItems: 50 }) }, { additionalProperties: false }) },
-      handler: async (req) => o.jwks.replaceSet(req.project!.id, req.params.set, req.body.keys as JWK[]),
+      handler: async (req) => o.jwks.replaceSet(req.project.id, req.params.set, req.body.keys as JWK[]),
     }),
     defineRoute({
       method: 'DELETE', url: '/admin/keys/:set', ...admin, operation: 'deleteJsonWebKeySet',
       schema: { params: Type.Object({ set: SetName }) },
       handler: async (req, reply) => {
-        await o.jwks.deleteSet(req.project!.id, req.params.set);
+        await o.jwks.deleteSet(req.project.id, req.params.set);
         return reply.code(204).send();
       },
     }),
     defineRoute({
       method: 'GET', url: '/admin/keys/:set/:kid', ...admin, operation: 'getJsonWebKey',
       schema: { params: Type.Object({ set: SetName, kid: Kid }) },
-      handler: async (req) => o.jwks.getKey(req.project!.id, req.params.set, req.params.kid),
+      handler: async (req) => o.jwks.getKey(req.project.id, req.params.set, req.params.kid),
     }),
     defineRoute({
       method: 'PUT', url: '/admin/keys/:set/:kid', ...admin, operation: 'setJsonWebKey',
       schema: { params: Type.Object({ set: SetName, kid: Kid }), body: JwkBody },
-      handler: async (req) => o.jwks.putKey(req.project!.id, req.params.set, req.params.kid, req.body as JWK),
+      handler: async (req) => o.jwks.putKey(req.project.id, req.params.set, req.params.kid, req.body as JWK),
     }),
     defineRoute({
       method: 'DELETE', url: '/admin/keys/:set/:kid', ...admin, operation: 'deleteJsonWebKey',
       schema: { params: Type.Object({ set: SetName, kid: Kid }) },
       handler: async (req, reply) => {
-        await o.jwks.deleteKey(req.project!.id, req.params.set, req.params.kid);
+        await o.jwks.deleteKey(req.project.id, req.params.set, req.params.kid);
         return reply.code(204).send();
       },
     }),
@@ -455,7 +455,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
         handler: async (req, reply) => {
           const token = bearerToken(req);
           if (!token) throw invalidToken('No bearer token was sent.');
-          const row = await o.tokens.active(req.project!.id, token);
+          const row = await o.tokens.active(req.project.id, token);
           if (!row || row.kind !== 'access_token') throw invalidToken('');
           if (!row.scope.split(' ').includes('openid')) {
             throw new OAuth2Error('insufficient_scope', 'The access token was not granted the "openid" scope.', 403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="openid"' });
@@ -470,7 +470,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/.well-known/openid-configuration', ...open, operation: 'discoverOidcConfiguration',
       handler: async (req) => {
         const iss = issuer(req);
-        const idKey = await o.jwks.signingKey(req.project!.id, ID_TOKEN_SET);
+        const idKey = await o.jwks.signingKey(req.project.id, ID_TOKEN_SET);
         return {
           issuer: iss,
           authorization_endpoint: `${iss}/oauth2/auth`,
@@ -507,7 +507,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/.well-known/jwks.json', ...open, operation: 'discoverJsonWebKeys',
       handler: async (req, reply) => {
         reply.header('cache-control', 'public, max-age=60');
-        return { keys: await o.jwks.publicKeys(req.project!.id) };
+        return { keys: await o.jwks.publicKeys(req.project.id) };
       },
     }),
   ];

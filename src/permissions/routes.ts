@@ -10,7 +10,7 @@ import { MAX_OPL_LENGTH, parseOpl } from './opl.js';
 import { queryFromUrl, toJson, tupleFromJson, tupleFromUrl, type Tuple, type UrlTupleQuery } from './tuples.js';
 
 // Ory Keto's HTTP API as @ory/client 1.22 models it (RelationshipApi, PermissionApi). Every route is
-// on the project plane and needs that project's API key, reads and checks included (DESIGN.md §5).
+// on the project plane and needs that project's API key, reads and checks included.
 
 const Str = Type.String({ maxLength: 1024 });
 const SubjectSetBody = Type.Object({ namespace: Str, object: Str, relation: Str }, { additionalProperties: false });

@@ -20,7 +20,8 @@ export interface ProjectPlaneOptions {
 
 const NO_PROJECT = notFound('No project is reachable at this address.');
 
-type ProjectRequest = FastifyRequest & { project: ResolvedProject | null; principal: ProjectKeyPrincipal | null };
+/** The decorations as this plane fills them in, before a handler may rely on them. */
+type Decorated = FastifyRequest & { project: ResolvedProject | null; principal: ProjectKeyPrincipal | null };
 
 /**
  * The project plane, mounted under `/p/:slug` (project hosts are rewritten onto it). Every request
@@ -35,30 +36,30 @@ export async function projectPlane(app: FastifyInstance, o: ProjectPlaneOptions)
   app.decorateRequest('principal', null);
   const { projects, keys } = o.registry;
 
-  const projectKey = (req: ProjectRequest): Outcome | Promise<Outcome> => {
+  const projectKey = (req: Decorated, project: ResolvedProject): Outcome | Promise<Outcome> => {
     const token = bearerToken(req);
     if (!token) return NO_KEY;
     return withKey(keys, token, (key) => {
-      if (key.kind !== 'project' || key.projectId !== req.project!.id) return NO_KEY;
+      if (key.kind !== 'project' || key.projectId !== project.id) return NO_KEY;
       req.principal = { kind: 'project-key', keyId: key.id, projectId: key.projectId, workspaceId: key.workspaceId, ownerId: key.ownerId };
       return null;
     });
   };
-  const checks: Record<Credential, ((req: ProjectRequest) => Outcome | Promise<Outcome>) | null> = { none: null, project: projectKey, management: null, console: null };
+  const checks: Record<Credential, ((req: Decorated, project: ResolvedProject) => Outcome | Promise<Outcome>) | null> = { none: null, project: projectKey, management: null, console: null };
 
   const checkFor = (spec: RouteSpec): CredentialCheck => {
     const credential = checks[spec.credential];
     if (spec.credential !== 'none' && !credential) throw new Error(`${spec.method} ${spec.url}: the project plane does not accept ${spec.credential} credentials`);
-    const withProject = (req: ProjectRequest, project: ResolvedProject | null): Outcome | Promise<Outcome> => {
+    const withProject = (req: Decorated, project: ResolvedProject | null): Outcome | Promise<Outcome> => {
       if (!project) return NO_PROJECT;
       req.project = project;
-      return credential ? credential(req) : null;
+      return credential ? credential(req, project) : null;
     };
     return (req) => {
       const slug = (req.params as { slug?: string }).slug ?? '';
       const cached = projects.peek(slug);
-      if (cached !== undefined) return withProject(req as ProjectRequest, cached);
-      return projects.bySlug(slug).then((project) => withProject(req as ProjectRequest, project));
+      if (cached !== undefined) return withProject(req as Decorated, cached);
+      return projects.bySlug(slug).then((project) => withProject(req as Decorated, project));
     };
   };
 

@@ -38,7 +38,7 @@ export function selfServiceAdminRoutes(r: Registry): RouteSpec[] {
       method: 'POST', url: '/admin/recovery/code', plane: 'project', credential: 'project', operation: 'createRecoveryCodeForIdentity',
       schema: { body: CreateRecoveryCodeBody },
       handler: async (req, reply) => {
-        const cfg = flowConfig(req.project!);
+        const cfg = flowConfig(req.project);
         if (!cfg.codeEnabled) throw methodDisabled();
         const { identity_id: identityId, expires_in: expiresIn, flow_type: type = 'browser' } = req.body;
         let lifespanMs = cfg.lifespanMs.recovery;

@@ -1,14 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import type { Principal } from '../platform/auth/principal.js';
-import { forbidden, notFound, unauthorized } from '../platform/errors/errors.js';
+import { forbidden, notFound } from '../platform/errors/errors.js';
 
 export type Role = 'owner' | 'developer' | 'viewer';
 
 /**
  * What a management action needs: `read` any member; `manage` projects, their config, keys and
  * organizations (developer or owner); `admin` members, invites and the workspace itself (owner).
- * A workspace API key acts with the full management rights of its own workspace (DESIGN.md §3).
+ * A workspace API key acts with the full management rights of its own workspace.
  */
 export type Need = 'read' | 'manage' | 'admin';
 
@@ -54,8 +54,7 @@ export function requireRole(role: Role | null, need: Need): Role {
  * Throws unless `principal` may do `need` in `workspaceId`. No role at all is a 404, exactly as for a
  * workspace that does not exist, so a caller cannot probe other tenants' ids. Too small a role is a 403.
  */
-export async function requireWorkspace(db: Kysely<Database>, principal: Principal | undefined, workspaceId: string, need: Need): Promise<Role> {
-  if (!principal) throw unauthorized();
+export async function requireWorkspace(db: Kysely<Database>, principal: Principal, workspaceId: string, need: Need): Promise<Role> {
   return requireRole(await workspaceRole(db, principal, workspaceId), need);
 }
 

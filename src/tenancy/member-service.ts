@@ -34,7 +34,7 @@ export class MemberService {
     return secretHash(this.o.secret, 'invite', token);
   }
 
-  async list(principal: Principal | undefined, workspaceId: string) {
+  async list(principal: Principal, workspaceId: string) {
     if (!isUuid(workspaceId)) throw notFound();
     await requireWorkspace(this.o.db, principal, workspaceId, 'read');
     const rows = await this.o.db
@@ -49,7 +49,7 @@ export class MemberService {
     return rows.map((r) => toMember(r, r.role));
   }
 
-  async remove(principal: Principal | undefined, workspaceId: string, userId: string): Promise<void> {
+  async remove(principal: Principal, workspaceId: string, userId: string): Promise<void> {
     if (!isUuid(workspaceId)) throw notFound();
     await requireWorkspace(this.o.db, principal, workspaceId, 'admin');
     if (!isUuid(userId)) throw notFound();
@@ -60,7 +60,7 @@ export class MemberService {
     });
   }
 
-  async changeRole(principal: Principal | undefined, workspaceId: string, userId: string, role: Role) {
+  async changeRole(principal: Principal, workspaceId: string, userId: string, role: Role) {
     if (!isUuid(workspaceId)) throw notFound();
     await requireWorkspace(this.o.db, principal, workspaceId, 'admin');
     if (!isUuid(userId)) throw notFound();
@@ -90,7 +90,7 @@ export class MemberService {
   }
 
   /** Creates an invite. The returned `token` is shown once (the invite link); only its HMAC is stored. */
-  async invite(principal: Principal | undefined, workspaceId: string, input: { email: string; role: Role }) {
+  async invite(principal: Principal, workspaceId: string, input: { email: string; role: Role }) {
     if (!isUuid(workspaceId)) throw notFound();
     await requireWorkspace(this.o.db, principal, workspaceId, 'admin');
     const email = UserService.normalizeEmail(input.email);
@@ -110,7 +110,7 @@ export class MemberService {
       email,
       role: input.role,
       token_hash: this.hashInviteToken(token),
-      invited_by: principal?.kind === 'console-user' ? principal.userId : principal?.kind === 'workspace-key' ? principal.ownerId : null,
+      invited_by: principal.kind === 'console-user' ? principal.userId : principal.kind === 'workspace-key' ? principal.ownerId : null,
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + INVITE_TTL_MS).toISOString(),
       accepted_at: null,
@@ -122,7 +122,7 @@ export class MemberService {
   }
 
   /** Open (not accepted, not revoked, not expired) invites of a workspace. */
-  async listInvites(principal: Principal | undefined, workspaceId: string): Promise<InviteView[]> {
+  async listInvites(principal: Principal, workspaceId: string): Promise<InviteView[]> {
     if (!isUuid(workspaceId)) throw notFound();
     await requireWorkspace(this.o.db, principal, workspaceId, 'read');
     const rows = await this.o.db
@@ -137,7 +137,7 @@ export class MemberService {
     return rows.map(toInviteView);
   }
 
-  async revokeInvite(principal: Principal | undefined, workspaceId: string, inviteId: string): Promise<void> {
+  async revokeInvite(principal: Principal, workspaceId: string, inviteId: string): Promise<void> {
     if (!isUuid(workspaceId) || !isUuid(inviteId)) throw notFound();
     await requireWorkspace(this.o.db, principal, workspaceId, 'admin');
     const res = await this.o.db.updateTable('workspace_invites').set({ revoked_at: nowIso() }).where('id', '=', inviteId).where('workspace_id', '=', workspaceId).where('accepted_at', 'is', null).where('revoked_at', 'is', null).executeTakeFirst();

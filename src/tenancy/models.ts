@@ -1,4 +1,4 @@
-import type { OrganizationsTable, ProjectsTable, UsersTable, WorkspacesTable } from './tables.js';
+import type { ProjectsTable, UsersTable, WorkspacesTable } from './tables.js';
 import type { Role } from './access.js';
 import type { OrganizationDomain, OrganizationRow } from './organization-store.js';
 

@@ -32,7 +32,7 @@ export class OrganizationService {
     return this.o.notifier.publish({ type: 'project', id: project.id, slug: project.slug });
   }
 
-  async list(principal: Principal | undefined, projectId: string, q: { page_size?: number; page_token?: string; domain?: string }) {
+  async list(principal: Principal, projectId: string, q: { page_size?: number; page_token?: string; domain?: string }) {
     await this.o.projects.authorize(principal, projectId, 'read');
     const pageSize = q.page_size ?? 100;
     const store = this.store(projectId);
@@ -47,12 +47,12 @@ export class OrganizationService {
     };
   }
 
-  async get(principal: Principal | undefined, projectId: string, orgId: string) {
+  async get(principal: Principal, projectId: string, orgId: string) {
     await this.o.projects.authorize(principal, projectId, 'read');
     return { organization: await this.load(this.store(projectId), orgId) };
   }
 
-  async create(principal: Principal | undefined, projectId: string, body: { label?: string; domains?: string[]; session_lifespan?: string }) {
+  async create(principal: Principal, projectId: string, body: { label?: string; domains?: string[]; session_lifespan?: string }) {
     const project = await this.o.projects.authorize(principal, projectId, 'manage');
     const label = body.label?.trim();
     if (!label) throw badRequest('label is required.');
@@ -68,7 +68,7 @@ export class OrganizationService {
     return toOrganization(row, [...domains].sort());
   }
 
-  async update(principal: Principal | undefined, projectId: string, orgId: string, body: { label?: string; domains?: string[]; session_lifespan?: string }) {
+  async update(principal: Principal, projectId: string, orgId: string, body: { label?: string; domains?: string[]; session_lifespan?: string }) {
     const project = await this.o.projects.authorize(principal, projectId, 'manage');
     const updated = await scoped(this.o.db, projectId).transaction(async (scope) => {
       const store = new OrganizationStore(scope);
@@ -85,7 +85,7 @@ export class OrganizationService {
     return updated;
   }
 
-  async delete(principal: Principal | undefined, projectId: string, orgId: string): Promise<void> {
+  async delete(principal: Principal, projectId: string, orgId: string): Promise<void> {
     const project = await this.o.projects.authorize(principal, projectId, 'manage');
     if (!isUuid(orgId)) throw notFound();
     await scoped(this.o.db, projectId).transaction(async (scope) => {

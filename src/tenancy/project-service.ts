@@ -73,7 +73,7 @@ export class ProjectService {
   }
 
   /** Loads a live project and checks `principal` may do `need` in its workspace; 404 otherwise. */
-  async authorize(principal: Principal | undefined, projectId: string, need: Need): Promise<ProjectsTable> {
+  async authorize(principal: Principal, projectId: string, need: Need): Promise<ProjectsTable> {
     if (!isUuid(projectId)) throw notFound();
     const row = await this.o.db.selectFrom('projects').selectAll().where('id', '=', projectId).where('state', '!=', 'deleted').executeTakeFirst();
     if (!row) throw notFound();
@@ -130,14 +130,14 @@ export class ProjectService {
     return rows.map((r) => toProjectMetadata(r, this.o.baseDomain));
   }
 
-  async listOfWorkspace(principal: Principal | undefined, workspaceId: string) {
+  async listOfWorkspace(principal: Principal, workspaceId: string) {
     if (!isUuid(workspaceId)) throw notFound();
     await requireWorkspace(this.o.db, principal, workspaceId, 'read');
     const rows = await this.o.db.selectFrom('projects').selectAll().where('workspace_id', '=', workspaceId).where('state', '!=', 'deleted').orderBy('id').execute();
     return { projects: rows.map((r) => toProjectMetadata(r, this.o.baseDomain)), has_next_page: false, next_page: '' };
   }
 
-  async get(principal: Principal | undefined, projectId: string) {
+  async get(principal: Principal, projectId: string) {
     const row = await this.authorize(principal, projectId, 'read');
     return toProject(row, await this.organizationsOf(row.id));
   }
@@ -146,7 +146,7 @@ export class ProjectService {
    * `get`, already serialized as JSON; served from the view cache when possible, and then, for an API
    * key (whose rights need no lookup), without a promise.
    */
-  getJson(principal: Principal | undefined, projectId: string): string | Promise<string> {
+  getJson(principal: Principal, projectId: string): string | Promise<string> {
     const view = this.views.get(projectId);
     const role = view && principal ? roleWithoutLookup(principal, view.workspaceId) : undefined;
     if (view && role !== undefined) {
@@ -156,7 +156,7 @@ export class ProjectService {
     return this.loadJson(principal, projectId);
   }
 
-  private async loadJson(principal: Principal | undefined, projectId: string): Promise<string> {
+  private async loadJson(principal: Principal, projectId: string): Promise<string> {
     let view = this.views.get(projectId);
     if (!view) {
       if (!isUuid(projectId)) throw notFound();
@@ -170,7 +170,7 @@ export class ProjectService {
   }
 
   /** Replaces name, CORS and services config (PUT). */
-  async set(principal: Principal | undefined, projectId: string, body: PatchableProject) {
+  async set(principal: Principal, projectId: string, body: PatchableProject) {
     const row = await this.authorize(principal, projectId, 'manage');
     return this.write(row, body);
   }
@@ -179,7 +179,7 @@ export class ProjectService {
    * Applies a JSON Patch (RFC 6902) to name, CORS and services config. Unknown paths and failing
    * operations are a 400 and change nothing. With `expectedRevision`, a stale revision is a 409.
    */
-  async patch(principal: Principal | undefined, projectId: string, ops: JsonPatchOp[], expectedRevision?: string) {
+  async patch(principal: Principal, projectId: string, ops: JsonPatchOp[], expectedRevision?: string) {
     const row = await this.authorize(principal, projectId, 'manage');
     if (expectedRevision !== undefined && expectedRevision !== row.revision_id) {
       throw conflict('The project was changed since that revision; fetch it and try again.', ErrorId.revisionMismatch);
@@ -247,7 +247,7 @@ export class ProjectService {
    * Purges a project: it stops answering at once on every plane, its keys are revoked and its data is
    * deleted. The row stays as a tombstone with state `deleted`, so its slug is never reused.
    */
-  async purge(principal: Principal | undefined, projectId: string, deleteProjectData: (trx: Kysely<Database>, projectId: string) => Promise<void>) {
+  async purge(principal: Principal, projectId: string, deleteProjectData: (trx: Kysely<Database>, projectId: string) => Promise<void>) {
     const row = await this.authorize(principal, projectId, 'manage');
     await this.o.db.transaction().execute(async (trx) => {
       await trx.updateTable('projects').set({ state: 'deleted', updated_at: nowIso(), revision_id: newId() }).where('id', '=', row.id).execute();

@@ -50,12 +50,12 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'POST', url: '/workspaces', plane: 'management', credential: 'management', operation: 'createWorkspace',
       schema: { body: Type.Object({ name: Name }, { additionalProperties: false }) },
-      handler: async (req, reply) => reply.status(201).send(await workspaces.create(req.principal!, req.body.name)),
+      handler: async (req, reply) => reply.status(201).send(await workspaces.create(req.principal, req.body.name)),
     }),
     defineRoute({
       method: 'GET', url: '/workspaces', plane: 'management', credential: 'management', operation: 'listWorkspaces',
       schema: { querystring: Type.Object(PageQuery, { additionalProperties: false }) },
-      handler: async (req) => workspaces.list(req.principal!, req.query.page_size, req.query.page_token),
+      handler: async (req) => workspaces.list(req.principal, req.query.page_size, req.query.page_token),
     }),
     defineRoute({
       method: 'GET', url: '/workspaces/:workspace', plane: 'management', credential: 'management', operation: 'getWorkspace',
@@ -114,11 +114,11 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       schema: {
         body: Type.Object({ name: Name, environment: Environment, workspace_id: Type.Optional(Id), home_region: Type.Optional(HomeRegion) }, { additionalProperties: false }),
       },
-      handler: async (req, reply) => reply.status(201).send(await projects.create(req.principal!, req.body)),
+      handler: async (req, reply) => reply.status(201).send(await projects.create(req.principal, req.body)),
     }),
     defineRoute({
       method: 'GET', url: '/projects', plane: 'management', credential: 'management', operation: 'listProjects',
-      handler: async (req) => projects.list(req.principal!),
+      handler: async (req) => projects.list(req.principal),
     }),
     defineRoute({
       method: 'GET', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'getProject',

@@ -5,7 +5,7 @@ import { endpointDisabled } from '../platform/errors/errors.js';
 import { Id } from '../platform/http/schemas.js';
 import type { Principal } from '../platform/auth/principal.js';
 
-type Req = { principal?: Principal; params: Record<string, string> };
+type Req = { principal: Principal; params: Record<string, string> };
 
 /**
  * Management API operations of Ory Network features Gatehouse does not offer: event streams

@@ -45,14 +45,14 @@ export class WorkspaceService {
     return { workspaces: page.map(toWorkspace), has_next_page: more, next_page_token: more ? encodePageToken(page[page.length - 1].id) : '' };
   }
 
-  async get(principal: Principal | undefined, id: string) {
+  async get(principal: Principal, id: string) {
     await requireWorkspace(this.db, principal, id, 'read');
     const row = await this.db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound();
     return toWorkspace(row);
   }
 
-  async rename(principal: Principal | undefined, id: string, name: string) {
+  async rename(principal: Principal, id: string, name: string) {
     await requireWorkspace(this.db, principal, id, 'admin');
     const updated_at = nowIso();
     const row = await this.db.updateTable('workspaces').set({ name: name.trim(), updated_at }).where('id', '=', id).returningAll().executeTakeFirst();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-/** Runtime configuration, read once from the environment (DESIGN.md §6). */
+/** Runtime configuration, read once from the environment. */
 export interface Config {
   host: string;
   port: number;

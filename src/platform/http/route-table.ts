@@ -2,7 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 
 /**
- * Where a route is served (DESIGN.md §2):
+ * Where a route is served:
  * - `management`: the Management API on the console host (`api.console.{BASE_DOMAIN}` or the local host).
  * - `project`: a project's API on `{slug}.projects.{BASE_DOMAIN}` or `/p/{slug}`; mounted under `/p/:slug`.
  * - `console`: the web console's own server routes (sign-in, sessions), on the console host.
