@@ -7,7 +7,7 @@ import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import type { CreateIdentityInput, ReplaceIdentityInput } from './identity-service.js';
 import type { Identity } from './models.js';
 import { identityNotFound } from './http.js';
-import { MAX_PAGE_SIZE, encodePageToken, pageParams, setLinkHeader } from '../platform/http/pagination.js';
+import { MAX_PAGE_SIZE, pageParams, setPageLinks } from '../platform/http/pagination.js';
 import { IdentityResponse } from './response-schemas.js';
 import { isUuid } from '../platform/ids.js';
 
@@ -194,7 +194,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
           includeCredentials: q.include_credential,
           organizationId: q.organization_id,
         });
-        setLinkHeader(req, reply, size, hasMore && page.length > 0 ? encodePageToken(page[page.length - 1].id) : undefined);
+        setPageLinks(req, reply, size, page, hasMore);
         return page;
       },
     }),
@@ -346,7 +346,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         const { sessions: page, hasMore } = await sessions.list(req.project.id, {
           pageSize: size, after, offset, active: req.query.active, expandIdentity: expand.has('identity'), expandDevices: expand.has('devices'),
         });
-        setLinkHeader(req, reply, size, hasMore ? encodePageToken(page[page.length - 1].id) : undefined);
+        setPageLinks(req, reply, size, page, hasMore);
         return page;
       },
     }),
@@ -388,7 +388,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         const { sessions: page, hasMore } = await sessions.list(req.project.id, {
           pageSize: size, after, offset, identityId: req.params.id, active: req.query.active, expandIdentity: true, expandDevices: true,
         });
-        setLinkHeader(req, reply, size, hasMore ? encodePageToken(page[page.length - 1].id) : undefined);
+        setPageLinks(req, reply, size, page, hasMore);
         return page;
       },
     }),
@@ -411,7 +411,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       handler: async (req, reply) => {
         const { size, after } = pageParams(req.query);
         const { messages, hasMore } = await courier.list(req.project.id, { pageSize: size, before: after, status: req.query.status, recipient: req.query.recipient });
-        setLinkHeader(req, reply, size, hasMore ? encodePageToken(messages[messages.length - 1].id) : undefined);
+        setPageLinks(req, reply, size, messages, hasMore);
         return messages;
       },
     }),

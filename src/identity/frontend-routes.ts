@@ -5,7 +5,7 @@ import { badRequest, notFound } from '../platform/errors/errors.js';
 import { schemaIdCandidates } from './schemas.js';
 import { SessionResponse } from './response-schemas.js';
 import { noActiveSession, requireSession, sessionTokenOf } from './http.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodePageToken, encodePageToken, pageParams, setLinkHeader } from '../platform/http/pagination.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodePageToken, encodePageToken, pageParams, setLinkHeader, setPageLinks } from '../platform/http/pagination.js';
 
 const PageQuery = {
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
@@ -78,7 +78,7 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
         const { sessions: page, hasMore } = await sessions.list(req.project.id, {
           pageSize: size, after, offset, identityId: current.identity!.id, active: true, exceptSessionId: current.id, expandIdentity: true, expandDevices: true, publicIdentity: true,
         });
-        setLinkHeader(req, reply, size, hasMore ? encodePageToken(page[page.length - 1].id) : undefined);
+        setPageLinks(req, reply, size, page, hasMore);
         return page;
       },
     }),

@@ -78,3 +78,8 @@ export function pageParams(q: { page_size?: number; per_page?: number; page_toke
   const offset = !after && q.page && q.page > 0 ? q.page * size : undefined;
   return { size, after, offset };
 }
+
+/** The `Link` header of a page of rows keyed by id: `next` starts after the last row when there are more. */
+export function setPageLinks(req: FastifyRequest, reply: FastifyReply, size: number, rows: readonly { id: string }[], hasMore: boolean): void {
+  setLinkHeader(req, reply, size, hasMore && rows.length > 0 ? encodePageToken(rows[rows.length - 1].id) : undefined);
+}
