@@ -35,7 +35,7 @@ const toSet = (r: SetRow): SubjectSet => ({ namespace: r.subject_set_namespace ?
  * scope's filter is an indexed comparison like the others). The prepared statements are built in
  * the scope of a placeholder id, and each run passes the project id as their first parameter.
  */
-const textBound = (db: Kysely<Database>, projectId: string): ProjectScope<Database> => scoped(db, text(projectId) as unknown as string);
+const textBound = (db: Kysely<Database>, projectId: string): ProjectScope<Database> => scoped(db, projectId, { bind: text });
 
 /**
  * The queries a check runs per node, compiled once per database and then run with fresh parameters:

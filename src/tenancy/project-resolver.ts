@@ -14,12 +14,13 @@ export interface ResolvedProject {
   environment: ProjectsTable['environment'];
   revisionId: string;
   /**
-   * Each plane's config, as stored. The permission plane reads its part through
-   * `readPermissionConfig`; the identity and OAuth2 planes still index theirs directly.
+   * Each plane's config document, as stored and checked at write time. Each plane reads its part
+   * through its own typed reader (`readIdentityConfig`, `flowConfig`, `readOAuth2Config`,
+   * `readPermissionConfig`), never by indexing this.
    */
   services: {
-    identity: { config: Record<string, any> };
-    oauth2: { config: Record<string, any> };
+    identity: { config: Record<string, unknown> };
+    oauth2: { config: Record<string, unknown> };
     permission: { config: unknown };
   };
 }

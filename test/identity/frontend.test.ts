@@ -159,7 +159,7 @@ describe(`identity frontend API (${dialectName()})`, () => {
     await ctx.app.inject({ method: 'PATCH', url: `/projects/${t3.projectId}`, headers: bearer(t3.workspaceKey), payload: [{ op: 'replace', path: '/services/identity/config/session/lifespan', value: '1ms' }] });
     await new Promise((r) => setTimeout(r, 20));
     const p3 = (await ctx.registry.projects.bySlug(t3.projectSlug))!;
-    expect(p3.services.identity.config.session.lifespan).toBe('1ms');
+    expect((p3.services.identity.config as { session: { lifespan: string } }).session.lifespan).toBe('1ms');
     const identity = await ctx.registry.identities.create(p3, { traits: { email: 'exp@example.com' } });
     const { token } = await ctx.registry.sessions.issue(p3, identity.id, { methods: [{ method: 'password', aal: 'aal1', completed_at: new Date().toISOString() }] });
     await new Promise((r) => setTimeout(r, 10));

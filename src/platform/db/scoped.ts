@@ -37,22 +37,31 @@ const aliasOf = (ref: string): string => {
   return at < 0 ? ref : ref.slice(at + 4);
 };
 
+export interface ScopeOptions {
+  /**
+   * How the project id is bound in the filter, when not as a plain parameter: e.g. `cast(? as text)`,
+   * for statements that bind every compared value the same way (SQLite then plans them alike).
+   */
+  bind?: (projectId: string) => unknown;
+}
+
 /** The scope of `projectId` over `db` (a transaction is a `Kysely` too). */
-export function scoped<DB>(db: Kysely<DB>, projectId: string): ProjectScope<DB> {
+export function scoped<DB>(db: Kysely<DB>, projectId: string, o: ScopeOptions = {}): ProjectScope<DB> {
   // Kysely cannot type a column of a table chosen by a type parameter; the public signatures above
   // carry the types, the builders below are the untyped same calls.
   const k = db as unknown as Kysely<any>;
   const column = (ref: string) => `${aliasOf(ref)}.project_id`;
+  const bound = o.bind ? o.bind(projectId) : projectId;
   return {
     projectId,
     db,
-    selectFrom: (table) => k.selectFrom(table as string).where(column(table), '=', projectId) as never,
-    updateTable: (table) => k.updateTable(table as string).where(column(table), '=', projectId) as never,
-    deleteFrom: (table) => k.deleteFrom(table as string).where(column(table), '=', projectId) as never,
+    selectFrom: (table) => k.selectFrom(table as string).where(column(table), '=', bound) as never,
+    updateTable: (table) => k.updateTable(table as string).where(column(table), '=', bound) as never,
+    deleteFrom: (table) => k.deleteFrom(table as string).where(column(table), '=', bound) as never,
     insertInto: (table, values) => {
       const rows = (Array.isArray(values) ? values : [values]).map((v) => ({ ...v, project_id: projectId }));
       return k.insertInto(table).values(rows) as never;
     },
-    transaction: (fn) => db.transaction().execute((trx) => fn(scoped(trx, projectId))),
+    transaction: (fn) => db.transaction().execute((trx) => fn(scoped(trx, projectId, o))),
   };
 }

@@ -63,7 +63,7 @@ describe(`projects over the Management API (${dialectName()})`, () => {
     expect(project.revision_id).not.toBe(before.revision_id);
     // The project plane sees the change on the next request.
     const resolved = await ctx.registry.projects.bySlug(t.projectSlug);
-    expect(resolved?.services.identity.config.session.lifespan).toBe('1h');
+    expect((resolved?.services.identity.config as { session: { lifespan: string } } | undefined)?.session.lifespan).toBe('1h');
   });
 
   it('refuses patches outside the patchable paths, and failing operations, changing nothing', async () => {

@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { registerCookies } from '../../src/platform/http/cookies.js';
+import { registerCookies } from '../../../src/platform/http/cookies.js';
 
 describe('cookies', () => {
   it('parses request cookies on first read, sets and clears them in Set-Cookie headers', async () => {

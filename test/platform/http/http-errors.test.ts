@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHttpServer, type HttpTestServer } from '../helpers/http.js';
-import { nestsDeeperThan } from '../../src/platform/http/json-depth.js';
+import { startHttpServer, type HttpTestServer } from '../../helpers/http.js';
+import { nestsDeeperThan } from '../../../src/platform/http/json-depth.js';
 
 /** Sends raw bytes and returns the whole answer (the server closes the connection after it). */
 function raw(url: string, request: string): Promise<string> {

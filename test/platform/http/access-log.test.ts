@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import { buildApp } from '../../../src/app.js';
+import { createTestContext, type TestContext } from '../../helpers/context.js';
 
 describe('access log', () => {
   let ctx: TestContext;
