@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../src/routes.js';
-import { mountedUrl, type RouteSpec } from '../../src/platform/http/route-table.js';
-import { bearer, createTestContext, dialectName, seedTenant, type Tenant, type TestContext } from '../helpers/context.js';
+import { credentialFor, pathFor } from '../helpers/routes.js';
+import { createTestContext, dialectName, seedTenant, type Tenant, type TestContext } from '../helpers/context.js';
 
 // No request, however malformed, yields a 500: every route of the route table, called with the
 // credential it accepts, gets hostile params, query strings and bodies. Every answer must be a 2xx,
@@ -41,21 +41,6 @@ const HOSTILE_BODIES: { type: string; body: string }[] = [
   { type: 'application/json; charset=utf-16', body: '{}' },
 ];
 
-function fill(spec: RouteSpec, t: Tenant, hostile: string): string {
-  return mountedUrl(spec).replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
-    if (name === 'slug') return t.projectSlug;
-    if (name === 'workspace') return t.workspaceId;
-    if (name === 'project' || name === 'project_id') return t.projectId;
-    return hostile;
-  });
-}
-
-function credentialFor(spec: RouteSpec, t: Tenant): Record<string, string> {
-  if (spec.credential === 'project') return bearer(t.projectKey);
-  if (spec.credential === 'management') return bearer(t.workspaceKey);
-  return {};
-}
-
 describe(`hostile input never yields a 500 (${dialectName()})`, () => {
   let ctx: TestContext;
   let t: Tenant;
@@ -74,10 +59,10 @@ describe(`hostile input never yields a 500 (${dialectName()})`, () => {
         const res = await ctx.app.inject({ method: spec.method as 'GET', url, headers: { ...headers, ...(payload ? { 'content-type': payload.type } : {}) }, payload: payload?.body });
         if (res.statusCode >= 500) failures.push(`${spec.method} ${url.slice(0, 120)} ${payload ? payload.type + ' ' + payload.body.slice(0, 40) : ''} → ${res.statusCode} ${res.body.slice(0, 200)}`);
       };
-      for (const p of HOSTILE_PARAMS) await probe(fill(spec, t, p));
-      for (const q of [...HOSTILE_QUERIES, ...GENERATED_QUERIES]) await probe(`${fill(spec, t, 'x')}?${q}`);
+      for (const p of HOSTILE_PARAMS) await probe(pathFor(spec, t, p));
+      for (const q of [...HOSTILE_QUERIES, ...GENERATED_QUERIES]) await probe(`${pathFor(spec, t, 'x')}?${q}`);
       if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(spec.method)) {
-        for (const b of HOSTILE_BODIES) await probe(fill(spec, t, '00000000-0000-0000-0000-000000000000'), b);
+        for (const b of HOSTILE_BODIES) await probe(pathFor(spec, t, '00000000-0000-0000-0000-000000000000'), b);
       }
     }
     expect(failures).toEqual([]);

@@ -4,6 +4,7 @@ import { allRoutes } from '../../src/routes.js';
 import { mountedUrl, type RouteSpec } from '../../src/platform/http/route-table.js';
 import { generateApiKey } from '../../src/keys/format.js';
 import { compileSchema } from '../../src/platform/http/validation.js';
+import { pathFor } from '../helpers/routes.js';
 import { bearer, createTestContext, dialectName, seedTenant, type Tenant, type TestContext } from '../helpers/context.js';
 
 // The authorization matrix of DESIGN.md §3, generated from the one route table: every management,
@@ -59,16 +60,6 @@ function credentialHeader(v: Variant, f: Fixture, spec: RouteSpec): Record<strin
     case 'project-key': return bearer(f.a.projectKey);
     case 'other-project-key': return bearer(f.b.projectKey);
   }
-}
-
-/** Fills path params: tenant params with tenant `t`'s ids, every other id with a fresh random UUID. */
-function pathFor(spec: RouteSpec, t: Tenant): string {
-  return mountedUrl(spec).replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
-    if (name === 'slug') return t.projectSlug;
-    if (name === 'workspace') return t.workspaceId;
-    if (name === 'project' || name === 'project_id') return t.projectId;
-    return randomUUID();
-  });
 }
 
 const hasTenantParam = (spec: RouteSpec) => [...mountedUrl(spec).matchAll(/:([A-Za-z_]+)/g)].some((m) => TENANT_PARAMS.has(m[1]));

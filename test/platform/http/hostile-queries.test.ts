@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { request as httpRequest, Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../../src/routes.js';
-import { mountedUrl, type RouteSpec } from '../../../src/platform/http/route-table.js';
+import type { RouteSpec } from '../../../src/platform/http/route-table.js';
 import { withPagination } from '../../../src/platform/http/pagination.js';
+import { credentialFor, pathFor } from '../../helpers/routes.js';
 import { bearer, dialectName, seedTenant, type Tenant } from '../../helpers/context.js';
 import { startHttpServer, type HttpTestServer } from '../../helpers/http.js';
 
@@ -14,22 +14,11 @@ import { startHttpServer, type HttpTestServer } from '../../helpers/http.js';
 const INTEGER_PARAMS = ['page', 'per_page', 'page_size'];
 const BAD_INTEGERS = ['abc', '1000000000', '99999999999999999999', '-1', '1.5', '1e309', 'NaN', 'Infinity', '%F0%9F%92%A9'];
 
-function pathFor(spec: RouteSpec, t: Tenant): string {
-  return mountedUrl(spec).replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
-    if (name === 'slug') return t.projectSlug;
-    if (name === 'workspace') return t.workspaceId;
-    if (name === 'project' || name === 'project_id') return t.projectId;
-    return randomUUID();
-  });
-}
-
 /** Values for the query parameters a route requires, so that only the one under test is wrong. */
 function required(spec: RouteSpec): string {
   const names = ((spec.schema?.querystring as { required?: string[] } | undefined)?.required ?? []).filter((n) => !INTEGER_PARAMS.includes(n));
   return names.map((n) => `${n}=x&`).join('');
 }
-
-const credentialFor = (spec: RouteSpec, t: Tenant) => (spec.credential === 'project' ? bearer(t.projectKey) : spec.credential === 'management' ? bearer(t.workspaceKey) : {});
 
 /** The list routes: those whose query string takes pagination parameters. */
 const listRoutes = (routes: RouteSpec[]) =>
