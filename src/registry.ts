@@ -5,7 +5,6 @@ import { openStore, type Store } from './platform/db/database.js';
 import type { Database } from './database.js';
 import { createNotifier, type Notifier } from './platform/db/notifier.js';
 import { migrateToLatest } from './platform/db/migrate.js';
-import type { ConsoleSessionResolver } from './platform/auth/console-sessions.js';
 import { ConsoleSessions } from './console/session-service.js';
 import { Metrics } from './platform/http/metrics.js';
 import { KeyService } from './keys/key-service.js';
@@ -31,7 +30,7 @@ export interface Registry {
   keys: KeyService;
   projects: ProjectResolver;
   tenancy: TenancyService;
-  consoleSessions: ConsoleSessionResolver;
+  consoleSessions: ConsoleSessions;
   metrics: Metrics;
   identities: IdentityService;
   sessions: SessionService;

@@ -6,7 +6,7 @@ import { ErrorId, OryError } from '../platform/errors/errors.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UsersTable } from '../tenancy/tables.js';
 import { ConsoleAccounts } from './account-service.js';
-import { ConsoleSessions, SESSION_COOKIE } from './session-service.js';
+import { SESSION_COOKIE } from './session-service.js';
 
 // The password is validated by the policy (with a message a person understands), not by the schema.
 const Password = Type.String({ maxLength: 4096 });
@@ -36,7 +36,7 @@ const cookieOptions = (req: FastifyRequest) => ({ path: '/', httpOnly: true, sam
  * else the console does goes through the Management API with the same session cookie.
  */
 export function consoleRoutes(r: Registry): RouteSpec[] {
-  const sessions = r.consoleSessions instanceof ConsoleSessions ? r.consoleSessions : new ConsoleSessions({ db: r.db, secret: r.config.secret });
+  const sessions = r.consoleSessions;
   const accounts = new ConsoleAccounts({ db: r.db, users: r.tenancy.users, secret: r.config.secret });
 
   /** Starts a session for `user`, sets its cookie and answers what sign-up and sign-in answer. */
@@ -80,7 +80,7 @@ export function consoleRoutes(r: Registry): RouteSpec[] {
       method: 'GET', url: '/console/api/session', plane: 'console', credential: 'none',
       handler: async (req, reply) => {
         reply.header('cache-control', 'no-store');
-        const principal = await sessions.authenticate(req);
+        const principal = await sessions.resolve(sessionCookieOf(req), req.method, undefined);
         const user = principal ? await r.tenancy.users.byId(principal.userId) : undefined;
         if (!user) return { session: null };
         return { session: { user: userView(user), csrf_token: sessions.csrfTokenFor(sessionCookieOf(req)!) } };

@@ -1,8 +1,6 @@
 import { createHmac } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
-import type { ConsoleSessionResolver } from '../platform/auth/console-sessions.js';
 import type { Principal } from '../platform/auth/principal.js';
 import { ErrorId, OryError } from '../platform/errors/errors.js';
 import { newId, nowIso } from '../platform/ids.js';
@@ -21,7 +19,7 @@ export type ConsoleUserPrincipal = Extract<Principal, { kind: 'console-user' }>;
  * needs no storage, survives reloads, and is useless without the cookie that only this origin reads.
  * Every state-changing request authenticated by the cookie must echo it in `X-CSRF-Token`.
  */
-export class ConsoleSessions implements ConsoleSessionResolver {
+export class ConsoleSessions {
   readonly ttlMs: number;
 
   constructor(private readonly o: { db: Kysely<Database>; secret: string; ttlMs?: number }) {
@@ -81,11 +79,6 @@ export class ConsoleSessions implements ConsoleSessionResolver {
       }
     }
     return { kind: 'console-user', userId: row.user_id, sessionId: row.id };
-  }
-
-  /** The platform's resolver (it hands over the request): the session cookie, method and CSRF header. */
-  authenticate(req: FastifyRequest): Promise<ConsoleUserPrincipal | null> {
-    return this.resolve(req.cookies?.[SESSION_COOKIE], req.method, req.headers[CSRF_HEADER]);
   }
 
   /** Deletes expired sessions; cheap, called now and then from sign-in. */

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { KeyService, VerifyResult, VerifiedKey } from '../keys/key-service.js';
-import type { ConsoleSessionResolver } from '../platform/auth/console-sessions.js';
+import { CSRF_HEADER, SESSION_COOKIE, type ConsoleSessions } from '../console/session-service.js';
 import { unauthorized, type OryError } from '../platform/errors/errors.js';
 import type { Outcome } from './mount.js';
 
@@ -22,9 +22,12 @@ export function withKey(keys: KeyService, token: string, accept: (key: VerifiedK
   return keys.verify(token).then(judge);
 }
 
-/** The console user of the request's session cookie as its principal, or `refusal`. */
-export async function consoleUser(sessions: ConsoleSessionResolver, req: FastifyRequest, refusal: OryError): Promise<Outcome> {
-  const user = await sessions.authenticate(req);
+/**
+ * The console user of the request's session cookie as its principal, or `refusal`. Throws 403 for a
+ * state-changing request without the session's CSRF token.
+ */
+export async function consoleUser(sessions: ConsoleSessions, req: FastifyRequest, refusal: OryError): Promise<Outcome> {
+  const user = await sessions.resolve(req.cookies?.[SESSION_COOKIE], req.method, req.headers[CSRF_HEADER]);
   if (!user) return refusal;
   (req as FastifyRequest & { principal: unknown }).principal = user;
   return null;
