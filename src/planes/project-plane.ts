@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from '../registry.js';
-import type { Credential, RouteSpec } from '../platform/http/route-table.js';
+import type { RouteSpec } from '../platform/http/route-table.js';
 import { notFound, type OryError } from '../platform/errors/errors.js';
 import { bearerToken } from '../platform/http/bearer.js';
 import { sendError } from '../platform/http/send-error.js';
@@ -45,11 +45,9 @@ export async function projectPlane(app: FastifyInstance, o: ProjectPlaneOptions)
       return null;
     });
   };
-  const checks: Record<Credential, ((req: Decorated, project: ResolvedProject) => Outcome | Promise<Outcome>) | null> = { none: null, project: projectKey, management: null, console: null };
-
   const checkFor = (spec: RouteSpec): CredentialCheck => {
-    const credential = checks[spec.credential];
-    if (spec.credential !== 'none' && !credential) throw new Error(`${spec.method} ${spec.url}: the project plane does not accept ${spec.credential} credentials`);
+    if (spec.credential !== 'none' && spec.credential !== 'project') throw new Error(`${spec.method} ${spec.url}: the project plane does not accept ${spec.credential} credentials`);
+    const credential = spec.credential === 'project' ? projectKey : null;
     const withProject = (req: Decorated, project: ResolvedProject | null): Outcome | Promise<Outcome> => {
       if (!project) return NO_PROJECT;
       req.project = project;
