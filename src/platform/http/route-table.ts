@@ -19,6 +19,13 @@ export type Plane = 'management' | 'project' | 'console' | 'system';
  */
 export type Credential = 'none' | 'management' | 'project' | 'console';
 
+/**
+ * The permission a route needs from a scoped API key: `{resource}:{read|write}`, where `write`
+ * implies `read`. Keys without scopes (every key made before scopes existed) may do everything
+ * their plane allows; sessions are never scoped. The resources are the planes' (src/planes/scopes.ts).
+ */
+export type Scope = `${string}:${'read' | 'write'}`;
+
 export interface RouteSchemas {
   body?: TSchema;
   querystring?: TSchema;
@@ -54,6 +61,8 @@ export interface RouteSpec<S extends RouteSchemas = RouteSchemas, P extends Plan
   url: string;
   plane: P;
   credential: C;
+  /** What a scoped key needs to call this route; every route with a `management` or `project` credential names one. */
+  scope?: Scope;
   /** The SDK operation this implements, for documentation and the SDK coverage test. */
   operation?: string;
   schema?: S;
