@@ -28,6 +28,8 @@ export interface ApiKeyView {
 /** What the verification path remembers about a live key. Contains no secret. */
 export interface VerifiedKey {
   id: string;
+  /** The key's name, for audit records: not a secret. */
+  name: string;
   kind: KeyKind;
   workspaceId: string;
   projectId: string | null;
@@ -263,6 +265,7 @@ function toLoaded(row: KeyLookupRow | undefined): Loaded {
   return {
     key: {
       id: row.id,
+      name: row.name,
       kind: row.kind,
       workspaceId: row.workspace_id,
       projectId: row.project_id,

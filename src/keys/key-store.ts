@@ -7,7 +7,7 @@ import { isUniqueViolation } from '../platform/db/database.js';
 export type KeyScope = { kind: 'workspace'; workspaceId: string } | { kind: 'project'; workspaceId: string; projectId: string };
 
 /** The columns the verification path reads. */
-export type KeyLookupRow = Pick<ApiKeysTable, 'id' | 'kind' | 'workspace_id' | 'project_id' | 'owner_id' | 'secret_hash' | 'expires_at' | 'revoked_at'>;
+export type KeyLookupRow = Pick<ApiKeysTable, 'id' | 'name' | 'kind' | 'workspace_id' | 'project_id' | 'owner_id' | 'secret_hash' | 'expires_at' | 'revoked_at'>;
 
 /**
  * The queries of the `api_keys` table. A key's `project_id` is its scope (keys are not project
@@ -36,7 +36,7 @@ export class KeyStore {
   async byHash(hashes: string[]): Promise<KeyLookupRow | undefined> {
     return this.db
       .selectFrom('api_keys')
-      .select(['id', 'kind', 'workspace_id', 'project_id', 'owner_id', 'secret_hash', 'expires_at', 'revoked_at'])
+      .select(['id', 'name', 'kind', 'workspace_id', 'project_id', 'owner_id', 'secret_hash', 'expires_at', 'revoked_at'])
       .where('secret_hash', 'in', hashes)
       .executeTakeFirst();
   }

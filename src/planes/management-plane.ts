@@ -28,7 +28,7 @@ export async function managementPlane(app: FastifyInstance, o: ManagementPlaneOp
     if (!token) return consoleUser(consoleSessions, req, NO_MANAGEMENT_CREDENTIAL);
     return withKey(keys, token, (key) => {
       if (key.kind !== 'workspace') return NO_KEY;
-      (req as ManagementRequest).principal = { kind: 'workspace-key', keyId: key.id, workspaceId: key.workspaceId, ownerId: key.ownerId };
+      (req as ManagementRequest).principal = { kind: 'workspace-key', keyId: key.id, keyName: key.name, workspaceId: key.workspaceId, ownerId: key.ownerId };
       return null;
     });
   };

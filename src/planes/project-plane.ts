@@ -41,7 +41,7 @@ export async function projectPlane(app: FastifyInstance, o: ProjectPlaneOptions)
     if (!token) return NO_KEY;
     return withKey(keys, token, (key) => {
       if (key.kind !== 'project' || key.projectId !== project.id) return NO_KEY;
-      req.principal = { kind: 'project-key', keyId: key.id, projectId: key.projectId, workspaceId: key.workspaceId, ownerId: key.ownerId };
+      req.principal = { kind: 'project-key', keyId: key.id, keyName: key.name, projectId: key.projectId, workspaceId: key.workspaceId, ownerId: key.ownerId };
       return null;
     });
   };

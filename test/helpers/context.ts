@@ -71,7 +71,7 @@ export async function seedTenant(registry: Registry, label = 'acme'): Promise<Te
   const { user } = await registry.tenancy.users.findOrCreate(email);
   const ws = await registry.tenancy.workspaces.createOwnedBy(user.id, `${label} workspace`);
   const workspaceKey = await registry.keys.issue({ kind: 'workspace', workspaceId: ws.id }, { name: 'test', ownerId: user.id });
-  const project = await registry.tenancy.projects.create({ kind: 'workspace-key', keyId: workspaceKey.id, workspaceId: ws.id, ownerId: user.id }, { name: `${label} project`, environment: 'dev' });
+  const project = await registry.tenancy.projects.create({ kind: 'workspace-key', keyId: workspaceKey.id, keyName: workspaceKey.name, workspaceId: ws.id, ownerId: user.id }, { name: `${label} project`, environment: 'dev' });
   const projectKey = await registry.keys.issue({ kind: 'project', workspaceId: ws.id, projectId: project.id }, { name: 'test', ownerId: user.id });
   return { userId: user.id, email, workspaceId: ws.id, workspaceKey: workspaceKey.value, projectId: project.id, projectSlug: project.slug, projectKey: projectKey.value };
 }
