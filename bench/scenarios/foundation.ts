@@ -13,6 +13,19 @@ export const scenarios: Scenario[] = [
     prepare: async ({ tenant }) => ({ method: 'GET', path: `/projects/${tenant.projectId}`, headers: { authorization: `Bearer ${tenant.workspaceKey}` }, expectStatus: 200 }),
   },
   {
+    // The same GET with a key that has scopes, an allowlist and a rate limit (too high to be reached):
+    // what a key's own limits cost on the hot path.
+    name: 'GET /projects/{id} (key with scopes, allowlist, rate limit)',
+    group: 'foundation',
+    prepare: async ({ registry, tenant }) => {
+      const key = await registry.keys.issue(
+        { kind: 'workspace', workspaceId: tenant.workspaceId },
+        { name: 'limited', ownerId: tenant.userId, scopes: ['projects:read'], allowedCidrs: ['127.0.0.0/8', '::1/128'], rateLimit: { requests: 1_000_000_000, per: '1h' } },
+      );
+      return { method: 'GET', path: `/projects/${tenant.projectId}`, headers: { authorization: `Bearer ${key.value}` }, expectStatus: 200 };
+    },
+  },
+  {
     name: 'bad-checksum key (401)',
     group: 'foundation',
     prepare: async ({ tenant }) => ({ method: 'GET', path: `/projects/${tenant.projectId}`, headers: { authorization: `Bearer ${corrupt(tenant.workspaceKey)}` }, expectStatus: 401 }),

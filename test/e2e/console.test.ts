@@ -440,6 +440,48 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     }
   });
 
+  it('creates a key with scopes, an allowed address and a rate limit, shows them, and rotates it with a grace period', async () => {
+    await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/api-keys`);
+    await page.getByRole('button', { name: 'Create new API key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create new API key' });
+    await dialog.getByLabel('Name').fill('identity reader');
+    await dialog.getByLabel('Only what I choose').check();
+    await dialog.getByLabel('Identities access').selectOption('read');
+    await dialog.getByLabel('Allowed addresses (optional)').fill('127.0.0.1');
+    await dialog.getByLabel('Rate limit (optional)').fill('100');
+    await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+    const prompt = page.getByRole('alertdialog', { name: 'API key “identity reader” created' });
+    const first = await prompt.getByLabel('Your new API key').inputValue();
+    await prompt.getByRole('button', { name: 'Close: the key will not be shown again' }).click();
+
+    const row = page.getByRole('row', { name: /identity reader/ });
+    await row.getByText('Identities (read)').waitFor();
+    await row.getByText('From 127.0.0.1/32; 100 requests per 1m').waitFor();
+    const admin = `${server.url}/p/${projectSlug}/admin/identities`;
+    const use = (key: string, method = 'GET') => fetch(admin, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+    const read = await use(first);
+    expect(read.status).toBe(200);
+    expect(read.headers.get('x-ratelimit-limit')).toBe('100');
+    const write = await use(first, 'POST');
+    expect(write.status).toBe(403);
+    expect((await write.json()).error.message).toContain('identities:write');
+
+    await row.getByRole('button', { name: 'Rotate API key identity reader' }).click();
+    const rotate = page.getByRole('dialog', { name: 'Rotate this API key?' });
+    await rotate.getByLabel('Keep the old key working for').selectOption('24h');
+    await rotate.getByRole('button', { name: 'Rotate', exact: true }).click();
+    const second = await page.getByRole('alertdialog', { name: 'API key “identity reader” created' }).getByLabel('Your new API key').inputValue();
+    expect(second).not.toBe(first);
+    await page.getByRole('button', { name: 'Close: the key will not be shown again' }).click();
+    // Both rows stay listed: the old one marked rotated, ending in a day, and without a Rotate button.
+    await expect.poll(() => page.getByRole('row', { name: /identity reader/ }).count()).toBe(2);
+    await page.getByRole('row', { name: /identity reader/ }).filter({ hasText: 'Rotated' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Rotate API key identity reader' }).count()).toBe(1);
+    expect((await use(first)).status).toBe(200);
+    expect((await use(second)).status).toBe(200);
+    await shot(page, 'api-keys-rotated');
+  });
+
   it('fits a phone screen: a wide key table scrolls inside its card, and the create dialog can be tapped', async () => {
     const ownerId = (await server.registry.tenancy.users.byEmail(ownerEmail))!.id;
     const scope = { kind: 'project' as const, workspaceId: wsId, projectId };

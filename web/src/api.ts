@@ -56,6 +56,18 @@ export interface ApiKey {
   expires_at?: string;
   last_used_at?: string;
   value?: string;
+  scopes?: string[];
+  allowed_cidrs?: string[];
+  rate_limit?: { requests: number; per: string };
+  replaced_by?: string;
+}
+/** What a new key may be given beyond its name: all optional, absent means unrestricted. */
+export interface NewApiKey {
+  name: string;
+  expires_at?: string;
+  scopes?: string[];
+  allowed_cidrs?: string[];
+  rate_limit?: { requests: number; per: string };
 }
 export interface Organization {
   id: string;
@@ -152,7 +164,8 @@ export const api = {
   createInvite: (ws: string, email: string, role: Role) => request<Invite>('POST', `/workspaces/${ws}/invites`, { email, role }),
   revokeInvite: (ws: string, id: string) => request<void>('DELETE', `/workspaces/${ws}/invites/${id}`),
   workspaceKeys: (ws: string) => request<ApiKey[]>('GET', `/workspaces/${ws}/tokens`),
-  createWorkspaceKey: (ws: string, name: string, expires_at?: string) => request<ApiKey>('POST', `/workspaces/${ws}/tokens`, { name, ...(expires_at ? { expires_at } : {}) }),
+  createWorkspaceKey: (ws: string, key: NewApiKey) => request<ApiKey>('POST', `/workspaces/${ws}/tokens`, key),
+  rotateWorkspaceKey: (ws: string, id: string, grace_period: string) => request<ApiKey>('POST', `/workspaces/${ws}/tokens/${id}/rotate`, { grace_period }),
   deleteWorkspaceKey: (ws: string, id: string) => request<void>('DELETE', `/workspaces/${ws}/tokens/${id}`),
 
   projects: (ws: string) => request<{ projects: ProjectMeta[] }>('GET', `/workspaces/${ws}/projects`).then((r) => r.projects),
@@ -161,7 +174,8 @@ export const api = {
   patchProject: (id: string, ops: { op: string; path: string; value?: unknown }[]) => request<{ project: Project }>('PATCH', `/projects/${id}`, ops).then((r) => r.project),
   deleteProject: (id: string) => request<void>('DELETE', `/projects/${id}`),
   projectKeys: (id: string) => request<ApiKey[]>('GET', `/projects/${id}/tokens`),
-  createProjectKey: (id: string, name: string, expires_at?: string) => request<ApiKey>('POST', `/projects/${id}/tokens`, { name, ...(expires_at ? { expires_at } : {}) }),
+  createProjectKey: (id: string, key: NewApiKey) => request<ApiKey>('POST', `/projects/${id}/tokens`, key),
+  rotateProjectKey: (id: string, key: string, grace_period: string) => request<ApiKey>('POST', `/projects/${id}/tokens/${key}/rotate`, { grace_period }),
   deleteProjectKey: (id: string, key: string) => request<void>('DELETE', `/projects/${id}/tokens/${key}`),
   organizations: (id: string) => request<{ organizations: Organization[] } | Organization[]>('GET', `/projects/${id}/organizations`).then((r) => (Array.isArray(r) ? r : r.organizations)),
   createOrganization: (id: string, label: string, domains: string[]) => request<Organization>('POST', `/projects/${id}/organizations`, { label, domains }),

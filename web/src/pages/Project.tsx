@@ -47,7 +47,8 @@ export default function ProjectPage({ ws, projectId, tab }: { ws: string; projec
               canManage={manage}
               members={members.data}
               list={() => api.projectKeys(projectId)}
-              create={(name, exp) => api.createProjectKey(projectId, name, exp)}
+              create={(key) => api.createProjectKey(projectId, key)}
+              rotate={(id, grace) => api.rotateProjectKey(projectId, id, grace)}
               remove={(id) => api.deleteProjectKey(projectId, id)}
             />
           )}

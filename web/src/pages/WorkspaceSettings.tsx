@@ -38,7 +38,8 @@ export default function WorkspaceSettings({ ws, tab }: { ws: string; tab: string
           canManage={can.admin(role) /* a workspace key acts with owner rights: owners only */}
           members={members.data}
           list={() => api.workspaceKeys(ws)}
-          create={(name, exp) => api.createWorkspaceKey(ws, name, exp)}
+          create={(key) => api.createWorkspaceKey(ws, key)}
+          rotate={(id, grace) => api.rotateWorkspaceKey(ws, id, grace)}
           remove={(id) => api.deleteWorkspaceKey(ws, id)}
         />
       )}
