@@ -430,7 +430,7 @@ export class UserKeyService {
       request_id: requestId,
       created_at: now,
       updated_at: now,
-      expires_at: expiryOf(input.ttl),
+      expires_at: expiryOf(input.ttl, Date.parse(now)),
       last_used_at: null,
       revoked_at: null,
       revocation_reason: null,
