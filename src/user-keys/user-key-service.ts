@@ -14,15 +14,12 @@ import {
   statusOf, toView, type KeyFieldsInput, type KeyStatus, type ParsedPolicy, type RateLimitPolicy, type UserKeyView, type VerificationErrorCode,
 } from './model.js';
 
-/** The shared fixed-window quota (src/platform/quota.ts on main): one unit per call when allowed. */
+/** What rate limiting needs of the shared fixed-window `Quotas` (src/platform/quota.ts): one call spent when allowed. */
 export interface KeyQuotas {
   take(bucket: string, policy: { limit: number; windowMs: number }): Promise<{ allowed: boolean; limit: number; remaining: number; resetAtMs: number }>;
 }
 
-/**
- * A node-local fixed window, exact on one node: what enforces rate limits until the shared quota
- * module is wired in (then every node shares the window on PostgreSQL).
- */
+/** A node-local fixed window, exact on one node: for a service built without the shared `Quotas` (unit tests). */
 export class LocalQuotas implements KeyQuotas {
   private readonly windows = new LRUCache<string, { start: number; used: number }>({ max: 100_000 });
   async take(bucket: string, policy: { limit: number; windowMs: number }) {

@@ -73,4 +73,17 @@ describe.skipIf(!pg)('key revocation across nodes (PostgreSQL LISTEN/NOTIFY)', (
     expect(status).toBe(401);
     expect(Date.now() - revokedAt).toBeLessThan(1000);
   });
+  it('admits exactly a key\'s rate limit per window across both nodes', async () => {
+    const boot = JSON.parse(await a.cli('bootstrap', '--email', `limit-${Date.now()}@example.com`, '--workspace', 'Limits', '--json'));
+    const ws = boot.workspace.id;
+    const admin = { authorization: `Bearer ${boot.api_key.value}`, 'content-type': 'application/json' };
+    const limit = 40;
+    const key = await (await fetch(`${a.url}/workspaces/${ws}/tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'limited', rate_limit: { requests: limit, per: '1h' } }) })).json();
+    const use = (node: ServerProcess) => fetch(`${node.url}/workspaces/${ws}`, { headers: { authorization: `Bearer ${key.value}` } }).then((r) => r.status);
+    // Both nodes asked in turn, several at a time, until each has been refused a few times.
+    const statuses: number[] = [];
+    for (let round = 0; round < 12; round++) statuses.push(...(await Promise.all([use(a), use(b), use(a), use(b), use(a), use(b), use(a), use(b)])));
+    expect(statuses.filter((s) => s === 200).length).toBe(limit);
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+  });
 });

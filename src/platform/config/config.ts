@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseCidr } from '../net/cidr.js';
 
 /** Runtime configuration, read once from the environment. */
 export interface Config {
@@ -19,6 +20,25 @@ export interface Config {
   lastUsedFlushMs: number;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
+  /**
+   * Which proxies' `X-Forwarded-For` is believed for the client address (key allowlists, rate
+   * limits, audit records): false (none, the default), true (any), a hop count, or addresses/CIDRs.
+   */
+  trustProxy: boolean | number | string[];
+}
+
+/** `TRUST_PROXY`: unset or `false`, `true`, a hop count such as `1`, or a comma list of addresses and CIDRs. */
+function parseTrustProxy(text: string | undefined): Config['trustProxy'] {
+  const value = text?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of list) {
+    const parsed = parseCidr(item);
+    if (typeof parsed === 'string') throw new Error(`TRUST_PROXY must be true, false, a hop count or a comma list of addresses and CIDRs: ${parsed}`);
+  }
+  return list;
 }
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -47,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyCacheTtlMs: Number(env.KEY_CACHE_TTL_MS ?? 10_000),
     lastUsedFlushMs: Number(env.LAST_USED_FLUSH_MS ?? 5_000),
     bodyLimit: Number(env.BODY_LIMIT ?? 1024 * 1024),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
   };
 }
 
