@@ -11,7 +11,7 @@ export interface Scenario {
   /** Short label printed in the report, e.g. "whoami (valid session token)". */
   name: string;
   /** Which issue/plane it belongs to, for grouping in the report. */
-  group: 'foundation' | 'console' | 'identity' | 'oauth2' | 'permissions';
+  group: 'foundation' | 'console' | 'identity' | 'oauth2' | 'permissions' | 'user-keys';
   prepare(env: BenchEnv): Promise<BenchRequest | BenchRequest[]>;
   /** Drive the reference server (`bench/reference-401.mjs`) instead of Gatehouse. */
   reference?: true;

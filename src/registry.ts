@@ -18,6 +18,8 @@ import { SessionService } from './identity/session-service.js';
 import { CourierService } from './identity/courier.js';
 import { SelfService } from './selfservice/service.js';
 import { OAuth2Service } from './oauth2/service.js';
+import { UserKeyService } from './user-keys/user-key-service.js';
+import { DerivedTokens } from './user-keys/derived.js';
 
 /**
  * The typed registry that wires the app (no DI container). Modules take only what they
@@ -41,6 +43,9 @@ export interface Registry {
   schemas: SchemaService;
   selfservice: SelfService;
   oauth2: OAuth2Service;
+  /** Keys a project issues to its own users (Ory's ApiKeysApi), and their verification. */
+  userKeys: UserKeyService;
+  derivedTokens: DerivedTokens;
   close(): Promise<void>;
 }
 
@@ -60,6 +65,8 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
   const projects = new ProjectResolver(store.db, notifier);
   const schemas = new SchemaService();
   const identities = new IdentityService({ db: store.db, schemas, config, cacheReads: true, notifier });
+  const userKeys = new UserKeyService({ db: store.db, notifier, quotas, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError });
+  const derivedTokens = new DerivedTokens({ keys: userKeys, secret: config.secret, issuerOf: (_id, slug) => `https://${slug}.projects.${config.baseDomain}` });
   const registry: Registry = {
     config,
     store,
@@ -77,8 +84,11 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     schemas,
     selfservice: undefined as unknown as SelfService, // set below: it reads the identity services
     oauth2: new OAuth2Service({ db: store.db, secret: config.secret, sessions: () => registry.sessions }),
+    userKeys,
+    derivedTokens,
     async close() {
       await keys.close();
+      await userKeys.close();
       quotas.close();
       await notifier.close();
       await store.close();

@@ -12,6 +12,7 @@ import { oauth2ProtocolRoutes, oauth2Routes } from './oauth2/routes.js';
 import { dynamicRegistrationRoutes } from './oauth2/dynamic-registration.js';
 import { permissionRoutes } from './permissions/routes.js';
 import { consoleRoutes } from './console/routes.js';
+import { userKeyRoutes } from './user-keys/routes.js';
 
 /**
  * The one route table. Every route declares its plane and the credential it accepts; the
@@ -43,6 +44,7 @@ function planeRoutes(r: Registry): RouteSpec[] {
     ...disabledSelfServiceRoutes(r),
     ...oauth2Routes(r),
     ...permissionRoutes(r),
+    ...userKeyRoutes(r),
     ...consoleRoutes(r),
   ];
 }

@@ -7,6 +7,8 @@ import { createHmac, createSecretKey, randomFillSync, timingSafeEqual, type KeyO
  */
 export type HashPurpose =
   | 'api-key'
+  | 'user-api-key'
+  | 'user-key-macaroon'
   | 'session'
   | 'invite'
   | 'console-session'

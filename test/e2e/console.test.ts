@@ -475,7 +475,7 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     await page.getByRole('button', { name: 'Close: the key will not be shown again' }).click();
     // Both rows stay listed: the old one marked rotated, ending in a day, and without a Rotate button.
     await expect.poll(() => page.getByRole('row', { name: /identity reader/ }).count()).toBe(2);
-    await page.getByRole('row', { name: /identity reader/ }).filter({ hasText: 'Rotated' }).waitFor();
+    await expect.poll(() => page.getByRole('row', { name: /identity reader/ }).filter({ has: page.locator('.badge', { hasText: /^Rotated$/ }) }).count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Rotate API key identity reader' }).count()).toBe(1);
     expect((await use(first)).status).toBe(200);
     expect((await use(second)).status).toBe(200);

@@ -7,12 +7,14 @@ import { bearer, type Tenant } from './context.js';
  * (a fresh random UUID unless given).
  */
 export function pathFor(spec: RouteSpec, t: Tenant, other?: string): string {
-  return mountedUrl(spec).replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
+  // `:key_id(^[^:/]+)::rotate`: a param with a regex, then an escaped literal colon.
+  const template = mountedUrl(spec).replace(/\([^)]*\)/g, '').replace(/::/g, '\u0000');
+  return template.replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
     if (name === 'slug') return t.projectSlug;
     if (name === 'workspace') return t.workspaceId;
     if (name === 'project' || name === 'project_id') return t.projectId;
     return other ?? randomUUID();
-  });
+  }).replace(/\u0000/g, ':');
 }
 
 /** The credential of tenant `t` that a route accepts (none for routes that need none). */

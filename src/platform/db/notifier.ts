@@ -6,6 +6,8 @@ import type { Store } from './database.js';
 /** A cross-node invalidation message. Never carries a secret: keys are named by their HMAC or id. */
 export type Invalidation =
   | { type: 'api-key'; hash: string }
+  /** A project's user key (ApiKeysApi) changed or was revoked: drop cached verifications of it. */
+  | { type: 'user-key'; projectId: string; id: string; hash: string }
   | { type: 'project'; id: string; slug: string }
   /** Some identity or session changed: drop cached identity reads and whoami answers. */
   | { type: 'identity-write' };
