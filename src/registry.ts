@@ -17,6 +17,7 @@ import { SessionService } from './identity/session-service.js';
 import { CourierService } from './identity/courier.js';
 import { SelfService } from './selfservice/service.js';
 import { OAuth2Service } from './oauth2/service.js';
+import { AuditLog } from './audit/audit-log.js';
 
 /**
  * The typed registry that wires the app (no DI container). Modules take only what they
@@ -38,6 +39,7 @@ export interface Registry {
   schemas: SchemaService;
   selfservice: SelfService;
   oauth2: OAuth2Service;
+  audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
   const keys = new KeyService({ db: store.db, notifier, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError });
   const projects = new ProjectResolver(store.db, notifier);
   const schemas = new SchemaService();
+  const audit = new AuditLog({ db: store.db, retentionMs: config.auditRetentionMs, onError });
   const identities = new IdentityService({ db: store.db, schemas, config, cacheReads: true, notifier });
   const registry: Registry = {
     config,
@@ -72,7 +75,9 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     schemas,
     selfservice: undefined as unknown as SelfService, // set below: it reads the identity services
     oauth2: new OAuth2Service({ db: store.db, secret: config.secret, sessions: () => registry.sessions }),
+    audit,
     async close() {
+      audit.close();
       await keys.close();
       await notifier.close();
       await store.close();

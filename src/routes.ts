@@ -12,6 +12,7 @@ import { oauth2ProtocolRoutes, oauth2Routes } from './oauth2/routes.js';
 import { dynamicRegistrationRoutes } from './oauth2/dynamic-registration.js';
 import { permissionRoutes } from './permissions/routes.js';
 import { consoleRoutes } from './console/routes.js';
+import { auditRoutes } from './audit/routes.js';
 
 /**
  * The one route table. Every route declares its plane and the credential it accepts; the
@@ -37,6 +38,7 @@ function planeRoutes(r: Registry): RouteSpec[] {
     ...tenancyRoutes(r),
     ...unofferedManagementRoutes(r),
     ...keyRoutes(r),
+    ...auditRoutes(r),
     ...identityRoutes(r),
     ...selfServiceRoutes(r),
     ...selfServiceAdminRoutes(r),

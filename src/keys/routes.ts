@@ -8,6 +8,7 @@ import { requireWorkspace } from '../tenancy/access.js';
 import type { Principal } from '../platform/auth/principal.js';
 import type { KeyScope } from './key-store.js';
 import type { KeyService } from './key-service.js';
+import { actorOf, type AuditLog } from '../audit/audit-log.js';
 
 const CreateKeyBody = Type.Object({ name: Name, expires_at: Type.Optional(DateTime) }, { additionalProperties: false });
 
@@ -50,7 +51,7 @@ interface KeyOwner {
 }
 
 /** List, create and delete of one owner kind's keys. */
-function keyRoutesOf(keys: KeyService, o: KeyOwner): RouteSpec[] {
+function keyRoutesOf(keys: KeyService, audit: AuditLog, o: KeyOwner): RouteSpec[] {
   const m = { plane: 'management', credential: 'management' } as const;
   const url = `/${o.kind}s/:${o.kind}/tokens`;
   const Kind = o.kind === 'workspace' ? 'Workspace' : 'Project';
@@ -68,6 +69,7 @@ function keyRoutesOf(keys: KeyService, o: KeyOwner): RouteSpec[] {
       handler: async (req, reply) => {
         const scope = await o.scope(req.principal, ownerIdOf(req), 'change');
         const key = await keys.issue(scope, { name: req.body.name.trim(), ownerId: ownerOf(req.principal), expiresAt: checkExpiry(req.body.expires_at) });
+        await audit.record({ workspaceId: scope.workspaceId, projectId: scope.kind === 'project' ? scope.projectId : null, event: 'api_key.created', actor: actorOf(req.principal), clientAddress: req.ip, target: { type: 'api_key', id: key.id, name: key.name }, details: { kind: scope.kind, last_characters: key.last_characters, ...(key.expires_at ? { expires_at: key.expires_at } : {}) } });
         return reply.status(201).send(key);
       },
     }),
@@ -77,6 +79,7 @@ function keyRoutesOf(keys: KeyService, o: KeyOwner): RouteSpec[] {
       handler: async (req, reply) => {
         const scope = await o.scope(req.principal, ownerIdOf(req), 'change');
         if (!isUuid(req.params.token_id) || !(await keys.revoke(scope, req.params.token_id))) throw notFound();
+        await audit.record({ workspaceId: scope.workspaceId, projectId: scope.kind === 'project' ? scope.projectId : null, event: 'api_key.deleted', actor: actorOf(req.principal), clientAddress: req.ip, target: { type: 'api_key', id: req.params.token_id }, details: { kind: scope.kind } });
         return reply.status(204).send();
       },
     }),
@@ -84,9 +87,9 @@ function keyRoutesOf(keys: KeyService, o: KeyOwner): RouteSpec[] {
 }
 
 export function keyRoutes(r: Registry): RouteSpec[] {
-  const { db, keys, tenancy } = r;
+  const { db, keys, tenancy, audit } = r;
   return [
-    ...keyRoutesOf(keys, {
+    ...keyRoutesOf(keys, audit, {
       kind: 'workspace',
       Key: WorkspaceKey,
       // A workspace key acts with an owner's rights in its workspace (tenancy/access.ts), so issuing or
@@ -97,7 +100,7 @@ export function keyRoutes(r: Registry): RouteSpec[] {
         return { kind: 'workspace', workspaceId };
       },
     }),
-    ...keyRoutesOf(keys, {
+    ...keyRoutesOf(keys, audit, {
       kind: 'project',
       Key: ProjectKey,
       async scope(principal, projectId, need) {
