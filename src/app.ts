@@ -17,6 +17,7 @@ import { systemPlane } from './planes/system-plane.js';
 import { consolePlane } from './planes/console-plane.js';
 import { managementPlane } from './planes/management-plane.js';
 import { projectPlane } from './planes/project-plane.js';
+import { keyPolicy } from './planes/key-policy.js';
 
 const PROJECT_HOST = (baseDomain: string) =>
   new RegExp(`^([a-z0-9][a-z0-9-]{0,62})\\.projects\\.${baseDomain.replace(/[.]/g, '\\.')}(?::\\d+)?$`, 'i');
@@ -36,7 +37,6 @@ export async function buildApp(registry: Registry, opts: BuildOptions = {}): Pro
   const logStream = opts.log?.stream ?? (opts.logger === false ? null : new LogWriter());
   const logLevel = opts.log?.level ?? config.logLevel;
   const accessLog = new AccessLog(registry.metrics);
-  const trustProxy = process.env.TRUST_PROXY === 'true';
   const routerOptions = { ignoreTrailingSlash: true, maxParamLength: 500, useSemicolonDelimiter: false };
   // Project hosts are rewritten onto the `/p/{slug}` mount, so one route table serves both forms.
   const rewriteUrl = (req: IncomingMessage): string => {
@@ -62,7 +62,8 @@ export async function buildApp(registry: Registry, opts: BuildOptions = {}): Pro
     logController: accessLog,
     bodyLimit: config.bodyLimit,
     clientErrorHandler,
-    trustProxy,
+    // A hop count trusts that many proxies nearest to us, as Fastify does for a number.
+    trustProxy: typeof config.trustProxy === 'number' ? (_address: string, hop: number) => hop < (config.trustProxy as number) : config.trustProxy,
     genReqId: () => randomUUID(),
     routerOptions,
     rewriteUrl,
@@ -132,8 +133,9 @@ export async function buildApp(registry: Registry, opts: BuildOptions = {}): Pro
   const table = routeTable(registry);
   await app.register(systemPlane, { routes: table.system });
   await app.register(consolePlane, { registry, routes: table.console });
-  await app.register(managementPlane, { registry, routes: table.management });
-  await app.register(projectPlane, { prefix: '/p/:slug', registry, routes: table.project, oauth2Protocol: table.oauth2Protocol });
+  const policy = keyPolicy({ keys: registry.keys, quotas: registry.quotas });
+  await app.register(managementPlane, { registry, routes: table.management, policy });
+  await app.register(projectPlane, { prefix: '/p/:slug', registry, routes: table.project, oauth2Protocol: table.oauth2Protocol, policy });
   return app;
 }
 

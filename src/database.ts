@@ -7,6 +7,7 @@ import type { OAuth2Tables } from './oauth2/tables.js';
 import type { PermissionTables } from './permissions/tables.js';
 import type { ConsoleTables } from './console/tables.js';
 import type { RateLimitTables } from './platform/rate-limit.js';
+import type { QuotaTables } from './platform/quota.js';
 import type { AuditTables } from './audit/tables.js';
 
 /**
@@ -14,7 +15,7 @@ import type { AuditTables } from './audit/tables.js';
  * ISO-8601 UTC text (they sort as text), JSON as text, booleans as 0/1 integers, no database-side
  * defaults. A domain that adds a table adds it to its own `tables.ts` and its interface here.
  */
-export interface Database extends TenancyTables, KeyTables, IdentityTables, SelfServiceTables, OAuth2Tables, PermissionTables, ConsoleTables, RateLimitTables, AuditTables {}
+export interface Database extends TenancyTables, KeyTables, IdentityTables, SelfServiceTables, OAuth2Tables, PermissionTables, ConsoleTables, RateLimitTables, QuotaTables, AuditTables {}
 
 /**
  * Every table that holds project data (each has a `project_id` column), children first: purging a

@@ -8,6 +8,7 @@ import { migrateToLatest } from './platform/db/migrate.js';
 import { ConsoleSessions } from './console/session-service.js';
 import { Metrics } from './platform/http/metrics.js';
 import { KeyService } from './keys/key-service.js';
+import { Quotas } from './platform/quota.js';
 import { ProjectResolver } from './tenancy/project-resolver.js';
 import { permissionConfigProblem } from './permissions/model.js';
 import { TenancyService } from './tenancy/tenancy-service.js';
@@ -29,6 +30,8 @@ export interface Registry {
   db: Kysely<Database>;
   notifier: Notifier;
   keys: KeyService;
+  /** Call quotas shared by all nodes: per-key rate limits. */
+  quotas: Quotas;
   projects: ProjectResolver;
   tenancy: TenancyService;
   consoleSessions: ConsoleSessions;
@@ -55,6 +58,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
   const onError = (err: unknown) => opts.log?.error({ err }, 'background task failed');
   const notifier = createNotifier(store, onError);
   const keys = new KeyService({ db: store.db, notifier, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError });
+  const quotas = new Quotas(store.db, { onError });
   const projects = new ProjectResolver(store.db, notifier);
   const schemas = new SchemaService();
   const audit = new AuditLog({ db: store.db, retentionMs: config.auditRetentionMs, onError });
@@ -65,6 +69,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     db: store.db,
     notifier,
     keys,
+    quotas,
     projects,
     tenancy: new TenancyService({ db: store.db, keys, notifier, config, checkConfig: planeConfigProblem }),
     consoleSessions: new ConsoleSessions({ db: store.db, secret: config.secret }),
@@ -79,6 +84,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     async close() {
       audit.close();
       await keys.close();
+      quotas.close();
       await notifier.close();
       await store.close();
     },

@@ -1,7 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import jsonpatch from 'fast-json-patch';
 import type { Registry } from '../registry.js';
-import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
+import { defineRoute, type RouteSpec, type Scope } from '../platform/http/route-table.js';
 import { ErrorId, OryError, badRequest } from '../platform/errors/errors.js';
 import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import type { CreateIdentityInput, ReplaceIdentityInput } from './identity-service.js';
@@ -144,9 +144,9 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
   }
 
   /** A route acting on one object of the project by id: 204, or 404 when `act` finds nothing (falsy). */
-  const noContentById = (method: 'DELETE' | 'PATCH', url: string, operation: string, act: (project: ResolvedProject, id: string) => Promise<unknown>): RouteSpec =>
+  const noContentById = (method: 'DELETE' | 'PATCH', url: string, operation: string, scope: Scope, act: (project: ResolvedProject, id: string) => Promise<unknown>): RouteSpec =>
     defineRoute({
-      method, url, plane: 'project', credential: 'project', operation,
+      method, url, plane: 'project', credential: 'project', scope, operation,
       schema: { params: IdParams },
       handler: async (req, reply) => {
         if (!(await act(req.project, req.params.id))) throw identityNotFound();
@@ -157,7 +157,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
   return [
     // ------------------------------------------------------------------ identities
     defineRoute({
-      method: 'POST', url: '/admin/identities', plane: 'project', credential: 'project', operation: 'createIdentity',
+      method: 'POST', url: '/admin/identities', plane: 'project', credential: 'project', scope: 'identities:write', operation: 'createIdentity',
       schema: { body: CreateIdentityBody },
       handler: async (req, reply) => {
         const identity = await identities.create(req.project, toCreateInput(req.body));
@@ -166,7 +166,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/admin/identities', plane: 'project', credential: 'project', operation: 'listIdentities',
+      method: 'GET', url: '/admin/identities', plane: 'project', credential: 'project', scope: 'identities:read', operation: 'listIdentities',
       schema: {
         querystring: Type.Object({
           ...PageQuery,
@@ -199,7 +199,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'PATCH', url: '/admin/identities', plane: 'project', credential: 'project', operation: 'batchPatchIdentities',
+      method: 'PATCH', url: '/admin/identities', plane: 'project', credential: 'project', scope: 'identities:write', operation: 'batchPatchIdentities',
       bodyLimit: 16 * 1024 * 1024,
       schema: { body: BatchBody },
       handler: async (req, reply) => {
@@ -241,7 +241,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/admin/identities/by/external/:externalID', plane: 'project', credential: 'project', operation: 'getIdentityByExternalID',
+      method: 'GET', url: '/admin/identities/by/external/:externalID', plane: 'project', credential: 'project', scope: 'identities:read', operation: 'getIdentityByExternalID',
       schema: { params: Type.Object({ externalID: Type.String({ maxLength: 256 }) }), querystring: Type.Object({ include_credential: IncludeCredential }) },
       handler: async (req) => {
         identities.remember(req.project);
@@ -251,7 +251,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'getIdentity',
+      method: 'GET', url: '/admin/identities/:id', plane: 'project', credential: 'project', scope: 'identities:read', operation: 'getIdentity',
       schema: { params: IdParams, querystring: Type.Object({ include_credential: IncludeCredential }), response: { 200: IdentityResponse } },
       handler: async (req) => {
         identities.remember(req.project);
@@ -262,7 +262,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'PUT', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'updateIdentity',
+      method: 'PUT', url: '/admin/identities/:id', plane: 'project', credential: 'project', scope: 'identities:write', operation: 'updateIdentity',
       schema: { params: IdParams, body: UpdateIdentityBody },
       handler: async (req) => {
         const b = req.body;
@@ -283,7 +283,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'PATCH', url: '/admin/identities/:id', plane: 'project', credential: 'project', operation: 'patchIdentity',
+      method: 'PATCH', url: '/admin/identities/:id', plane: 'project', credential: 'project', scope: 'identities:write', operation: 'patchIdentity',
       schema: { params: IdParams, body: Type.Array(JsonPatchOp, { maxItems: 1000 }) },
       handler: async (req) => {
         const existing = await mustGet(req.project, req.params.id);
@@ -316,9 +316,9 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         });
       },
     }),
-    noContentById('DELETE', '/admin/identities/:id', 'deleteIdentity', (project, id) => identities.delete(project.id, id)),
+    noContentById('DELETE', '/admin/identities/:id', 'deleteIdentity', 'identities:write', (project, id) => identities.delete(project.id, id)),
     defineRoute({
-      method: 'DELETE', url: '/admin/identities/:id/credentials/:type', plane: 'project', credential: 'project', operation: 'deleteIdentityCredentials',
+      method: 'DELETE', url: '/admin/identities/:id/credentials/:type', plane: 'project', credential: 'project', scope: 'identities:write', operation: 'deleteIdentityCredentials',
       schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }), type: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ identifier: Opt(Type.String({ maxLength: 1024 })) }) },
       handler: async (req, reply) => {
         const type = req.params.type;
@@ -331,7 +331,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
 
     // ------------------------------------------------------------------ sessions
     defineRoute({
-      method: 'GET', url: '/admin/sessions', plane: 'project', credential: 'project', operation: 'listSessions',
+      method: 'GET', url: '/admin/sessions', plane: 'project', credential: 'project', scope: 'sessions:read', operation: 'listSessions',
       schema: {
         querystring: Type.Object({
           page_size: PageQuery.page_size, page_token: PageQuery.page_token,
@@ -351,7 +351,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'POST', url: '/admin/sessions', plane: 'project', credential: 'project', operation: 'manageSessions',
+      method: 'POST', url: '/admin/sessions', plane: 'project', credential: 'project', scope: 'sessions:write', operation: 'manageSessions',
       schema: { body: ManageSessionsBody },
       handler: async (req) => {
         const { action, identities: identityIds, sessions: sessionIds } = req.body;
@@ -367,7 +367,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/admin/sessions/:id', plane: 'project', credential: 'project', operation: 'getSession',
+      method: 'GET', url: '/admin/sessions/:id', plane: 'project', credential: 'project', scope: 'sessions:read', operation: 'getSession',
       schema: { params: IdParams, querystring: Type.Object({ expand: SessionExpand }) },
       handler: async (req) => {
         const expand = new Set(req.query.expand ?? []);
@@ -377,10 +377,10 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         return session;
       },
     }),
-    noContentById('DELETE', '/admin/sessions/:id', 'disableSession', (project, id) => sessions.revoke(project.id, id)),
-    noContentById('PATCH', '/admin/sessions/:id/extend', 'extendSession', (project, id) => sessions.extend(project, id)),
+    noContentById('DELETE', '/admin/sessions/:id', 'disableSession', 'sessions:write', (project, id) => sessions.revoke(project.id, id)),
+    noContentById('PATCH', '/admin/sessions/:id/extend', 'extendSession', 'sessions:write', (project, id) => sessions.extend(project, id)),
     defineRoute({
-      method: 'GET', url: '/admin/identities/:id/sessions', plane: 'project', credential: 'project', operation: 'listIdentitySessions',
+      method: 'GET', url: '/admin/identities/:id/sessions', plane: 'project', credential: 'project', scope: 'sessions:read', operation: 'listIdentitySessions',
       schema: { params: IdParams, querystring: Type.Object({ ...PageQuery, active: Opt(Type.Boolean()) }) },
       handler: async (req, reply) => {
         await mustGet(req.project, req.params.id);
@@ -392,7 +392,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
         return page;
       },
     }),
-    noContentById('DELETE', '/admin/identities/:id/sessions', 'deleteIdentitySessions', async (project, id) => {
+    noContentById('DELETE', '/admin/identities/:id/sessions', 'deleteIdentitySessions', 'sessions:write', async (project, id) => {
       await mustGet(project, id);
       await sessions.deleteAllOfIdentity(project.id, id);
       return true;
@@ -400,7 +400,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
 
     // ------------------------------------------------------------------ courier
     defineRoute({
-      method: 'GET', url: '/admin/courier/messages', plane: 'project', credential: 'project', operation: 'listCourierMessages',
+      method: 'GET', url: '/admin/courier/messages', plane: 'project', credential: 'project', scope: 'courier:read', operation: 'listCourierMessages',
       schema: {
         querystring: Type.Object({
           page_size: PageQuery.page_size, page_token: PageQuery.page_token,
@@ -416,7 +416,7 @@ export function identityAdminRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/admin/courier/messages/:id', plane: 'project', credential: 'project', operation: 'getCourierMessage',
+      method: 'GET', url: '/admin/courier/messages/:id', plane: 'project', credential: 'project', scope: 'courier:read', operation: 'getCourierMessage',
       schema: { params: IdParams },
       handler: async (req) => {
         const message = await courier.get(req.project.id, req.params.id);

@@ -6,6 +6,10 @@ import type { ApiKeysTable } from './tables.js';
 import type { Notifier } from '../platform/db/notifier.js';
 import { newId, nowIso } from '../platform/ids.js';
 import { conflict } from '../platform/errors/errors.js';
+import { parseAddressRanges, type AddressRanges } from '../platform/net/cidr.js';
+import { parseGoDuration } from '../platform/duration.js';
+import type { QuotaPolicy } from '../platform/quota.js';
+import { expandScopes } from './scopes.js';
 import { generateApiKey, hashApiKey, legacyApiKeyHash, parseApiKey, type KeyKind } from './format.js';
 import { KeyStore, type KeyLookupRow, type KeyScope } from './key-store.js';
 
@@ -23,6 +27,38 @@ export interface ApiKeyView {
   updated_at: string;
   expires_at?: string;
   last_used_at?: string;
+  /** Absent: the key's whole plane. */
+  scopes?: string[];
+  /** Absent: any client address. */
+  allowed_cidrs?: string[];
+  rate_limit?: RateLimit;
+  /** The key that replaced this one by rotation; this one works until its `expires_at`. */
+  replaced_by?: string;
+}
+
+/** A key's own rate limit as the API writes it: `requests` per `per` (a Go duration, `1m`). */
+export interface RateLimit {
+  requests: number;
+  per: string;
+}
+
+/** What a key may do beyond its plane: scopes, client addresses, rate. Absent fields: no restriction. */
+export interface KeyPolicy {
+  scopes?: string[];
+  allowedCidrs?: string[];
+  rateLimit?: RateLimit;
+}
+
+/** A key event that the verification path noticed, for the audit log. */
+export type KeyEvent = { type: 'new_client_address'; key: VerifiedKey; address: string };
+
+/** A key revoked because its value was reported leaked. */
+export interface LeakedKey {
+  id: string;
+  name: string;
+  kind: KeyKind;
+  workspaceId: string;
+  projectId: string | null;
 }
 
 /** What the verification path remembers about a live key. Contains no secret. */
@@ -35,6 +71,12 @@ export interface VerifiedKey {
   projectId: string | null;
   ownerId: string;
   expiresAtMs: number | null;
+  /** The granted scopes with what `write` implies; null: the whole plane. */
+  scopes: ReadonlySet<string> | null;
+  /** Null: any client address. */
+  allowedAddresses: AddressRanges | null;
+  /** Null: no limit of the key's own. */
+  rateLimit: QuotaPolicy | null;
 }
 
 export type VerifyResult =
@@ -68,10 +110,27 @@ export interface KeyServiceOptions {
   lastUsedFlushMs: number;
   cacheMax?: number;
   onError?: (err: unknown) => void;
+  /** Told of what verification noticed (a key's first use from an address); must not throw. */
+  onEvent?: (event: KeyEvent) => void;
+}
+
+/** The stored form of a key's policy. */
+function policyColumns(p: KeyPolicy): Pick<ApiKeysTable, 'scopes' | 'allowed_cidrs' | 'rate_limit'> {
+  return {
+    scopes: p.scopes ? JSON.stringify(p.scopes) : null,
+    allowed_cidrs: p.allowedCidrs ? JSON.stringify(p.allowedCidrs) : null,
+    rate_limit: p.rateLimit ? JSON.stringify(p.rateLimit) : null,
+  };
+}
+
+export interface NewKey extends KeyPolicy {
+  name: string;
+  ownerId: string;
+  expiresAt?: string | null;
 }
 
 /** A new key row of `scope`; `hash` is the key's lookup value. */
-function newKeyRow(scope: KeyScope, input: { name: string; ownerId: string; expiresAt?: string | null }, value: string, hash: string): ApiKeysTable {
+function newKeyRow(scope: KeyScope, input: NewKey, value: string, hash: string): ApiKeysTable {
   const now = nowIso();
   return {
     id: newId(),
@@ -82,7 +141,8 @@ function newKeyRow(scope: KeyScope, input: { name: string; ownerId: string; expi
     secret_hash: hash,
     last_characters: value.slice(-4),
     owner_id: input.ownerId,
-    scopes: null,
+    ...policyColumns(input),
+    replaced_by: null,
     created_at: now,
     updated_at: now,
     expires_at: input.expiresAt ?? null,
@@ -104,6 +164,10 @@ function toView(row: ApiKeysTable): ApiKeyView {
   if (row.project_id) view.project_id = row.project_id;
   if (row.expires_at) view.expires_at = row.expires_at;
   if (row.last_used_at) view.last_used_at = row.last_used_at;
+  if (row.scopes) view.scopes = JSON.parse(row.scopes);
+  if (row.allowed_cidrs) view.allowed_cidrs = JSON.parse(row.allowed_cidrs);
+  if (row.rate_limit) view.rate_limit = JSON.parse(row.rate_limit);
+  if (row.replaced_by) view.replaced_by = row.replaced_by;
   return view;
 }
 
@@ -123,6 +187,8 @@ export class KeyService {
   /** Key id -> epoch ms of its latest use, written in batches (a clock read per request, no formatting). */
   private pendingLastUsed = new Map<string, number>();
   private readonly flushTimer: NodeJS.Timeout;
+  /** `{key id} {address}` pairs known to be stored, so a repeat costs no query. */
+  private readonly seenAddresses = new LRUCache<string, true>({ max: 100_000 });
 
   private readonly store: KeyStore;
 
@@ -151,7 +217,7 @@ export class KeyService {
   }
 
   /** Creates a key in `scope`. The returned `value` is the only time the key exists outside the caller. */
-  async issue(scope: KeyScope, input: { name: string; ownerId: string; expiresAt?: string | null }): Promise<ApiKeyView & { value: string }> {
+  async issue(scope: KeyScope, input: NewKey): Promise<ApiKeyView & { value: string }> {
     const value = generateApiKey(scope.kind);
     const row = newKeyRow(scope, input, value, hashApiKey(this.o.secret, value));
     // 238 random bits: a collision of lookup values is not a case to handle.
@@ -191,6 +257,50 @@ export class KeyService {
     return true;
   }
 
+  /**
+   * Replaces a live key of the scope with a new one of the same name, scopes, limits and expiry. The
+   * old key keeps working for `graceMs` (then it expires, on every node), or stops at once for 0.
+   * The new key's `value` is shown once, as at issue. Undefined when the scope has no such live key.
+   */
+  async rotate(scope: KeyScope, id: string, input: { ownerId: string; graceMs: number }): Promise<{ key: ApiKeyView & { value: string }; previous: ApiKeyView } | undefined> {
+    const old = await this.store.active(scope, id);
+    if (!old) return undefined;
+    if (old.replaced_by) throw conflict('This key was rotated already; rotate the key that replaced it.');
+    const now = Date.now();
+    if (old.expires_at && Date.parse(old.expires_at) <= now) throw conflict('This key has expired; create a new key instead.');
+    const value = generateApiKey(scope.kind);
+    const policy: KeyPolicy = {
+      scopes: old.scopes ? JSON.parse(old.scopes) : undefined,
+      allowedCidrs: old.allowed_cidrs ? JSON.parse(old.allowed_cidrs) : undefined,
+      rateLimit: old.rate_limit ? JSON.parse(old.rate_limit) : undefined,
+    };
+    const row = newKeyRow(scope, { name: old.name, ownerId: input.ownerId, expiresAt: old.expires_at, ...policy }, value, hashApiKey(this.o.secret, value));
+    const graceEnd = now + input.graceMs;
+    const ends = input.graceMs === 0 ? null : new Date(old.expires_at ? Math.min(Date.parse(old.expires_at), graceEnd) : graceEnd).toISOString();
+    const previous = await this.store.replace(old, row, ends, new Date(now).toISOString());
+    if (!previous) throw conflict('This key was rotated or deleted at the same time; list the keys and try again.');
+    // Every node drops its cached copy of the old key, which now ends (or is gone).
+    await this.o.notifier.publish({ type: 'api-key', hash: old.secret_hash });
+    return { key: { ...toView(row), value }, previous: toView(previous) };
+  }
+
+  /**
+   * Revokes every live key among `values` (keys reported leaked, as a secret scanner finds them). Values
+   * that are not well-formed keys are skipped without I/O. Returns what was revoked, for the audit log.
+   */
+  async revokeLeaked(values: readonly string[]): Promise<LeakedKey[]> {
+    const hashes = new Set<string>();
+    for (const v of values) {
+      if (!parseApiKey(v)) continue;
+      hashes.add(hashApiKey(this.o.secret, v));
+      hashes.add(legacyApiKeyHash(this.o.secret, v));
+    }
+    if (hashes.size === 0) return [];
+    const revoked = await this.store.revokeByHashes([...hashes], nowIso());
+    for (const r of revoked) await this.o.notifier.publish({ type: 'api-key', hash: r.secret_hash });
+    return revoked.map((r) => ({ id: r.id, name: r.name, kind: r.kind, workspaceId: r.workspace_id, projectId: r.project_id }));
+  }
+
   /** Revokes every key of a project (used when the project is purged). */
   async revokeAllOfProject(projectId: string): Promise<void> {
     await this.store.revokeAllOfProject(projectId, nowIso());
@@ -226,6 +336,20 @@ export class KeyService {
     this.cache.set(fp, entry);
     this.byHmac.set(entry.hmac, fp);
     return this.judge(entry);
+  }
+
+  /**
+   * Notes that a verified key was used from `address`: the first use from an address is stored and
+   * reported once (`onEvent`); repeats cost a lookup in a bounded in-process set.
+   */
+  noteAddress(key: VerifiedKey, address: string): void {
+    const seen = `${key.id} ${address}`;
+    if (this.seenAddresses.has(seen)) return;
+    this.seenAddresses.set(seen, true);
+    this.store
+      .addAddress(key.id, address, nowIso())
+      .then((isNew) => isNew && this.o.onEvent?.({ type: 'new_client_address', key, address }))
+      .catch(this.o.onError);
   }
 
   private judge(entry: CacheEntry): VerifyResult {
@@ -271,6 +395,14 @@ function toLoaded(row: KeyLookupRow | undefined): Loaded {
       projectId: row.project_id,
       ownerId: row.owner_id,
       expiresAtMs: row.expires_at ? Date.parse(row.expires_at) : null,
+      scopes: row.scopes ? expandScopes(JSON.parse(row.scopes)) : null,
+      allowedAddresses: row.allowed_cidrs ? (parseAddressRanges(JSON.parse(row.allowed_cidrs)) as AddressRanges) : null,
+      rateLimit: row.rate_limit ? quotaOf(JSON.parse(row.rate_limit)) : null,
     },
   };
+}
+
+/** A stored rate limit as a quota policy. */
+function quotaOf(limit: RateLimit): QuotaPolicy {
+  return { limit: limit.requests, windowMs: parseGoDuration(limit.per) ?? 60_000 };
 }

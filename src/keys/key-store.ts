@@ -7,7 +7,7 @@ import { isUniqueViolation } from '../platform/db/database.js';
 export type KeyScope = { kind: 'workspace'; workspaceId: string } | { kind: 'project'; workspaceId: string; projectId: string };
 
 /** The columns the verification path reads. */
-export type KeyLookupRow = Pick<ApiKeysTable, 'id' | 'name' | 'kind' | 'workspace_id' | 'project_id' | 'owner_id' | 'secret_hash' | 'expires_at' | 'revoked_at'>;
+export type KeyLookupRow = Pick<ApiKeysTable, 'id' | 'name' | 'kind' | 'workspace_id' | 'project_id' | 'owner_id' | 'secret_hash' | 'expires_at' | 'revoked_at' | 'scopes' | 'allowed_cidrs' | 'rate_limit'>;
 
 /**
  * The queries of the `api_keys` table. A key's `project_id` is its scope (keys are not project
@@ -36,16 +36,67 @@ export class KeyStore {
   async byHash(hashes: string[]): Promise<KeyLookupRow | undefined> {
     return this.db
       .selectFrom('api_keys')
-      .select(['id', 'name', 'kind', 'workspace_id', 'project_id', 'owner_id', 'secret_hash', 'expires_at', 'revoked_at'])
+      .select(['id', 'name', 'kind', 'workspace_id', 'project_id', 'owner_id', 'secret_hash', 'expires_at', 'revoked_at', 'scopes', 'allowed_cidrs', 'rate_limit'])
       .where('secret_hash', 'in', hashes)
       .executeTakeFirst();
   }
 
+  /** The query of the scope's active (not revoked) keys. */
+  private activeOf(scope: KeyScope) {
+    const q = this.db.selectFrom('api_keys').selectAll().where('revoked_at', 'is', null).where('kind', '=', scope.kind).where('workspace_id', '=', scope.workspaceId);
+    return scope.kind === 'project' ? q.where('project_id', '=', scope.projectId) : q;
+  }
+
+  /** One active key of the scope. */
+  async active(scope: KeyScope, id: string): Promise<ApiKeysTable | undefined> {
+    return this.activeOf(scope).where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Stores `next` and marks `old` replaced by it, ending at `ends` (null: revoked now), in one
+   * transaction. Undefined, storing nothing, when `old` was rotated or revoked meanwhile.
+   */
+  async replace(old: ApiKeysTable, next: ApiKeysTable, ends: string | null, at: string): Promise<ApiKeysTable | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const changed = await trx
+        .updateTable('api_keys')
+        .set(ends === null ? { replaced_by: next.id, revoked_at: at, updated_at: at } : { replaced_by: next.id, expires_at: ends, updated_at: at })
+        .where('id', '=', old.id)
+        .where('revoked_at', 'is', null)
+        .where('replaced_by', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!changed) return undefined;
+      await trx.insertInto('api_keys').values(next).execute();
+      return changed;
+    });
+  }
+
+  /** Marks every active key stored under one of `hashes` revoked; the revoked rows. */
+  async revokeByHashes(hashes: string[], at: string): Promise<Pick<ApiKeysTable, 'id' | 'name' | 'kind' | 'workspace_id' | 'project_id' | 'secret_hash'>[]> {
+    return this.db
+      .updateTable('api_keys')
+      .set({ revoked_at: at, updated_at: at })
+      .where('secret_hash', 'in', hashes)
+      .where('revoked_at', 'is', null)
+      .returning(['id', 'name', 'kind', 'workspace_id', 'project_id', 'secret_hash'])
+      .execute();
+  }
+
+  /** Records that a key was used from `address`; true when this is the first time. */
+  async addAddress(keyId: string, address: string, at: string): Promise<boolean> {
+    const row = await this.db
+      .insertInto('api_key_addresses')
+      .values({ key_id: keyId, address, first_seen_at: at })
+      .onConflict((oc) => oc.columns(['key_id', 'address']).doNothing())
+      .returning('key_id')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Active (not revoked) keys of the scope, oldest first. */
   async listActive(scope: KeyScope): Promise<ApiKeysTable[]> {
-    let q = this.db.selectFrom('api_keys').selectAll().where('revoked_at', 'is', null).where('kind', '=', scope.kind).where('workspace_id', '=', scope.workspaceId);
-    if (scope.kind === 'project') q = q.where('project_id', '=', scope.projectId);
-    return q.orderBy('id').execute();
+    return this.activeOf(scope).orderBy('id').execute();
   }
 
   /** Marks an active key of the scope revoked; its stored lookup value, or undefined when there is none. */

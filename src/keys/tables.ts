@@ -10,8 +10,14 @@ export interface ApiKeysTable {
   secret_hash: string;
   last_characters: string;
   owner_id: string;
-  /** JSON text; null means the key's full plane. Room for least-privilege keys. */
+  /** JSON array of scope names (`identities:read`); null means the key's full plane. */
   scopes: string | null;
+  /** JSON array of canonical CIDRs the key may be used from; null means anywhere. */
+  allowed_cidrs: string | null;
+  /** JSON `{"requests": N, "per": "1m"}`; null means no limit of its own. */
+  rate_limit: string | null;
+  /** The key that replaced this one by rotation; this one then works until its `expires_at`. */
+  replaced_by: string | null;
   created_at: string;
   updated_at: string;
   expires_at: string | null;
@@ -19,6 +25,14 @@ export interface ApiKeysTable {
   revoked_at: string | null;
 }
 
+/** The client addresses a key was used from, so the first use from a new one is recorded once. */
+export interface ApiKeyAddressesTable {
+  key_id: string;
+  address: string;
+  first_seen_at: string;
+}
+
 export interface KeyTables {
   api_keys: ApiKeysTable;
+  api_key_addresses: ApiKeyAddressesTable;
 }

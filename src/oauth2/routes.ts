@@ -172,12 +172,12 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
   return [
     // ---- clients ----
     defineRoute({
-      method: 'POST', url: '/admin/clients', ...admin, operation: 'createOAuth2Client',
+      method: 'POST', url: '/admin/clients', ...admin, scope: 'oauth2:write', operation: 'createOAuth2Client',
       schema: { body: ClientBody },
       handler: async (req, reply) => reply.code(201).send(await o.clients.create(req.project.id, req.body)),
     }),
     defineRoute({
-      method: 'GET', url: '/admin/clients', ...admin, operation: 'listOAuth2Clients',
+      method: 'GET', url: '/admin/clients', ...admin, scope: 'oauth2:read', operation: 'listOAuth2Clients',
       schema: {
         querystring: Type.Object({
           page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
@@ -195,12 +195,12 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
     }),
     // Trust relationships of the JWT bearer grant (RFC 7523), as Hydra's /admin/trust/grants/jwt-bearer/issuers.
     defineRoute({
-      method: 'POST', url: '/admin/trust/grants/jwt-bearer/issuers', ...admin, operation: 'trustOAuth2JwtGrantIssuer',
+      method: 'POST', url: '/admin/trust/grants/jwt-bearer/issuers', ...admin, scope: 'oauth2:write', operation: 'trustOAuth2JwtGrantIssuer',
       schema: { body: TrustIssuerBody },
       handler: async (req, reply) => reply.status(201).send(await o.trust.create(req.project.id, req.body)),
     }),
     defineRoute({
-      method: 'GET', url: '/admin/trust/grants/jwt-bearer/issuers', ...admin, operation: 'listTrustedOAuth2JwtGrantIssuers',
+      method: 'GET', url: '/admin/trust/grants/jwt-bearer/issuers', ...admin, scope: 'oauth2:read', operation: 'listTrustedOAuth2JwtGrantIssuers',
       schema: {
         querystring: Type.Object({
           page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
@@ -216,12 +216,12 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/admin/trust/grants/jwt-bearer/issuers/:id', ...admin, operation: 'getTrustedOAuth2JwtGrantIssuer',
+      method: 'GET', url: '/admin/trust/grants/jwt-bearer/issuers/:id', ...admin, scope: 'oauth2:read', operation: 'getTrustedOAuth2JwtGrantIssuer',
       schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }) }) },
       handler: async (req) => o.trust.get(req.project.id, req.params.id),
     }),
     defineRoute({
-      method: 'DELETE', url: '/admin/trust/grants/jwt-bearer/issuers/:id', ...admin, operation: 'deleteTrustedOAuth2JwtGrantIssuer',
+      method: 'DELETE', url: '/admin/trust/grants/jwt-bearer/issuers/:id', ...admin, scope: 'oauth2:write', operation: 'deleteTrustedOAuth2JwtGrantIssuer',
       schema: { params: Type.Object({ id: Type.String({ maxLength: 128 }) }) },
       handler: async (req, reply) => {
         await o.trust.delete(req.project.id, req.params.id);
@@ -229,22 +229,22 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/admin/clients/:id', ...admin, operation: 'getOAuth2Client',
+      method: 'GET', url: '/admin/clients/:id', ...admin, scope: 'oauth2:read', operation: 'getOAuth2Client',
       schema: { params: Type.Object({ id: ClientId }) },
       handler: async (req) => o.clients.mustGet(req.project.id, req.params.id),
     }),
     defineRoute({
-      method: 'PUT', url: '/admin/clients/:id', ...admin, operation: 'setOAuth2Client',
+      method: 'PUT', url: '/admin/clients/:id', ...admin, scope: 'oauth2:write', operation: 'setOAuth2Client',
       schema: { params: Type.Object({ id: ClientId }), body: ClientBody },
       handler: async (req) => o.clients.replace(req.project.id, req.params.id, req.body),
     }),
     defineRoute({
-      method: 'PATCH', url: '/admin/clients/:id', ...admin, operation: 'patchOAuth2Client',
+      method: 'PATCH', url: '/admin/clients/:id', ...admin, scope: 'oauth2:write', operation: 'patchOAuth2Client',
       schema: { params: Type.Object({ id: ClientId }), body: JsonPatchBody },
       handler: async (req) => o.clients.patch(req.project.id, req.params.id, req.body as jsonPatch.Operation[]),
     }),
     defineRoute({
-      method: 'DELETE', url: '/admin/clients/:id', ...admin, operation: 'deleteOAuth2Client',
+      method: 'DELETE', url: '/admin/clients/:id', ...admin, scope: 'oauth2:write', operation: 'deleteOAuth2Client',
       schema: { params: Type.Object({ id: ClientId }) },
       handler: async (req, reply) => {
         if (!(await o.clients.delete(req.project.id, req.params.id))) throw notFound('The OAuth 2.0 client does not exist.');
@@ -252,24 +252,24 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'PUT', url: '/admin/clients/:id/lifespans', ...admin, operation: 'setOAuth2ClientLifespans',
+      method: 'PUT', url: '/admin/clients/:id/lifespans', ...admin, scope: 'oauth2:write', operation: 'setOAuth2ClientLifespans',
       schema: { params: Type.Object({ id: ClientId }), body: LifespansBody },
       handler: async (req) => o.clients.setLifespans(req.project.id, req.params.id, req.body),
     }),
     defineRoute({
-      method: 'POST', url: '/admin/clients/:id/secrets/rotate', ...admin, operation: 'rotateOAuth2ClientSecret',
+      method: 'POST', url: '/admin/clients/:id/secrets/rotate', ...admin, scope: 'oauth2:write', operation: 'rotateOAuth2ClientSecret',
       schema: { params: Type.Object({ id: ClientId }) },
       handler: async (req) => o.clients.rotateSecret(req.project.id, req.params.id),
     }),
     defineRoute({
-      method: 'DELETE', url: '/admin/clients/:id/secrets/rotate', ...admin, operation: 'deleteRotatedOAuth2ClientSecrets',
+      method: 'DELETE', url: '/admin/clients/:id/secrets/rotate', ...admin, scope: 'oauth2:write', operation: 'deleteRotatedOAuth2ClientSecrets',
       schema: { params: Type.Object({ id: ClientId }) },
       handler: async (req) => o.clients.deleteRotatedSecrets(req.project.id, req.params.id),
     }),
 
     // ---- tokens (admin) ----
     defineRoute({
-      method: 'POST', url: '/admin/oauth2/introspect', ...admin, operation: 'introspectOAuth2Token',
+      method: 'POST', url: '/admin/oauth2/introspect', ...admin, scope: 'oauth2:read', operation: 'introspectOAuth2Token',
       schema: { body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 8192 }), scope: Type.Optional(Type.String({ maxLength: 4096 })) }) },
       handler: async (req, reply) => {
         noStore(reply);
@@ -277,7 +277,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'DELETE', url: '/admin/oauth2/tokens', ...admin, operation: 'deleteOAuth2Token',
+      method: 'DELETE', url: '/admin/oauth2/tokens', ...admin, scope: 'oauth2:write', operation: 'deleteOAuth2Token',
       schema: { querystring: Type.Object({ client_id: ClientId }) },
       handler: async (req, reply) => {
         await o.tokens.deleteForClient(req.project.id, req.query.client_id);
@@ -287,55 +287,55 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
 
     // ---- login and consent (admin) ----
     defineRoute({
-      method: 'GET', url: '/admin/oauth2/auth/requests/login', ...admin, operation: 'getOAuth2LoginRequest',
+      method: 'GET', url: '/admin/oauth2/auth/requests/login', ...admin, scope: 'oauth2:read', operation: 'getOAuth2LoginRequest',
       schema: { querystring: LoginChallenge },
       handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getLoginRequest(req.project.id, req.query.login_challenge)),
     }),
     defineRoute({
-      method: 'PUT', url: '/admin/oauth2/auth/requests/login/accept', ...admin, operation: 'acceptOAuth2LoginRequest',
+      method: 'PUT', url: '/admin/oauth2/auth/requests/login/accept', ...admin, scope: 'oauth2:write', operation: 'acceptOAuth2LoginRequest',
       schema: { querystring: LoginChallenge, body: AcceptLoginBody },
       handler: async (req) => o.challenges.acceptLogin(req.project.id, req.query.login_challenge, req.body),
     }),
     defineRoute({
-      method: 'PUT', url: '/admin/oauth2/auth/requests/login/reject', ...admin, operation: 'rejectOAuth2LoginRequest',
+      method: 'PUT', url: '/admin/oauth2/auth/requests/login/reject', ...admin, scope: 'oauth2:write', operation: 'rejectOAuth2LoginRequest',
       schema: { querystring: LoginChallenge, body: RejectBody },
       handler: async (req) => o.challenges.rejectLogin(req.project.id, req.query.login_challenge, req.body),
     }),
     defineRoute({
-      method: 'GET', url: '/admin/oauth2/auth/requests/consent', ...admin, operation: 'getOAuth2ConsentRequest',
+      method: 'GET', url: '/admin/oauth2/auth/requests/consent', ...admin, scope: 'oauth2:read', operation: 'getOAuth2ConsentRequest',
       schema: { querystring: ConsentChallenge },
       handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getConsentRequest(req.project.id, req.query.consent_challenge)),
     }),
     defineRoute({
-      method: 'PUT', url: '/admin/oauth2/auth/requests/consent/accept', ...admin, operation: 'acceptOAuth2ConsentRequest',
+      method: 'PUT', url: '/admin/oauth2/auth/requests/consent/accept', ...admin, scope: 'oauth2:write', operation: 'acceptOAuth2ConsentRequest',
       schema: { querystring: ConsentChallenge, body: AcceptConsentBody },
       handler: async (req) => o.challenges.acceptConsent(req.project.id, req.query.consent_challenge, req.body),
     }),
     defineRoute({
-      method: 'PUT', url: '/admin/oauth2/auth/requests/consent/reject', ...admin, operation: 'rejectOAuth2ConsentRequest',
+      method: 'PUT', url: '/admin/oauth2/auth/requests/consent/reject', ...admin, scope: 'oauth2:write', operation: 'rejectOAuth2ConsentRequest',
       schema: { querystring: ConsentChallenge, body: RejectBody },
       handler: async (req) => o.challenges.rejectConsent(req.project.id, req.query.consent_challenge, req.body),
     }),
 
     // The device verification UI submits the user code a person typed (RFC 8628, Hydra's device challenge).
     defineRoute({
-      method: 'PUT', url: '/admin/oauth2/auth/requests/device/accept', ...admin, operation: 'acceptUserCodeRequest',
+      method: 'PUT', url: '/admin/oauth2/auth/requests/device/accept', ...admin, scope: 'oauth2:write', operation: 'acceptUserCodeRequest',
       schema: { querystring: DeviceChallenge, body: AcceptUserCodeBody },
       handler: async (req) => o.challenges.acceptUserCode(req.project.id, req.query.device_challenge, req.body?.user_code),
     }),
 
     defineRoute({
-      method: 'GET', url: '/admin/oauth2/auth/requests/logout', ...admin, operation: 'getOAuth2LogoutRequest',
+      method: 'GET', url: '/admin/oauth2/auth/requests/logout', ...admin, scope: 'oauth2:read', operation: 'getOAuth2LogoutRequest',
       schema: { querystring: LogoutChallenge },
       handler: async (req, reply) => challengeAnswer(reply, await o.challenges.getLogoutRequest(req.project.id, req.query.logout_challenge)),
     }),
     defineRoute({
-      method: 'PUT', url: '/admin/oauth2/auth/requests/logout/accept', ...admin, operation: 'acceptOAuth2LogoutRequest',
+      method: 'PUT', url: '/admin/oauth2/auth/requests/logout/accept', ...admin, scope: 'oauth2:write', operation: 'acceptOAuth2LogoutRequest',
       schema: { querystring: LogoutChallenge },
       handler: async (req) => o.challenges.acceptLogout(req.project.id, req.query.logout_challenge, issuer(req)),
     }),
     defineRoute({
-      method: 'PUT', url: '/admin/oauth2/auth/requests/logout/reject', ...admin, operation: 'rejectOAuth2LogoutRequest',
+      method: 'PUT', url: '/admin/oauth2/auth/requests/logout/reject', ...admin, scope: 'oauth2:write', operation: 'rejectOAuth2LogoutRequest',
       schema: { querystring: LogoutChallenge },
       handler: async (req, reply) => {
         await o.challenges.rejectLogout(req.project.id, req.query.logout_challenge);
@@ -345,7 +345,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
 
     // ---- remembered login and consent sessions (admin) ----
     defineRoute({
-      method: 'GET', url: '/admin/oauth2/auth/sessions/consent', ...admin, operation: 'listOAuth2ConsentSessions',
+      method: 'GET', url: '/admin/oauth2/auth/sessions/consent', ...admin, scope: 'oauth2:read', operation: 'listOAuth2ConsentSessions',
       schema: {
         querystring: Type.Object({
           subject: Type.String({ minLength: 1, maxLength: 1024 }),
@@ -362,7 +362,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'DELETE', url: '/admin/oauth2/auth/sessions/consent', ...admin, operation: 'revokeOAuth2ConsentSessions',
+      method: 'DELETE', url: '/admin/oauth2/auth/sessions/consent', ...admin, scope: 'oauth2:write', operation: 'revokeOAuth2ConsentSessions',
       schema: {
         querystring: Type.Object({
           subject: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
@@ -384,7 +384,7 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'DELETE', url: '/admin/oauth2/auth/sessions/login', ...admin, operation: 'revokeOAuth2LoginSessions',
+      method: 'DELETE', url: '/admin/oauth2/auth/sessions/login', ...admin, scope: 'oauth2:write', operation: 'revokeOAuth2LoginSessions',
       schema: { querystring: Type.Object({ subject: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })), sid: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }) },
       handler: async (req, reply) => {
         if (!req.query.subject && !req.query.sid) throw badRequest('subject or sid is required.');
@@ -395,22 +395,22 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
 
     // ---- JSON Web Keys (admin) ----
     defineRoute({
-      method: 'POST', url: '/admin/keys/:set', ...admin, operation: 'createJsonWebKeySet',
+      method: 'POST', url: '/admin/keys/:set', ...admin, scope: 'oauth2:write', operation: 'createJsonWebKeySet',
       schema: { params: Type.Object({ set: SetName }), body: CreateJwkSetBody },
       handler: async (req, reply) => reply.code(201).send(await o.jwks.generate(req.project.id, req.params.set, req.body)),
     }),
     defineRoute({
-      method: 'GET', url: '/admin/keys/:set', ...admin, operation: 'getJsonWebKeySet',
+      method: 'GET', url: '/admin/keys/:set', ...admin, scope: 'oauth2:read', operation: 'getJsonWebKeySet',
       schema: { params: Type.Object({ set: SetName }) },
       handler: async (req) => o.jwks.getSet(req.project.id, req.params.set),
     }),
     defineRoute({
-      method: 'PUT', url: '/admin/keys/:set', ...admin, operation: 'setJsonWebKeySet',
+      method: 'PUT', url: '/admin/keys/:set', ...admin, scope: 'oauth2:write', operation: 'setJsonWebKeySet',
       schema: { params: Type.Object({ set: SetName }), body: Type.Object({ keys: Type.Array(JwkBody, { maxItems: 50 }) }, { additionalProperties: false }) },
       handler: async (req) => o.jwks.replaceSet(req.project.id, req.params.set, req.body.keys as JWK[]),
     }),
     defineRoute({
-      method: 'DELETE', url: '/admin/keys/:set', ...admin, operation: 'deleteJsonWebKeySet',
+      method: 'DELETE', url: '/admin/keys/:set', ...admin, scope: 'oauth2:write', operation: 'deleteJsonWebKeySet',
       schema: { params: Type.Object({ set: SetName }) },
       handler: async (req, reply) => {
         await o.jwks.deleteSet(req.project.id, req.params.set);
@@ -418,17 +418,17 @@ export function oauth2Routes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/admin/keys/:set/:kid', ...admin, operation: 'getJsonWebKey',
+      method: 'GET', url: '/admin/keys/:set/:kid', ...admin, scope: 'oauth2:read', operation: 'getJsonWebKey',
       schema: { params: Type.Object({ set: SetName, kid: Kid }) },
       handler: async (req) => o.jwks.getKey(req.project.id, req.params.set, req.params.kid),
     }),
     defineRoute({
-      method: 'PUT', url: '/admin/keys/:set/:kid', ...admin, operation: 'setJsonWebKey',
+      method: 'PUT', url: '/admin/keys/:set/:kid', ...admin, scope: 'oauth2:write', operation: 'setJsonWebKey',
       schema: { params: Type.Object({ set: SetName, kid: Kid }), body: JwkBody },
       handler: async (req) => o.jwks.putKey(req.project.id, req.params.set, req.params.kid, req.body as JWK),
     }),
     defineRoute({
-      method: 'DELETE', url: '/admin/keys/:set/:kid', ...admin, operation: 'deleteJsonWebKey',
+      method: 'DELETE', url: '/admin/keys/:set/:kid', ...admin, scope: 'oauth2:write', operation: 'deleteJsonWebKey',
       schema: { params: Type.Object({ set: SetName, kid: Kid }) },
       handler: async (req, reply) => {
         await o.jwks.deleteKey(req.project.id, req.params.set, req.params.kid);

@@ -58,7 +58,7 @@ export function permissionRoutes(r: Registry): RouteSpec[] {
 
   return [
     defineRoute({
-      method: 'PUT', url: '/admin/relation-tuples', plane: 'project', credential: 'project', operation: 'createRelationship',
+      method: 'PUT', url: '/admin/relation-tuples', plane: 'project', credential: 'project', scope: 'relationships:write', operation: 'createRelationship',
       schema: { body: RelationshipBody, response: { 201: Relationship } },
       handler: async (req, reply) => {
         const t = tupleFromJson(req.body, 'relationship');
@@ -67,7 +67,7 @@ export function permissionRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'PATCH', url: '/admin/relation-tuples', plane: 'project', credential: 'project', operation: 'patchRelationships',
+      method: 'PATCH', url: '/admin/relation-tuples', plane: 'project', credential: 'project', scope: 'relationships:write', operation: 'patchRelationships',
       schema: {
         body: Type.Array(
           Type.Object({ action: Type.Optional(Type.String({ maxLength: 32 })), relation_tuple: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
@@ -88,7 +88,7 @@ export function permissionRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'DELETE', url: '/admin/relation-tuples', plane: 'project', credential: 'project', operation: 'deleteRelationships',
+      method: 'DELETE', url: '/admin/relation-tuples', plane: 'project', credential: 'project', scope: 'relationships:write', operation: 'deleteRelationships',
       schema: { querystring: Type.Object(TupleQueryString) },
       handler: async (req, reply) => {
         await permissions.deleteMatching(scope(req.project), queryFromUrl(req.query as UrlTupleQuery));
@@ -96,7 +96,7 @@ export function permissionRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/relation-tuples', plane: 'project', credential: 'project', operation: 'getRelationships',
+      method: 'GET', url: '/relation-tuples', plane: 'project', credential: 'project', scope: 'relationships:read', operation: 'getRelationships',
       schema: {
         querystring: Type.Object({ ...TupleQueryString, ...PageQuery }),
         response: { 200: Type.Object({ relation_tuples: Type.Array(Relationship), next_page_token: Type.String() }) },
@@ -108,12 +108,12 @@ export function permissionRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/namespaces', plane: 'project', credential: 'project', operation: 'listRelationshipNamespaces',
+      method: 'GET', url: '/namespaces', plane: 'project', credential: 'project', scope: 'relationships:read', operation: 'listRelationshipNamespaces',
       schema: { response: { 200: Type.Object({ namespaces: Type.Array(Type.Object({ name: Type.String() })) }) } },
       handler: async (req) => ({ namespaces: permissions.namespaces(scope(req.project)) }),
     }),
     defineRoute({
-      method: 'POST', url: '/opl/syntax/check', plane: 'project', credential: 'project', operation: 'checkOplSyntax',
+      method: 'POST', url: '/opl/syntax/check', plane: 'project', credential: 'project', scope: 'relationships:read', operation: 'checkOplSyntax',
       bodyLimit: MAX_OPL_LENGTH * 4 + 1024,
       handler: async (req) => {
         if (typeof req.body !== 'string') throw badRequest('Send the OPL source as the text/plain body.');
@@ -121,27 +121,27 @@ export function permissionRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/relation-tuples/check', plane: 'project', credential: 'project', operation: 'checkPermissionOrError',
+      method: 'GET', url: '/relation-tuples/check', plane: 'project', credential: 'project', scope: 'relationships:read', operation: 'checkPermissionOrError',
       schema: { querystring: Type.Object({ ...TupleQueryString, ...MaxDepth }), response: { 200: CheckResult, 403: CheckResult } },
       handler: async (req, reply) => check(req.project, tupleFromUrl(req.query as UrlTupleQuery), req.query['max-depth'], reply, true),
     }),
     defineRoute({
-      method: 'GET', url: '/relation-tuples/check/openapi', plane: 'project', credential: 'project', operation: 'checkPermission',
+      method: 'GET', url: '/relation-tuples/check/openapi', plane: 'project', credential: 'project', scope: 'relationships:read', operation: 'checkPermission',
       schema: { querystring: Type.Object({ ...TupleQueryString, ...MaxDepth }), response: { 200: CheckResult } },
       handler: async (req, reply) => check(req.project, tupleFromUrl(req.query as UrlTupleQuery), req.query['max-depth'], reply, false),
     }),
     defineRoute({
-      method: 'POST', url: '/relation-tuples/check', plane: 'project', credential: 'project', operation: 'postCheckPermissionOrError',
+      method: 'POST', url: '/relation-tuples/check', plane: 'project', credential: 'project', scope: 'relationships:read', operation: 'postCheckPermissionOrError',
       schema: { querystring: Type.Object(MaxDepth), body: RelationshipBody, response: { 200: CheckResult, 403: CheckResult } },
       handler: async (req, reply) => check(req.project, tupleFromJson(req.body), req.query['max-depth'], reply, true),
     }),
     defineRoute({
-      method: 'POST', url: '/relation-tuples/check/openapi', plane: 'project', credential: 'project', operation: 'postCheckPermission',
+      method: 'POST', url: '/relation-tuples/check/openapi', plane: 'project', credential: 'project', scope: 'relationships:read', operation: 'postCheckPermission',
       schema: { querystring: Type.Object(MaxDepth), body: RelationshipBody, response: { 200: CheckResult } },
       handler: async (req, reply) => check(req.project, tupleFromJson(req.body), req.query['max-depth'], reply, false),
     }),
     defineRoute({
-      method: 'POST', url: '/relation-tuples/batch/check', plane: 'project', credential: 'project', operation: 'batchCheckPermission',
+      method: 'POST', url: '/relation-tuples/batch/check', plane: 'project', credential: 'project', scope: 'relationships:read', operation: 'batchCheckPermission',
       schema: {
         querystring: Type.Object(MaxDepth),
         body: Type.Object({ tuples: Type.Optional(Type.Array(Type.Unknown(), { maxItems: MAX_BATCH_CHECK_SIZE })) }, { additionalProperties: false }),
@@ -166,7 +166,7 @@ export function permissionRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/relation-tuples/expand', plane: 'project', credential: 'project', operation: 'expandPermissions',
+      method: 'GET', url: '/relation-tuples/expand', plane: 'project', credential: 'project', scope: 'relationships:read', operation: 'expandPermissions',
       schema: { querystring: Type.Object({ namespace: Type.Optional(Str), object: Type.Optional(Str), relation: Type.Optional(Str), ...MaxDepth }) },
       handler: async (req) => {
         const q = queryFromUrl({ namespace: req.query.namespace, object: req.query.object, relation: req.query.relation });

@@ -15,8 +15,8 @@ export const NO_CONSOLE_SESSION = unauthorized('A console session is required.')
  * refusal or null. Prefix and checksum are checked with no I/O (a mistyped or forged key never
  * reaches the cache or the database); a cached key answers without a promise.
  */
-export function withKey(keys: KeyService, token: string, accept: (key: VerifiedKey) => Outcome): Outcome | Promise<Outcome> {
-  const judge = (result: VerifyResult): Outcome => (result.ok ? accept(result.key) : NO_KEY);
+export function withKey(keys: KeyService, token: string, accept: (key: VerifiedKey) => Outcome | Promise<Outcome>): Outcome | Promise<Outcome> {
+  const judge = (result: VerifyResult): Outcome | Promise<Outcome> => (result.ok ? accept(result.key) : NO_KEY);
   const cached = keys.verifyCached(token);
   if (cached) return judge(cached);
   return keys.verify(token).then(judge);

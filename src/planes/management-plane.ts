@@ -1,13 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from '../registry.js';
-import type { RouteSpec } from '../platform/http/route-table.js';
+import type { RouteSpec, Scope } from '../platform/http/route-table.js';
 import { bearerToken } from '../platform/http/bearer.js';
 import { NO_CONSOLE_SESSION, NO_KEY, NO_MANAGEMENT_CREDENTIAL, consoleUser, withKey } from './credentials.js';
 import { assertPlane, mountRoutes, type CredentialCheck } from './mount.js';
 import type { ManagementPrincipal } from '../platform/auth/principal.js';
+import type { KeyPolicyCheck } from './key-policy.js';
 
 export interface ManagementPlaneOptions {
   registry: Pick<Registry, 'keys' | 'consoleSessions'>;
+  /** A key's own limits (scopes, addresses, rate), checked once its workspace is known. */
+  policy: KeyPolicyCheck;
   routes: RouteSpec[];
 }
 
@@ -23,13 +26,13 @@ export async function managementPlane(app: FastifyInstance, o: ManagementPlaneOp
   app.decorateRequest('principal', null);
   const { keys, consoleSessions } = o.registry;
 
-  const workspaceKeyOrSession: CredentialCheck = (req) => {
+  const workspaceKeyOrSession = (scope: Scope | undefined): CredentialCheck => (req, reply) => {
     const token = bearerToken(req);
     if (!token) return consoleUser(consoleSessions, req, NO_MANAGEMENT_CREDENTIAL);
     return withKey(keys, token, (key) => {
       if (key.kind !== 'workspace') return NO_KEY;
       (req as ManagementRequest).principal = { kind: 'workspace-key', keyId: key.id, keyName: key.name, workspaceId: key.workspaceId, ownerId: key.ownerId };
-      return null;
+      return o.policy(key, req, reply, scope);
     });
   };
   const session: CredentialCheck = (req) => consoleUser(consoleSessions, req, NO_CONSOLE_SESSION);
@@ -39,7 +42,7 @@ export async function managementPlane(app: FastifyInstance, o: ManagementPlaneOp
       case 'none':
         return null;
       case 'management':
-        return workspaceKeyOrSession;
+        return workspaceKeyOrSession(spec.scope);
       case 'console':
         return session;
       case 'project':

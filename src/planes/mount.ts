@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OryError } from '../platform/errors/errors.js';
 import { mountedUrl, type RouteSpec } from '../platform/http/route-table.js';
 import { sendError } from '../platform/http/send-error.js';
@@ -11,7 +11,7 @@ export type Outcome = OryError | null;
  * A route's credential check: the refusal or null, and a promise only when the answer is not in a
  * cache (callback-style hooks: a cached credential costs no promise).
  */
-export type CredentialCheck = (req: FastifyRequest) => Outcome | Promise<Outcome>;
+export type CredentialCheck = (req: FastifyRequest, reply: FastifyReply) => Outcome | Promise<Outcome>;
 
 /**
  * Registers route-table routes in a plane's scope. The check runs in `onRequest`, before the body is
@@ -31,7 +31,7 @@ export function mountRoutes(app: FastifyInstance, specs: RouteSpec[], checkFor: 
       config: { fromTable: true },
       onRequest: (req, reply, done) => {
         req.routeTemplate = template;
-        const outcome = check ? check(req) : null;
+        const outcome = check ? check(req, reply) : null;
         if (outcome === null) return done();
         if (!(outcome instanceof Promise)) return void sendError(outcome, req, reply);
         outcome.then((refusal) => (refusal ? sendError(refusal, req, reply) : done()), done).catch(done);

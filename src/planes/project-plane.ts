@@ -1,6 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../registry.js';
-import type { RouteSpec } from '../platform/http/route-table.js';
+import type { RouteSpec, Scope } from '../platform/http/route-table.js';
 import { notFound, type OryError } from '../platform/errors/errors.js';
 import { bearerToken } from '../platform/http/bearer.js';
 import { sendError } from '../platform/http/send-error.js';
@@ -9,9 +9,12 @@ import { OAuth2Error } from '../oauth2/errors.js';
 import { NO_KEY, withKey } from './credentials.js';
 import { assertPlane, mountRoutes, type CredentialCheck, type Outcome } from './mount.js';
 import type { ProjectKeyPrincipal } from './contexts.js';
+import type { KeyPolicyCheck } from './key-policy.js';
 
 export interface ProjectPlaneOptions {
   registry: Pick<Registry, 'projects' | 'keys'>;
+  /** A key's own limits (scopes, addresses, rate), checked once its project is known. */
+  policy: KeyPolicyCheck;
   /** The plane's routes that answer errors in Ory's shape. */
   routes: RouteSpec[];
   /** OAuth2's RFC 6749 endpoints: their scope answers every error, the framework's too, in RFC 6749's shape. */
@@ -36,28 +39,28 @@ export async function projectPlane(app: FastifyInstance, o: ProjectPlaneOptions)
   app.decorateRequest('principal', null);
   const { projects, keys } = o.registry;
 
-  const projectKey = (req: Decorated, project: ResolvedProject): Outcome | Promise<Outcome> => {
+  const projectKey = (req: Decorated, reply: FastifyReply, project: ResolvedProject, scope: Scope | undefined): Outcome | Promise<Outcome> => {
     const token = bearerToken(req);
     if (!token) return NO_KEY;
     return withKey(keys, token, (key) => {
       if (key.kind !== 'project' || key.projectId !== project.id) return NO_KEY;
       req.principal = { kind: 'project-key', keyId: key.id, keyName: key.name, projectId: key.projectId, workspaceId: key.workspaceId, ownerId: key.ownerId };
-      return null;
+      return o.policy(key, req, reply, scope);
     });
   };
   const checkFor = (spec: RouteSpec): CredentialCheck => {
     if (spec.credential !== 'none' && spec.credential !== 'project') throw new Error(`${spec.method} ${spec.url}: the project plane does not accept ${spec.credential} credentials`);
     const credential = spec.credential === 'project' ? projectKey : null;
-    const withProject = (req: Decorated, project: ResolvedProject | null): Outcome | Promise<Outcome> => {
+    const withProject = (req: Decorated, reply: FastifyReply, project: ResolvedProject | null): Outcome | Promise<Outcome> => {
       if (!project) return NO_PROJECT;
       req.project = project;
-      return credential ? credential(req, project) : null;
+      return credential ? credential(req, reply, project, spec.scope) : null;
     };
-    return (req) => {
+    return (req, reply) => {
       const slug = (req.params as { slug?: string }).slug ?? '';
       const cached = projects.peek(slug);
-      if (cached !== undefined) return withProject(req as Decorated, cached);
-      return projects.bySlug(slug).then((project) => withProject(req as Decorated, project));
+      if (cached !== undefined) return withProject(req as Decorated, reply, cached);
+      return projects.bySlug(slug).then((project) => withProject(req as Decorated, reply, project));
     };
   };
 

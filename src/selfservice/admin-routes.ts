@@ -35,7 +35,7 @@ function parseExpiresIn(raw: string): number | null {
 export function selfServiceAdminRoutes(r: Registry): RouteSpec[] {
   return [
     defineRoute({
-      method: 'POST', url: '/admin/recovery/code', plane: 'project', credential: 'project', operation: 'createRecoveryCodeForIdentity',
+      method: 'POST', url: '/admin/recovery/code', plane: 'project', credential: 'project', scope: 'identities:write', operation: 'createRecoveryCodeForIdentity',
       schema: { body: CreateRecoveryCodeBody },
       handler: async (req, reply) => {
         const cfg = flowConfig(req.project);
@@ -59,7 +59,7 @@ export function selfServiceAdminRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       // Kratos serves this with its link strategy; Gatehouse has none, so it answers as Kratos does
       // when the link method is disabled, before reading the body.
-      method: 'POST', url: '/admin/recovery/link', plane: 'project', credential: 'project', operation: 'createRecoveryLinkForIdentity',
+      method: 'POST', url: '/admin/recovery/link', plane: 'project', credential: 'project', scope: 'identities:write', operation: 'createRecoveryLinkForIdentity',
       schema: { querystring: Type.Object({ return_to: Type.Optional(Type.String({ maxLength: 2048 })) }) },
       handler: async () => {
         throw methodDisabled();

@@ -17,6 +17,6 @@ export function disabledSelfServiceRoutes(_r: Registry): RouteSpec[] {
     defineRoute({ method: 'GET', url: '/self-service/fed-cm/parameters', plane: 'project', credential: 'none', operation: 'createFedcmFlow', handler: disabled }),
     defineRoute({ method: 'POST', url: '/self-service/fed-cm/token', plane: 'project', credential: 'none', operation: 'updateFedcmFlow', bodyLimit: 64 * 1024, handler: disabled }),
     defineRoute({ method: 'DELETE', url: '/self-service/login/test', plane: 'project', credential: 'none', operation: 'deleteTestLoginFlow', handler: disabled }),
-    defineRoute({ method: 'POST', url: '/admin/test-login-flows', plane: 'project', credential: 'project', operation: 'createTestLoginFlow', bodyLimit: 64 * 1024, handler: disabled }),
+    defineRoute({ method: 'POST', url: '/admin/test-login-flows', plane: 'project', credential: 'project', scope: 'identities:write', operation: 'createTestLoginFlow', bodyLimit: 64 * 1024, handler: disabled }),
   ];
 }

@@ -59,22 +59,22 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
   return [
     // Workspaces
     defineRoute({
-      method: 'POST', url: '/workspaces', plane: 'management', credential: 'management', operation: 'createWorkspace',
+      method: 'POST', url: '/workspaces', plane: 'management', credential: 'management', scope: 'workspace:write', operation: 'createWorkspace',
       schema: { body: Type.Object({ name: Name }, { additionalProperties: false }) },
       handler: async (req, reply) => reply.status(201).send(await workspaces.create(req.principal, req.body.name)),
     }),
     defineRoute({
-      method: 'GET', url: '/workspaces', plane: 'management', credential: 'management', operation: 'listWorkspaces',
+      method: 'GET', url: '/workspaces', plane: 'management', credential: 'management', scope: 'workspace:read', operation: 'listWorkspaces',
       schema: { querystring: Type.Object(PageQuery, { additionalProperties: false }) },
       handler: async (req) => workspaces.list(req.principal, req.query.page_size, req.query.page_token),
     }),
     defineRoute({
-      method: 'GET', url: '/workspaces/:workspace', plane: 'management', credential: 'management', operation: 'getWorkspace',
+      method: 'GET', url: '/workspaces/:workspace', plane: 'management', credential: 'management', scope: 'workspace:read', operation: 'getWorkspace',
       schema: { params: Type.Object({ workspace: Id }) },
       handler: async (req) => (isUuid(req.params.workspace) ? workspaces.get(req.principal, req.params.workspace) : Promise.reject(notFound())),
     }),
     defineRoute({
-      method: 'PUT', url: '/workspaces/:workspace', plane: 'management', credential: 'management', operation: 'updateWorkspace',
+      method: 'PUT', url: '/workspaces/:workspace', plane: 'management', credential: 'management', scope: 'workspace:write', operation: 'updateWorkspace',
       schema: {
         params: Type.Object({ workspace: Id }),
         body: Type.Object({ name: Name, access_policy: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
@@ -87,19 +87,19 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/workspaces/:workspace/projects', plane: 'management', credential: 'management', operation: 'listWorkspaceProjects',
+      method: 'GET', url: '/workspaces/:workspace/projects', plane: 'management', credential: 'management', scope: 'projects:read', operation: 'listWorkspaceProjects',
       schema: { params: Type.Object({ workspace: Id }), querystring: Type.Object(PageQuery) },
       handler: async (req) => projects.listOfWorkspace(req.principal, req.params.workspace),
     }),
 
     // Workspace members and invites (no SDK call; Gatehouse's own, in Ory's conventions)
     defineRoute({
-      method: 'GET', url: '/workspaces/:workspace/members', plane: 'management', credential: 'management',
+      method: 'GET', url: '/workspaces/:workspace/members', plane: 'management', credential: 'management', scope: 'members:read',
       schema: { params: Type.Object({ workspace: Id }) },
       handler: async (req) => members.list(req.principal, req.params.workspace),
     }),
     defineRoute({
-      method: 'PUT', url: '/workspaces/:workspace/members/:member', plane: 'management', credential: 'management',
+      method: 'PUT', url: '/workspaces/:workspace/members/:member', plane: 'management', credential: 'management', scope: 'members:write',
       schema: { params: Type.Object({ workspace: Id, member: Id }), body: Type.Object({ role: Role }, { additionalProperties: false }) },
       handler: async (req) => {
         const member = await members.changeRole(req.principal, req.params.workspace, req.params.member, req.body.role);
@@ -108,7 +108,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'DELETE', url: '/workspaces/:workspace/members/:member', plane: 'management', credential: 'management',
+      method: 'DELETE', url: '/workspaces/:workspace/members/:member', plane: 'management', credential: 'management', scope: 'members:write',
       schema: { params: Type.Object({ workspace: Id, member: Id }) },
       handler: noContent(async (req) => {
         await members.remove(req.principal, req.params.workspace, req.params.member);
@@ -116,12 +116,12 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       }),
     }),
     defineRoute({
-      method: 'GET', url: '/workspaces/:workspace/invites', plane: 'management', credential: 'management',
+      method: 'GET', url: '/workspaces/:workspace/invites', plane: 'management', credential: 'management', scope: 'members:read',
       schema: { params: Type.Object({ workspace: Id }) },
       handler: async (req) => members.listInvites(req.principal, req.params.workspace),
     }),
     defineRoute({
-      method: 'POST', url: '/workspaces/:workspace/invites', plane: 'management', credential: 'management',
+      method: 'POST', url: '/workspaces/:workspace/invites', plane: 'management', credential: 'management', scope: 'members:write',
       schema: { params: Type.Object({ workspace: Id }), body: Type.Object({ email: Email, role: Role }, { additionalProperties: false }) },
       handler: async (req, reply) => {
         const invite = await members.invite(req.principal, req.params.workspace, req.body);
@@ -130,7 +130,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'DELETE', url: '/workspaces/:workspace/invites/:invite', plane: 'management', credential: 'management',
+      method: 'DELETE', url: '/workspaces/:workspace/invites/:invite', plane: 'management', credential: 'management', scope: 'members:write',
       schema: { params: Type.Object({ workspace: Id, invite: Id }) },
       handler: noContent(async (req) => {
         await members.revokeInvite(req.principal, req.params.workspace, req.params.invite);
@@ -140,7 +140,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
 
     // Projects
     defineRoute({
-      method: 'POST', url: '/projects', plane: 'management', credential: 'management', operation: 'createProject',
+      method: 'POST', url: '/projects', plane: 'management', credential: 'management', scope: 'projects:write', operation: 'createProject',
       schema: {
         body: Type.Object({ name: Name, environment: Environment, workspace_id: Type.Optional(Id), home_region: Type.Optional(HomeRegion) }, { additionalProperties: false }),
       },
@@ -151,11 +151,11 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/projects', plane: 'management', credential: 'management', operation: 'listProjects',
+      method: 'GET', url: '/projects', plane: 'management', credential: 'management', scope: 'projects:read', operation: 'listProjects',
       handler: async (req) => projects.list(req.principal),
     }),
     defineRoute({
-      method: 'GET', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'getProject',
+      method: 'GET', url: '/projects/:project_id', plane: 'management', credential: 'management', scope: 'projects:read', operation: 'getProject',
       schema: { params: ProjectParams },
       handler: (req, reply) => {
         const json = projects.getJson(req.principal, req.params.project_id);
@@ -163,7 +163,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'PUT', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'setProject',
+      method: 'PUT', url: '/projects/:project_id', plane: 'management', credential: 'management', scope: 'projects:write', operation: 'setProject',
       schema: {
         params: ProjectParams,
         body: Type.Object(
@@ -210,7 +210,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'PATCH', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'patchProject',
+      method: 'PATCH', url: '/projects/:project_id', plane: 'management', credential: 'management', scope: 'projects:write', operation: 'patchProject',
       schema: { params: ProjectParams, body: JsonPatch },
       handler: async (req) => {
         const res = await projects.patch(req.principal, req.params.project_id, req.body);
@@ -219,7 +219,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'PATCH', url: '/projects/:project_id/revision/:revision_id', plane: 'management', credential: 'management', operation: 'patchProjectWithRevision',
+      method: 'PATCH', url: '/projects/:project_id/revision/:revision_id', plane: 'management', credential: 'management', scope: 'projects:write', operation: 'patchProjectWithRevision',
       schema: { params: Type.Object({ project_id: Id, revision_id: Id }), body: JsonPatch },
       handler: async (req) => {
         const res = await projects.patch(req.principal, req.params.project_id, req.body, req.params.revision_id);
@@ -228,7 +228,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'DELETE', url: '/projects/:project_id', plane: 'management', credential: 'management', operation: 'purgeProject',
+      method: 'DELETE', url: '/projects/:project_id', plane: 'management', credential: 'management', scope: 'projects:write', operation: 'purgeProject',
       schema: { params: ProjectParams },
       handler: noContent(async (req) => {
         const p = await projects.purge(req.principal, req.params.project_id, deleteProjectData);
@@ -238,7 +238,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
 
     // Project members are the members of its workspace.
     defineRoute({
-      method: 'GET', url: '/projects/:project/members', plane: 'management', credential: 'management', operation: 'getProjectMembers',
+      method: 'GET', url: '/projects/:project/members', plane: 'management', credential: 'management', scope: 'members:read', operation: 'getProjectMembers',
       schema: { params: Type.Object({ project: Id }) },
       handler: async (req) => {
         const project = await projects.authorize(req.principal, req.params.project, 'read');
@@ -246,7 +246,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'DELETE', url: '/projects/:project/members/:member', plane: 'management', credential: 'management', operation: 'removeProjectMember',
+      method: 'DELETE', url: '/projects/:project/members/:member', plane: 'management', credential: 'management', scope: 'members:write', operation: 'removeProjectMember',
       schema: { params: Type.Object({ project: Id, member: Id }) },
       handler: noContent(async (req) => {
         const project = await projects.authorize(req.principal, req.params.project, 'read');
@@ -257,27 +257,27 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
 
     // B2B SSO organizations
     defineRoute({
-      method: 'GET', url: '/projects/:project_id/organizations', plane: 'management', credential: 'management', operation: 'listOrganizations',
+      method: 'GET', url: '/projects/:project_id/organizations', plane: 'management', credential: 'management', scope: 'organizations:read', operation: 'listOrganizations',
       schema: { params: ProjectParams, querystring: Type.Object({ ...PageQuery, domain: Type.Optional(Type.String({ maxLength: 253 })) }, { additionalProperties: false }) },
       handler: async (req) => organizations.list(req.principal, req.params.project_id, req.query),
     }),
     defineRoute({
-      method: 'POST', url: '/projects/:project_id/organizations', plane: 'management', credential: 'management', operation: 'createOrganization',
+      method: 'POST', url: '/projects/:project_id/organizations', plane: 'management', credential: 'management', scope: 'organizations:write', operation: 'createOrganization',
       schema: { params: ProjectParams, body: OrganizationBody },
       handler: async (req, reply) => reply.status(201).send(await organizations.create(req.principal, req.params.project_id, req.body)),
     }),
     defineRoute({
-      method: 'GET', url: '/projects/:project_id/organizations/:organization_id', plane: 'management', credential: 'management', operation: 'getOrganization',
+      method: 'GET', url: '/projects/:project_id/organizations/:organization_id', plane: 'management', credential: 'management', scope: 'organizations:read', operation: 'getOrganization',
       schema: { params: Type.Object({ project_id: Id, organization_id: Id }) },
       handler: async (req) => organizations.get(req.principal, req.params.project_id, req.params.organization_id),
     }),
     defineRoute({
-      method: 'PUT', url: '/projects/:project_id/organizations/:organization_id', plane: 'management', credential: 'management', operation: 'updateOrganization',
+      method: 'PUT', url: '/projects/:project_id/organizations/:organization_id', plane: 'management', credential: 'management', scope: 'organizations:write', operation: 'updateOrganization',
       schema: { params: Type.Object({ project_id: Id, organization_id: Id }), body: OrganizationBody },
       handler: async (req) => organizations.update(req.principal, req.params.project_id, req.params.organization_id, req.body),
     }),
     defineRoute({
-      method: 'DELETE', url: '/projects/:project_id/organizations/:organization_id', plane: 'management', credential: 'management', operation: 'deleteOrganization',
+      method: 'DELETE', url: '/projects/:project_id/organizations/:organization_id', plane: 'management', credential: 'management', scope: 'organizations:write', operation: 'deleteOrganization',
       schema: { params: Type.Object({ project_id: Id, organization_id: Id }) },
       handler: noContent((req) => organizations.delete(req.principal, req.params.project_id, req.params.organization_id)),
     }),

@@ -31,13 +31,13 @@ export function unofferedManagementRoutes(r: Registry): RouteSpec[] {
   const linkParams = { params: Type.Object({ project_id: Id, organization_id: Id, onboarding_portal_link_id: Id }) };
   const orgParams = { params: Type.Object({ project_id: Id, organization_id: Id }) };
   return [
-    defineRoute({ method: 'GET', url: streams, ...m, operation: 'listEventStreams', schema: { params: Type.Object({ project_id: Id }) }, handler: project('read') }),
-    defineRoute({ method: 'POST', url: streams, ...m, operation: 'createEventStream', schema: { params: Type.Object({ project_id: Id }) }, handler: project('manage') }),
-    defineRoute({ method: 'PUT', url: `${streams}/:event_stream_id`, ...m, operation: 'setEventStream', schema: streamParams, handler: project('manage') }),
-    defineRoute({ method: 'DELETE', url: `${streams}/:event_stream_id`, ...m, operation: 'deleteEventStream', schema: streamParams, handler: project('manage') }),
-    defineRoute({ method: 'GET', url: links, ...m, operation: 'getOrganizationOnboardingPortalLinks', schema: orgParams, handler: organization('read') }),
-    defineRoute({ method: 'POST', url: links, ...m, operation: 'createOrganizationOnboardingPortalLink', schema: orgParams, handler: organization('manage') }),
-    defineRoute({ method: 'POST', url: `${links}/:onboarding_portal_link_id`, ...m, operation: 'updateOrganizationOnboardingPortalLink', schema: linkParams, handler: organization('manage') }),
-    defineRoute({ method: 'DELETE', url: `${links}/:onboarding_portal_link_id`, ...m, operation: 'deleteOrganizationOnboardingPortalLink', schema: linkParams, handler: organization('manage') }),
+    defineRoute({ method: 'GET', url: streams, ...m, scope: 'projects:read', operation: 'listEventStreams', schema: { params: Type.Object({ project_id: Id }) }, handler: project('read') }),
+    defineRoute({ method: 'POST', url: streams, ...m, scope: 'projects:write', operation: 'createEventStream', schema: { params: Type.Object({ project_id: Id }) }, handler: project('manage') }),
+    defineRoute({ method: 'PUT', url: `${streams}/:event_stream_id`, ...m, scope: 'organizations:write', operation: 'setEventStream', schema: streamParams, handler: project('manage') }),
+    defineRoute({ method: 'DELETE', url: `${streams}/:event_stream_id`, ...m, scope: 'organizations:write', operation: 'deleteEventStream', schema: streamParams, handler: project('manage') }),
+    defineRoute({ method: 'GET', url: links, ...m, scope: 'organizations:read', operation: 'getOrganizationOnboardingPortalLinks', schema: orgParams, handler: organization('read') }),
+    defineRoute({ method: 'POST', url: links, ...m, scope: 'organizations:write', operation: 'createOrganizationOnboardingPortalLink', schema: orgParams, handler: organization('manage') }),
+    defineRoute({ method: 'POST', url: `${links}/:onboarding_portal_link_id`, ...m, scope: 'organizations:write', operation: 'updateOrganizationOnboardingPortalLink', schema: linkParams, handler: organization('manage') }),
+    defineRoute({ method: 'DELETE', url: `${links}/:onboarding_portal_link_id`, ...m, scope: 'organizations:write', operation: 'deleteOrganizationOnboardingPortalLink', schema: linkParams, handler: organization('manage') }),
   ];
 }

@@ -30,7 +30,7 @@ describe(`audit log (${dialectName()})`, () => {
     const k = bearer(t.workspaceKey);
     const created = (await call('POST', '/projects', k, { name: 'Audited', environment: 'dev', workspace_id: t.workspaceId })).json();
     const put = await call('GET', `/projects/${created.id}`, k);
-    expect((await call('PUT', `/projects/${created.id}`, k, { ...put.json(), name: 'Audited 2' })).statusCode).toBe(200);
+    expect((await call('PUT', `/projects/${created.id}`, k, { ...(put.json() as object), name: 'Audited 2' })).statusCode).toBe(200);
     expect((await call('PATCH', `/projects/${created.id}`, k, [{ op: 'replace', path: '/services/identity/config/session/lifespan', value: '1h' }])).statusCode).toBe(200);
     const invite = (await call('POST', `/workspaces/${t.workspaceId}/invites`, k, { email: 'audited@example.com', role: 'viewer' })).json();
     const { user } = await ctx.registry.tenancy.users.findOrCreate('audited@example.com');

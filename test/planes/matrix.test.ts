@@ -13,9 +13,18 @@ import { bearer, createTestContext, dialectName, seedTenant, type Tenant, type T
 
 type Variant =
   | 'none' | 'garbage' | 'bad-checksum' | 'unknown-key' | 'expired-key' | 'deleted-key'
-  | 'workspace-key' | 'other-workspace-key' | 'project-key' | 'other-project-key';
+  | 'workspace-key' | 'other-workspace-key' | 'project-key' | 'other-project-key'
+  // Keys of the lifecycle: both values of a key rotated with a grace period, the old value of one
+  // rotated without, and keys that may be used only from this client address, or only from elsewhere.
+  | 'rotated-old' | 'rotated-new' | 'rotated-ended' | 'allowed-here' | 'allowed-elsewhere';
 
-const VARIANTS: Variant[] = ['none', 'garbage', 'bad-checksum', 'unknown-key', 'expired-key', 'deleted-key', 'workspace-key', 'other-workspace-key', 'project-key', 'other-project-key'];
+const VARIANTS: Variant[] = [
+  'none', 'garbage', 'bad-checksum', 'unknown-key', 'expired-key', 'deleted-key', 'workspace-key', 'other-workspace-key', 'project-key', 'other-project-key',
+  'rotated-old', 'rotated-new', 'rotated-ended', 'allowed-here', 'allowed-elsewhere',
+];
+/** The key kind the route would accept: broken and lifecycle keys are of it, so only their state explains an answer. */
+type Kind = 'workspace' | 'project';
+type Lifecycle = Record<'rotatedOld' | 'rotatedNew' | 'rotatedEnded' | 'allowedHere' | 'allowedElsewhere', Record<Kind, string>>;
 const TENANT_PARAMS = new Set(['workspace', 'project', 'project_id', 'slug']);
 
 interface Fixture {
@@ -23,6 +32,7 @@ interface Fixture {
   b: Tenant;
   expired: { workspace: string; project: string };
   deleted: { workspace: string; project: string };
+  lifecycle: Lifecycle;
 }
 
 function corrupt(key: string): string {
@@ -42,7 +52,19 @@ async function fixture(ctx: TestContext): Promise<Fixture> {
   const deletedPj = await ctx.registry.keys.issue(pj, { name: 'deleted', ownerId: a.userId });
   await ctx.registry.keys.revoke(ws, deletedWs.id);
   await ctx.registry.keys.revoke(pj, deletedPj.id);
-  return { a, b, expired: { workspace: expiredWs.value, project: expiredPj.value }, deleted: { workspace: deletedWs.value, project: deletedPj.value } };
+  const lifecycle = { rotatedOld: {}, rotatedNew: {}, rotatedEnded: {}, allowedHere: {}, allowedElsewhere: {} } as Lifecycle;
+  for (const [kind, scope] of [['workspace', ws], ['project', pj]] as const) {
+    const graced = await ctx.registry.keys.issue(scope, { name: 'graced', ownerId: a.userId });
+    const rotated = await ctx.registry.keys.rotate(scope, graced.id, { ownerId: a.userId, graceMs: 3_600_000 });
+    const ended = await ctx.registry.keys.issue(scope, { name: 'ended', ownerId: a.userId });
+    await ctx.registry.keys.rotate(scope, ended.id, { ownerId: a.userId, graceMs: 0 });
+    lifecycle.rotatedOld[kind] = graced.value;
+    lifecycle.rotatedNew[kind] = rotated!.key.value;
+    lifecycle.rotatedEnded[kind] = ended.value;
+    lifecycle.allowedHere[kind] = (await ctx.registry.keys.issue(scope, { name: 'here', ownerId: a.userId, allowedCidrs: ['127.0.0.0/8', '::1/128'] })).value;
+    lifecycle.allowedElsewhere[kind] = (await ctx.registry.keys.issue(scope, { name: 'elsewhere', ownerId: a.userId, allowedCidrs: ['203.0.113.0/24'] })).value;
+  }
+  return { a, b, expired: { workspace: expiredWs.value, project: expiredPj.value }, deleted: { workspace: deletedWs.value, project: deletedPj.value }, lifecycle };
 }
 
 /** Broken keys are of the kind the route would accept, so only the breakage can explain a refusal. */
@@ -59,6 +81,11 @@ function credentialHeader(v: Variant, f: Fixture, spec: RouteSpec): Record<strin
     case 'other-workspace-key': return bearer(f.b.workspaceKey);
     case 'project-key': return bearer(f.a.projectKey);
     case 'other-project-key': return bearer(f.b.projectKey);
+    case 'rotated-old': return bearer(f.lifecycle.rotatedOld[kind]);
+    case 'rotated-new': return bearer(f.lifecycle.rotatedNew[kind]);
+    case 'rotated-ended': return bearer(f.lifecycle.rotatedEnded[kind]);
+    case 'allowed-here': return bearer(f.lifecycle.allowedHere[kind]);
+    case 'allowed-elsewhere': return bearer(f.lifecycle.allowedElsewhere[kind]);
   }
 }
 
@@ -66,9 +93,10 @@ const hasTenantParam = (spec: RouteSpec) => [...mountedUrl(spec).matchAll(/:([A-
 
 /** Who may pass the credential check of a route. */
 function allowed(spec: RouteSpec, v: Variant): boolean {
+  const lifecycleKeyPasses = v === 'rotated-old' || v === 'rotated-new' || v === 'allowed-here' || v === 'allowed-elsewhere';
   switch (spec.credential) {
-    case 'management': return v === 'workspace-key' || v === 'other-workspace-key';
-    case 'project': return v === 'project-key';
+    case 'management': return v === 'workspace-key' || v === 'other-workspace-key' || lifecycleKeyPasses;
+    case 'project': return v === 'project-key' || lifecycleKeyPasses;
     case 'console': return false;
     case 'none': return true;
   }
@@ -92,7 +120,8 @@ describe(`authorization matrix (${dialectName()})`, () => {
     for (const spec of allRoutes(ctx.registry)) {
       expect(['management', 'project', 'console', 'system'], `${spec.method} ${spec.url}`).toContain(spec.plane);
       expect(['none', 'management', 'project', 'console'], `${spec.method} ${spec.url}`).toContain(spec.credential);
-      if (spec.plane === 'management') expect(spec.credential, `${spec.method} ${spec.url}`).toBe('management');
+      // The one public management route: anyone holding a leaked key may revoke it.
+      if (spec.plane === 'management' && spec.url !== '/api-keys/revoke') expect(spec.credential, `${spec.method} ${spec.url}`).toBe('management');
       if (spec.credential === 'project') expect(spec.plane, `${spec.method} ${spec.url}`).toBe('project');
     }
   });
@@ -129,6 +158,10 @@ describe(`authorization matrix (${dialectName()})`, () => {
           continue;
         }
         if (spec.credential === 'none') continue;
+        if (v === 'allowed-elsewhere') {
+          if (res.statusCode !== 403 || !res.json().error?.reason?.includes('client address')) failures.push(`${label}, want 403 for the client address`);
+          continue;
+        }
         if (v === 'other-workspace-key') {
           if (hasTenantParam(spec)) {
             // Exactly the answer for ids that do not exist: nothing tells the caller the ids are real.

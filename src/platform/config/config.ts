@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseGoDuration } from '../duration.js';
+import { parseCidr } from '../net/cidr.js';
 
 /** Runtime configuration, read once from the environment. */
 export interface Config {
@@ -22,6 +23,25 @@ export interface Config {
   bodyLimit: number;
   /** How long audit events are kept (`AUDIT_RETENTION`, a Go duration; default 90 days). */
   auditRetentionMs: number;
+  /**
+   * Which proxies' `X-Forwarded-For` is believed for the client address (key allowlists, rate
+   * limits, audit records): false (none, the default), true (any), a hop count, or addresses/CIDRs.
+   */
+  trustProxy: boolean | number | string[];
+}
+
+/** `TRUST_PROXY`: unset or `false`, `true`, a hop count such as `1`, or a comma list of addresses and CIDRs. */
+function parseTrustProxy(text: string | undefined): Config['trustProxy'] {
+  const value = text?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of list) {
+    const parsed = parseCidr(item);
+    if (typeof parsed === 'string') throw new Error(`TRUST_PROXY must be true, false, a hop count or a comma list of addresses and CIDRs: ${parsed}`);
+  }
+  return list;
 }
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -37,9 +57,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) throw new Error(`LOG_LEVEL must be one of ${[...LOG_LEVELS].join(', ')}`);
   const givenSecret = env.SECRETS_DEFAULT?.trim();
-  // Ory's own floor for `secrets.default`: it keys every key and token HMAC.
   const auditRetentionMs = parseGoDuration(env.AUDIT_RETENTION?.trim() || '2160h');
   if (auditRetentionMs === null || auditRetentionMs <= 0) throw new Error(`AUDIT_RETENTION must be a positive Go duration such as 2160h, got "${env.AUDIT_RETENTION}"`);
+  // Ory's own floor for `secrets.default`: it keys every key and token HMAC.
   if (givenSecret && givenSecret.length < MIN_SECRET_LENGTH) throw new Error(`SECRETS_DEFAULT must be at least ${MIN_SECRET_LENGTH} characters (32 random ones recommended), got ${givenSecret.length}`);
   return {
     host: env.HOST ?? '127.0.0.1',
@@ -53,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lastUsedFlushMs: Number(env.LAST_USED_FLUSH_MS ?? 5_000),
     bodyLimit: Number(env.BODY_LIMIT ?? 1024 * 1024),
     auditRetentionMs,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
   };
 }
 
