@@ -9,13 +9,14 @@ import type { ConsoleTables } from './console/tables.js';
 import type { UserKeyTables } from './user-keys/tables.js';
 import type { RateLimitTables } from './platform/rate-limit.js';
 import type { QuotaTables } from './platform/quota.js';
+import type { AuditTables } from './audit/tables.js';
 
 /**
  * The typed database: every domain's tables. Portable storage: app-generated ids, timestamps as
  * ISO-8601 UTC text (they sort as text), JSON as text, booleans as 0/1 integers, no database-side
  * defaults. A domain that adds a table adds it to its own `tables.ts` and its interface here.
  */
-export interface Database extends TenancyTables, KeyTables, IdentityTables, SelfServiceTables, OAuth2Tables, PermissionTables, ConsoleTables, RateLimitTables, QuotaTables, UserKeyTables {}
+export interface Database extends TenancyTables, KeyTables, IdentityTables, SelfServiceTables, OAuth2Tables, PermissionTables, ConsoleTables, RateLimitTables, QuotaTables, UserKeyTables, AuditTables {}
 
 /**
  * Every table that holds project data (each has a `project_id` column), children first: purging a

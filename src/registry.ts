@@ -20,6 +20,7 @@ import { SelfService } from './selfservice/service.js';
 import { OAuth2Service } from './oauth2/service.js';
 import { UserKeyService } from './user-keys/user-key-service.js';
 import { DerivedTokens } from './user-keys/derived.js';
+import { AuditLog } from './audit/audit-log.js';
 
 /**
  * The typed registry that wires the app (no DI container). Modules take only what they
@@ -46,6 +47,7 @@ export interface Registry {
   /** Keys a project issues to its own users (Ory's ApiKeysApi), and their verification. */
   userKeys: UserKeyService;
   derivedTokens: DerivedTokens;
+  audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
   const quotas = new Quotas(store.db, { onError });
   const projects = new ProjectResolver(store.db, notifier);
   const schemas = new SchemaService();
+  const audit = new AuditLog({ db: store.db, retentionMs: config.auditRetentionMs, onError });
   const identities = new IdentityService({ db: store.db, schemas, config, cacheReads: true, notifier });
   const userKeys = new UserKeyService({ db: store.db, notifier, quotas, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError });
   const derivedTokens = new DerivedTokens({ keys: userKeys, secret: config.secret, issuerOf: (_id, slug) => `https://${slug}.projects.${config.baseDomain}` });
@@ -86,7 +89,9 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     oauth2: new OAuth2Service({ db: store.db, secret: config.secret, sessions: () => registry.sessions }),
     userKeys,
     derivedTokens,
+    audit,
     async close() {
+      audit.close();
       await keys.close();
       await userKeys.close();
       quotas.close();

@@ -13,6 +13,7 @@ import { dynamicRegistrationRoutes } from './oauth2/dynamic-registration.js';
 import { permissionRoutes } from './permissions/routes.js';
 import { consoleRoutes } from './console/routes.js';
 import { userKeyRoutes } from './user-keys/routes.js';
+import { auditRoutes } from './audit/routes.js';
 
 /**
  * The one route table. Every route declares its plane and the credential it accepts; the
@@ -38,6 +39,7 @@ function planeRoutes(r: Registry): RouteSpec[] {
     ...tenancyRoutes(r),
     ...unofferedManagementRoutes(r),
     ...keyRoutes(r),
+    ...auditRoutes(r),
     ...identityRoutes(r),
     ...selfServiceRoutes(r),
     ...selfServiceAdminRoutes(r),

@@ -9,6 +9,8 @@ import { readPassword, setConsolePassword } from '../console/set-password.js';
 import { importLegacyProjectKey } from '../keys/legacy-import.js';
 import { OryError } from '../platform/errors/errors.js';
 import { emailArg, nameArg } from './arguments.js';
+import { registerKeyCommands } from './key-commands.js';
+import { registerAuditCommand } from './audit-command.js';
 
 // package.json sits two levels up from both src/cli/main.ts and dist/cli/main.js.
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -101,7 +103,10 @@ groupCommand({ name: 'users', description: 'Console users.' }, 'set-password', '
     console.log(`The console password of ${res.email} is set; they can sign in now.`);
   });
 
-groupCommand({ name: 'keys', description: 'API keys.' }, 'import-legacy', 'Import a legacy `ory_apikey_` project key (read from standard input) so it keeps working for its project.')
+const keys = program.command('keys').description('API keys: list, create, rotate and revoke them over the Management API (ORY_WORKSPACE_API_KEY), or import a legacy key into the store.');
+registerKeyCommands(keys);
+
+keys.command('import-legacy').description('Import a legacy `ory_apikey_` project key (read from standard input) so it keeps working for its project.')
   .requiredOption('--project <id>', 'the project the key belongs to')
   .requiredOption('--name <name>', 'a name for the key', nameArg)
   .requiredOption('--owner-email <email>', 'a developer or owner of the project\'s workspace, recorded as the key\'s creator', emailArg)
@@ -110,6 +115,8 @@ groupCommand({ name: 'keys', description: 'API keys.' }, 'import-legacy', 'Impor
     const key = await withRegistry((r) => importLegacyProjectKey(r, { projectId: opts.project, name: opts.name, ownerEmail: opts.ownerEmail, value }));
     console.log(`Imported key "${key.name}" (…${key.last_characters}) for project ${opts.project}.`);
   });
+
+registerAuditCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   // An OryError's message is its HTTP status text; its reason is what the person needs to read.

@@ -110,7 +110,9 @@ export function consoleRoutes(r: Registry): RouteSpec[] {
       schema: { body: InviteToken },
       handler: async (req) => {
         const principal = req.principal as { userId: string };
-        return r.tenancy.members.accept(req.body.token, principal.userId);
+        const accepted = await r.tenancy.members.accept(req.body.token, principal.userId);
+        await r.audit.record({ workspaceId: accepted.workspace_id, event: 'invite.accepted', actor: { kind: 'user', id: principal.userId }, clientAddress: req.ip, target: { type: 'member', id: principal.userId }, details: { role: accepted.role } });
+        return accepted;
       },
     }),
   ];

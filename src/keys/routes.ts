@@ -13,6 +13,7 @@ import type { KeyKind } from './format.js';
 import { MAX_SCOPES, parseScopes } from './scopes.js';
 import { MAX_CIDRS, parseAddressRanges } from '../platform/net/cidr.js';
 import { parseGoDuration } from '../platform/duration.js';
+import { actorOf, type AuditLog } from '../audit/audit-log.js';
 
 const RateLimitBody = Type.Object(
   { requests: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), per: Type.String({ minLength: 1, maxLength: 32 }) },
@@ -106,7 +107,7 @@ interface KeyOwner {
 }
 
 /** List, create and delete of one owner kind's keys. */
-function keyRoutesOf(keys: KeyService, o: KeyOwner): RouteSpec[] {
+function keyRoutesOf(keys: KeyService, audit: AuditLog, o: KeyOwner): RouteSpec[] {
   const m = { plane: 'management', credential: 'management' } as const;
   const url = `/${o.kind}s/:${o.kind}/tokens`;
   const Kind = o.kind === 'workspace' ? 'Workspace' : 'Project';
@@ -125,6 +126,7 @@ function keyRoutesOf(keys: KeyService, o: KeyOwner): RouteSpec[] {
         const scope = await o.scope(req.principal, ownerIdOf(req), 'change');
         const policy = policyOf(o.kind, req.body);
         const key = await keys.issue(scope, { name: req.body.name.trim(), ownerId: ownerOf(req.principal), expiresAt: checkExpiry(req.body.expires_at), ...policy });
+        await audit.record({ workspaceId: scope.workspaceId, projectId: scope.kind === 'project' ? scope.projectId : null, event: 'api_key.created', actor: actorOf(req.principal), clientAddress: req.ip, target: { type: 'api_key', id: key.id, name: key.name }, details: { kind: scope.kind, last_characters: key.last_characters, ...(key.expires_at ? { expires_at: key.expires_at } : {}) } });
         return reply.status(201).send(key);
       },
     }),
@@ -145,6 +147,7 @@ function keyRoutesOf(keys: KeyService, o: KeyOwner): RouteSpec[] {
       handler: async (req, reply) => {
         const scope = await o.scope(req.principal, ownerIdOf(req), 'change');
         if (!isUuid(req.params.token_id) || !(await keys.revoke(scope, req.params.token_id))) throw notFound();
+        await audit.record({ workspaceId: scope.workspaceId, projectId: scope.kind === 'project' ? scope.projectId : null, event: 'api_key.deleted', actor: actorOf(req.principal), clientAddress: req.ip, target: { type: 'api_key', id: req.params.token_id }, details: { kind: scope.kind } });
         return reply.status(204).send();
       },
     }),
@@ -174,10 +177,10 @@ function leakReportRoutes(r: Pick<Registry, 'keys' | 'quotas'> & { onLeaked?: (l
 }
 
 export function keyRoutes(r: Registry): RouteSpec[] {
-  const { db, keys, tenancy } = r;
+  const { db, keys, tenancy, audit } = r;
   return [
     ...leakReportRoutes(r),
-    ...keyRoutesOf(keys, {
+    ...keyRoutesOf(keys, audit, {
       kind: 'workspace',
       Key: WorkspaceKey,
       // A workspace key acts with an owner's rights in its workspace (tenancy/access.ts), so issuing or
@@ -188,7 +191,7 @@ export function keyRoutes(r: Registry): RouteSpec[] {
         return { kind: 'workspace', workspaceId };
       },
     }),
-    ...keyRoutesOf(keys, {
+    ...keyRoutesOf(keys, audit, {
       kind: 'project',
       Key: ProjectKey,
       async scope(principal, projectId, need) {

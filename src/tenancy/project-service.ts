@@ -246,8 +246,9 @@ export class ProjectService {
   /**
    * Purges a project: it stops answering at once on every plane, its keys are revoked and its data is
    * deleted. The row stays as a tombstone with state `deleted`, so its slug is never reused.
+   * Returns the project as it was.
    */
-  async purge(principal: Principal, projectId: string, deleteProjectData: (trx: Kysely<Database>, projectId: string) => Promise<void>) {
+  async purge(principal: Principal, projectId: string, deleteProjectData: (trx: Kysely<Database>, projectId: string) => Promise<void>): Promise<ProjectsTable> {
     const row = await this.authorize(principal, projectId, 'manage');
     await this.o.db.transaction().execute(async (trx) => {
       await trx.updateTable('projects').set({ state: 'deleted', updated_at: nowIso(), revision_id: newId() }).where('id', '=', row.id).execute();
@@ -255,6 +256,7 @@ export class ProjectService {
     });
     await this.o.keys.revokeAllOfProject(row.id);
     await this.o.notifier.publish({ type: 'project', id: row.id, slug: row.slug });
+    return row;
   }
 
   private async organizationsOf(projectId: string): Promise<BasicOrganization[]> {

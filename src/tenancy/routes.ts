@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { Email, Id, Name, Role } from '../platform/http/schemas.js';
@@ -7,6 +7,8 @@ import { PageQuery } from '../platform/http/pagination.js';
 import { deleteProjectData } from '../database.js';
 import { notFound } from '../platform/errors/errors.js';
 import { isUuid } from '../platform/ids.js';
+import type { ManagementPrincipal } from '../platform/auth/principal.js';
+import { actorOf, type AuditEventInput, type AuditLog } from '../audit/audit-log.js';
 
 const Environment = Type.Union([Type.Literal('prod'), Type.Literal('stage'), Type.Literal('dev')]);
 const HomeRegion = Type.Union(['eu-central', 'asia-northeast', 'us-east', 'us-west', 'eu', 'asia', 'us', 'global'].map((r) => Type.Literal(r)));
@@ -43,8 +45,17 @@ const noContent =
     return reply.status(204).send();
   };
 
+/** Records a management change made by the request's principal, from the request's client address. */
+function auditOf(audit: AuditLog) {
+  return (req: FastifyRequest & { principal: ManagementPrincipal }, e: Omit<AuditEventInput, 'actor' | 'clientAddress'>) => audit.record({ ...e, actor: actorOf(req.principal), clientAddress: req.ip });
+}
+
+/** The paths a JSON Patch touches: what a config change's audit record says (never the values, which may be secrets). */
+const patchedPaths = (ops: { path: string; from?: string }[]) => [...new Set(ops.flatMap((o) => (o.from === undefined ? [o.path] : [o.from, o.path])))].slice(0, 100);
+
 export function tenancyRoutes(r: Registry): RouteSpec[] {
   const { workspaces, projects, members, organizations } = r.tenancy;
+  const audit = auditOf(r.audit);
   return [
     // Workspaces
     defineRoute({
@@ -68,7 +79,12 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
         params: Type.Object({ workspace: Id }),
         body: Type.Object({ name: Name, access_policy: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
       },
-      handler: async (req) => (isUuid(req.params.workspace) ? workspaces.rename(req.principal, req.params.workspace, req.body.name) : Promise.reject(notFound())),
+      handler: async (req) => {
+        if (!isUuid(req.params.workspace)) throw notFound();
+        const ws = await workspaces.rename(req.principal, req.params.workspace, req.body.name);
+        await audit(req, { workspaceId: ws.id, event: 'workspace.renamed', target: { type: 'workspace', id: ws.id, name: ws.name } });
+        return ws;
+      },
     }),
     defineRoute({
       method: 'GET', url: '/workspaces/:workspace/projects', plane: 'management', credential: 'management', scope: 'projects:read', operation: 'listWorkspaceProjects',
@@ -85,12 +101,19 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'PUT', url: '/workspaces/:workspace/members/:member', plane: 'management', credential: 'management', scope: 'members:write',
       schema: { params: Type.Object({ workspace: Id, member: Id }), body: Type.Object({ role: Role }, { additionalProperties: false }) },
-      handler: async (req) => members.changeRole(req.principal, req.params.workspace, req.params.member, req.body.role),
+      handler: async (req) => {
+        const member = await members.changeRole(req.principal, req.params.workspace, req.params.member, req.body.role);
+        await audit(req, { workspaceId: req.params.workspace, event: 'member.role_changed', target: { type: 'member', id: member.id, name: member.email }, details: { role: req.body.role } });
+        return member;
+      },
     }),
     defineRoute({
       method: 'DELETE', url: '/workspaces/:workspace/members/:member', plane: 'management', credential: 'management', scope: 'members:write',
       schema: { params: Type.Object({ workspace: Id, member: Id }) },
-      handler: noContent((req) => members.remove(req.principal, req.params.workspace, req.params.member)),
+      handler: noContent(async (req) => {
+        await members.remove(req.principal, req.params.workspace, req.params.member);
+        await audit(req, { workspaceId: req.params.workspace, event: 'member.removed', target: { type: 'member', id: req.params.member } });
+      }),
     }),
     defineRoute({
       method: 'GET', url: '/workspaces/:workspace/invites', plane: 'management', credential: 'management', scope: 'members:read',
@@ -100,12 +123,19 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
     defineRoute({
       method: 'POST', url: '/workspaces/:workspace/invites', plane: 'management', credential: 'management', scope: 'members:write',
       schema: { params: Type.Object({ workspace: Id }), body: Type.Object({ email: Email, role: Role }, { additionalProperties: false }) },
-      handler: async (req, reply) => reply.status(201).send(await members.invite(req.principal, req.params.workspace, req.body)),
+      handler: async (req, reply) => {
+        const invite = await members.invite(req.principal, req.params.workspace, req.body);
+        await audit(req, { workspaceId: invite.workspace_id, event: 'member.invited', target: { type: 'invite', id: invite.id, name: invite.email }, details: { role: invite.role } });
+        return reply.status(201).send(invite);
+      },
     }),
     defineRoute({
       method: 'DELETE', url: '/workspaces/:workspace/invites/:invite', plane: 'management', credential: 'management', scope: 'members:write',
       schema: { params: Type.Object({ workspace: Id, invite: Id }) },
-      handler: noContent((req) => members.revokeInvite(req.principal, req.params.workspace, req.params.invite)),
+      handler: noContent(async (req) => {
+        await members.revokeInvite(req.principal, req.params.workspace, req.params.invite);
+        await audit(req, { workspaceId: req.params.workspace, event: 'invite.revoked', target: { type: 'invite', id: req.params.invite } });
+      }),
     }),
 
     // Projects
@@ -114,7 +144,11 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       schema: {
         body: Type.Object({ name: Name, environment: Environment, workspace_id: Type.Optional(Id), home_region: Type.Optional(HomeRegion) }, { additionalProperties: false }),
       },
-      handler: async (req, reply) => reply.status(201).send(await projects.create(req.principal, req.body)),
+      handler: async (req, reply) => {
+        const project = await projects.create(req.principal, req.body);
+        await audit(req, { workspaceId: project.workspace_id, projectId: project.id, event: 'project.created', target: { type: 'project', id: project.id, name: project.name }, details: { environment: project.environment } });
+        return reply.status(201).send(project);
+      },
     }),
     defineRoute({
       method: 'GET', url: '/projects', plane: 'management', credential: 'management', scope: 'projects:read', operation: 'listProjects',
@@ -159,7 +193,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       handler: async (req) => {
         const current = await projects.get(req.principal, req.params.project_id);
         const s = req.body.services;
-        return projects.set(req.principal, req.params.project_id, {
+        const res = await projects.set(req.principal, req.params.project_id, {
           name: req.body.name,
           cors_admin: req.body.cors_admin,
           cors_public: req.body.cors_public,
@@ -169,22 +203,37 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
             permission: s.permission ?? current.services.permission,
           },
         });
+        const p = res.project;
+        const services = (['identity', 'oauth2', 'permission'] as const).filter((k) => s[k] !== undefined);
+        await audit(req, { workspaceId: p.workspace_id, projectId: p.id, event: 'project.config_changed', target: { type: 'project', id: p.id, name: p.name }, details: { method: 'PUT', services, revision_id: p.revision_id } });
+        return res;
       },
     }),
     defineRoute({
       method: 'PATCH', url: '/projects/:project_id', plane: 'management', credential: 'management', scope: 'projects:write', operation: 'patchProject',
       schema: { params: ProjectParams, body: JsonPatch },
-      handler: async (req) => projects.patch(req.principal, req.params.project_id, req.body),
+      handler: async (req) => {
+        const res = await projects.patch(req.principal, req.params.project_id, req.body);
+        await audit(req, { workspaceId: res.project.workspace_id, projectId: res.project.id, event: 'project.config_changed', target: { type: 'project', id: res.project.id, name: res.project.name }, details: { method: 'PATCH', paths: patchedPaths(req.body), revision_id: res.project.revision_id } });
+        return res;
+      },
     }),
     defineRoute({
       method: 'PATCH', url: '/projects/:project_id/revision/:revision_id', plane: 'management', credential: 'management', scope: 'projects:write', operation: 'patchProjectWithRevision',
       schema: { params: Type.Object({ project_id: Id, revision_id: Id }), body: JsonPatch },
-      handler: async (req) => projects.patch(req.principal, req.params.project_id, req.body, req.params.revision_id),
+      handler: async (req) => {
+        const res = await projects.patch(req.principal, req.params.project_id, req.body, req.params.revision_id);
+        await audit(req, { workspaceId: res.project.workspace_id, projectId: res.project.id, event: 'project.config_changed', target: { type: 'project', id: res.project.id, name: res.project.name }, details: { method: 'PATCH', paths: patchedPaths(req.body), revision_id: res.project.revision_id } });
+        return res;
+      },
     }),
     defineRoute({
       method: 'DELETE', url: '/projects/:project_id', plane: 'management', credential: 'management', scope: 'projects:write', operation: 'purgeProject',
       schema: { params: ProjectParams },
-      handler: noContent((req) => projects.purge(req.principal, req.params.project_id, deleteProjectData)),
+      handler: noContent(async (req) => {
+        const p = await projects.purge(req.principal, req.params.project_id, deleteProjectData);
+        await audit(req, { workspaceId: p.workspace_id, projectId: p.id, event: 'project.deleted', target: { type: 'project', id: p.id, name: p.name } });
+      }),
     }),
 
     // Project members are the members of its workspace.
@@ -202,6 +251,7 @@ export function tenancyRoutes(r: Registry): RouteSpec[] {
       handler: noContent(async (req) => {
         const project = await projects.authorize(req.principal, req.params.project, 'read');
         await members.remove(req.principal, project.workspace_id, req.params.member);
+        await audit(req, { workspaceId: project.workspace_id, event: 'member.removed', target: { type: 'member', id: req.params.member } });
       }),
     }),
 

@@ -24,6 +24,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config & { cleanup(
     keyCacheTtlMs: 10_000,
     lastUsedFlushMs: 60_000,
     bodyLimit: 1024 * 1024,
+    auditRetentionMs: 90 * 24 * 3600 * 1000,
     trustProxy: false,
     ...overrides,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

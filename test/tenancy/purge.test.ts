@@ -3,9 +3,10 @@ import { sql } from 'kysely';
 import { bearer, createTestContext, dialectName, seedTenant, type Tenant, type TestContext } from '../helpers/context.js';
 
 // Purging a project deletes its data from every table that has a project_id column (api_keys keeps
-// the revoked keys for audit; projects keeps the tombstone that reserves the slug).
+// the revoked keys for audit; projects keeps the tombstone that reserves the slug; audit_events is
+// the workspace's record of what happened to the project, deletion included, kept for its retention).
 
-const KEPT = new Set(['projects', 'api_keys']);
+const KEPT = new Set(['projects', 'api_keys', 'audit_events']);
 
 describe(`project purge (${dialectName()})`, () => {
   let ctx: TestContext;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseGoDuration } from '../duration.js';
 import { parseCidr } from '../net/cidr.js';
 
 /** Runtime configuration, read once from the environment. */
@@ -20,6 +21,8 @@ export interface Config {
   lastUsedFlushMs: number;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
+  /** How long audit events are kept (`AUDIT_RETENTION`, a Go duration; default 90 days). */
+  auditRetentionMs: number;
   /**
    * Which proxies' `X-Forwarded-For` is believed for the client address (key allowlists, rate
    * limits, audit records): false (none, the default), true (any), a hop count, or addresses/CIDRs.
@@ -54,6 +57,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) throw new Error(`LOG_LEVEL must be one of ${[...LOG_LEVELS].join(', ')}`);
   const givenSecret = env.SECRETS_DEFAULT?.trim();
+  const auditRetentionMs = parseGoDuration(env.AUDIT_RETENTION?.trim() || '2160h');
+  if (auditRetentionMs === null || auditRetentionMs <= 0) throw new Error(`AUDIT_RETENTION must be a positive Go duration such as 2160h, got "${env.AUDIT_RETENTION}"`);
   // Ory's own floor for `secrets.default`: it keys every key and token HMAC.
   if (givenSecret && givenSecret.length < MIN_SECRET_LENGTH) throw new Error(`SECRETS_DEFAULT must be at least ${MIN_SECRET_LENGTH} characters (32 random ones recommended), got ${givenSecret.length}`);
   return {
@@ -67,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyCacheTtlMs: Number(env.KEY_CACHE_TTL_MS ?? 10_000),
     lastUsedFlushMs: Number(env.LAST_USED_FLUSH_MS ?? 5_000),
     bodyLimit: Number(env.BODY_LIMIT ?? 1024 * 1024),
+    auditRetentionMs,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
   };
 }

@@ -11,6 +11,7 @@ import * as m0008 from './migrations/0008-oauth2-trust.js';
 import * as m0009 from './migrations/0009-consent-skip.js';
 import * as m0010 from './migrations/0010-oauth2-device.js';
 import * as m0011 from './migrations/0011-key-lifecycle.js';
+import * as m0012 from './migrations/0012-audit.js';
 import * as m0013 from './migrations/0013-user-keys.js';
 
 // Listed statically so the compiled build needs no directory scan; names sort in apply order.
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0009-consent-skip': m0009,
   '0010-oauth2-device': m0010,
   '0011-key-lifecycle': m0011,
+  '0012-audit': m0012,
   '0013-user-keys': m0013,
 };
 
