@@ -62,7 +62,11 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
   if (opts.migrate !== false) await migrateToLatest(store);
   const onError = (err: unknown) => opts.log?.error({ err }, 'background task failed');
   const notifier = createNotifier(store, onError);
-  const keys = new KeyService({ db: store.db, notifier, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError });
+  const keys = new KeyService({
+    db: store.db, notifier, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError,
+    // A key's first use from an address, for its workspace's audit log.
+    onEvent: (e) => void audit.record({ workspaceId: e.key.workspaceId, projectId: e.key.projectId, event: 'api_key.new_client_address', actor: { kind: 'api_key', id: e.key.id, name: e.key.name }, clientAddress: e.address, target: { type: 'api_key', id: e.key.id, name: e.key.name } }),
+  });
   const quotas = new Quotas(store.db, { onError });
   const projects = new ProjectResolver(store.db, notifier);
   const schemas = new SchemaService();

@@ -8,7 +8,7 @@ import { DateTime, Id, Name } from '../platform/http/schemas.js';
 import { requireWorkspace } from '../tenancy/access.js';
 import type { Principal } from '../platform/auth/principal.js';
 import type { KeyScope } from './key-store.js';
-import type { KeyPolicy, KeyService, LeakedKey } from './key-service.js';
+import type { KeyPolicy, KeyService } from './key-service.js';
 import type { KeyKind } from './format.js';
 import { MAX_SCOPES, parseScopes } from './scopes.js';
 import { MAX_CIDRS, parseAddressRanges } from '../platform/net/cidr.js';
@@ -138,6 +138,7 @@ function keyRoutesOf(keys: KeyService, audit: AuditLog, o: KeyOwner): RouteSpec[
         const scope = await o.scope(req.principal, ownerIdOf(req), 'change');
         const rotated = isUuid(req.params.token_id) ? await keys.rotate(scope, req.params.token_id, { ownerId: ownerOf(req.principal), graceMs }) : undefined;
         if (!rotated) throw notFound();
+        await audit.record({ workspaceId: scope.workspaceId, projectId: scope.kind === 'project' ? scope.projectId : null, event: 'api_key.rotated', actor: actorOf(req.principal), clientAddress: req.ip, target: { type: 'api_key', id: rotated.previous.id, name: rotated.previous.name }, details: { kind: scope.kind, replaced_by: rotated.key.id, ...(rotated.previous.expires_at ? { old_key_ends_at: rotated.previous.expires_at } : { old_key_ends_at: 'now' }) } });
         return reply.status(201).send(rotated.key);
       },
     }),
@@ -164,12 +165,14 @@ const LeakReportBody = Type.Object({ keys: Type.Array(Type.String({ maxLength: 5
  * key in public (a secret scanner, GitHub's partner programme) can revoke it. The answer is always
  * 202 with no body, so it tells nothing about which keys exist; per client address it is rate-limited.
  */
-function leakReportRoutes(r: Pick<Registry, 'keys' | 'quotas'> & { onLeaked?: (leaked: LeakedKey[], clientAddress: string) => void }): RouteSpec[] {
+function leakReportRoutes(r: Pick<Registry, 'keys' | 'quotas' | 'audit'>): RouteSpec[] {
   const handler = async (req: FastifyRequest<{ Body: Static<typeof LeakReportBody> }>, reply: FastifyReply) => {
     const quota = await r.quotas.take(`leak-report:${req.ip}`, { limit: LEAK_REPORTS_PER_MINUTE, windowMs: 60_000 });
     if (!quota.allowed) throw tooManyRequests((quota.resetAtMs - Date.now()) / 1000);
     const leaked = await r.keys.revokeLeaked(req.body.keys);
-    if (leaked.length > 0) r.onLeaked?.(leaked, req.ip);
+    for (const key of leaked) {
+      await r.audit.record({ workspaceId: key.workspaceId, projectId: key.projectId, event: 'api_key.revoked_by_leak', actor: { kind: 'anonymous' }, clientAddress: req.ip, target: { type: 'api_key', id: key.id, name: key.name }, details: { kind: key.kind } });
+    }
     return reply.status(202).send();
   };
   const spec = { method: 'POST', url: '/api-keys/revoke', credential: 'none', schema: { body: LeakReportBody }, bodyLimit: 1024 * 1024, handler } as const;

@@ -169,6 +169,25 @@ describe(`key lifecycle (${dialectName()})`, () => {
     expect((await getWorkspace(t.workspaceKey)).statusCode).toBe(200);
   });
 
+  it('records rotations, leak revocations, refusals and first uses in the workspace audit log, with no key value', async () => {
+    const key = (await create({ name: 'audited', scopes: ['workspace:read'] })).json();
+    await getWorkspace(key.value, {}, '192.0.2.44');
+    await ctx.app.inject({ method: 'POST', url: '/projects', headers: json(key.value), payload: JSON.stringify({ name: 'nope', workspace_id: t.workspaceId }) });
+    const rotated = (await ctx.app.inject({ method: 'POST', url: `${wsTokens()}/${key.id}/rotate`, headers: json(t.workspaceKey), payload: JSON.stringify({ grace_period: '1h' }) })).json();
+    await ctx.app.inject({ method: 'POST', url: '/api-keys/revoke', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ keys: [rotated.value] }), remoteAddress: '192.0.2.99' });
+    // Records are written without holding up the answer: wait for them.
+    const events = async () => (await ctx.app.inject({ method: 'GET', url: `/workspaces/${t.workspaceId}/audit-events?page_size=100`, headers: bearer(t.workspaceKey) })).json() as Array<Record<string, any>>;
+    const want = ['api_key.new_client_address', 'api_key.refused', 'api_key.rotated', 'api_key.revoked_by_leak'];
+    await expect.poll(async () => { const seen = await events(); return want.filter((w) => !seen.some((e) => e.event === w)); }, { timeout: 5000 }).toEqual([]);
+    const all = await events();
+    const refused = all.find((e) => e.event === 'api_key.refused' && JSON.stringify(e).includes(key.id))!;
+    expect(JSON.stringify(refused)).toContain('projects:write');
+    expect(all.find((e) => e.event === 'api_key.revoked_by_leak')).toMatchObject({ client_address: '192.0.2.99' });
+    const text = JSON.stringify(all);
+    expect(text).not.toContain(key.value);
+    expect(text).not.toContain(rotated.value);
+  });
+
   it('rate-limits leak reports per client address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < LEAK_REPORTS_PER_MINUTE + 1; i++) {
