@@ -339,8 +339,9 @@ export class KeyService {
   }
 
   /**
-   * Notes that a verified key was used from `address`: the first use from an address is stored and
-   * reported once (`onEvent`); repeats cost a lookup in a bounded in-process set.
+   * Notes that a verified key was used from `address`: each address is stored once, and a use from a
+   * new address after the key's first one is reported (`onEvent`), as GitHub tells of a token used
+   * from a new place. Repeats cost a lookup in a bounded in-process set.
    */
   noteAddress(key: VerifiedKey, address: string): void {
     const seen = `${key.id} ${address}`;
@@ -348,7 +349,9 @@ export class KeyService {
     this.seenAddresses.set(seen, true);
     this.store
       .addAddress(key.id, address, nowIso())
-      .then((isNew) => isNew && this.o.onEvent?.({ type: 'new_client_address', key, address }))
+      .then(async (isNew) => {
+        if (isNew && (await this.store.addressCount(key.id)) > 1) this.o.onEvent?.({ type: 'new_client_address', key, address });
+      })
       .catch(this.o.onError);
   }
 

@@ -94,6 +94,12 @@ export class KeyStore {
     return row !== undefined;
   }
 
+  /** How many client addresses a key was used from. */
+  async addressCount(keyId: string): Promise<number> {
+    const row = await this.db.selectFrom('api_key_addresses').select((eb) => eb.fn.countAll().as('n')).where('key_id', '=', keyId).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** Active (not revoked) keys of the scope, oldest first. */
   async listActive(scope: KeyScope): Promise<ApiKeysTable[]> {
     return this.activeOf(scope).orderBy('id').execute();

@@ -171,6 +171,9 @@ describe(`key lifecycle (${dialectName()})`, () => {
 
   it('records rotations, leak revocations, refusals and first uses in the workspace audit log, with no key value', async () => {
     const key = (await create({ name: 'audited', scopes: ['workspace:read'] })).json();
+    // The first address a key is used from is its home; a use from another one is worth a record.
+    await getWorkspace(key.value, {}, '192.0.2.43');
+    await expect.poll(() => ctx.registry.db.selectFrom('api_key_addresses').select('address').where('key_id', '=', key.id).execute().then((r) => r.length)).toBe(1);
     await getWorkspace(key.value, {}, '192.0.2.44');
     await ctx.app.inject({ method: 'POST', url: '/projects', headers: json(key.value), payload: JSON.stringify({ name: 'nope', workspace_id: t.workspaceId }) });
     const rotated = (await ctx.app.inject({ method: 'POST', url: `${wsTokens()}/${key.id}/rotate`, headers: json(t.workspaceKey), payload: JSON.stringify({ grace_period: '1h' }) })).json();
