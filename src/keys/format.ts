@@ -1,6 +1,7 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { secretHash } from '../platform/crypto.js';
+import { BASE62, checksum62, randomBase62 } from '../platform/base62.js';
 
 // Key format: {prefix}{body}; body = 40 base62 characters of CSPRNG output followed by a
 // 6-character base62 CRC32 of everything before it. The checksum lets us (and secret scanners) reject
@@ -12,32 +13,12 @@ export const KEY_PREFIX = { workspace: 'ory_wak_', project: 'ory_pat_' } as cons
 /** Imported keys of Ory's older format: accepted where imported, never issued. */
 export const LEGACY_PROJECT_PREFIX = 'ory_apikey_';
 
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const ALPHABET = BASE62;
 const RANDOM_LENGTH = 40;
 const CHECKSUM_LENGTH = 6;
 const MAX_KEY_LENGTH = 256;
 
-function base62(n: number, width: number): string {
-  let out = '';
-  for (let i = 0; i < width; i++) {
-    out = ALPHABET[n % 62] + out;
-    n = Math.floor(n / 62);
-  }
-  return out;
-}
-
-/** Uniform base62 characters from the CSPRNG (rejection sampling avoids modulo bias). */
-function randomBase62(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && out.length < length) out += ALPHABET[byte % 62];
-    }
-  }
-  return out;
-}
-
-const checksum = (s: string) => base62(crc32(s), CHECKSUM_LENGTH);
+const checksum = checksum62;
 
 /** Generates a new key of `kind`. The caller shows it once and stores only `hashApiKey` of it. */
 export function generateApiKey(kind: KeyKind): string {

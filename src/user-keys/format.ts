@@ -1,6 +1,7 @@
-import { hash, randomBytes } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { secretHash } from '../platform/crypto.js';
+import { BASE62, checksum62, randomBase62 } from '../platform/base62.js';
 
 // Issued user keys look like Ory Talos's (`{prefix}_v1_…`, a versioned format with a checksum) and
 // like Gatehouse's own keys (src/keys/format.ts): `ghk_v1_` + 40 base62 characters of CSPRNG output
@@ -10,34 +11,17 @@ import { secretHash } from '../platform/crypto.js';
 // secret from minting keys, and the HMAC of the whole key is the lookup value (DESIGN §4).
 
 export const ISSUED_KEY_PREFIX = 'ghk_v1_';
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const ALPHABET = BASE62;
 const RANDOM_LENGTH = 40;
 const CHECKSUM_LENGTH = 6;
 const ISSUED_LENGTH = ISSUED_KEY_PREFIX.length + RANDOM_LENGTH + CHECKSUM_LENGTH;
 /** Longest credential any verification looks at (imported keys are free-form, up to this). */
 export const MAX_CREDENTIAL_LENGTH = 4096;
 
-function base62(n: number, width: number): string {
-  let out = '';
-  for (let i = 0; i < width; i++) {
-    out = ALPHABET[n % 62] + out;
-    n = Math.floor(n / 62);
-  }
-  return out;
-}
-
-function randomBase62(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) if (byte < 248 && out.length < length) out += ALPHABET[byte % 62];
-  }
-  return out;
-}
-
 /** A new issued key. Shown once; only `hashUserKey` of it is stored. */
 export function generateIssuedKey(): string {
   const head = ISSUED_KEY_PREFIX + randomBase62(RANDOM_LENGTH);
-  return head + base62(crc32(head), CHECKSUM_LENGTH);
+  return head + checksum62(head);
 }
 
 /** True when `raw` claims to be an issued key (its prefix): it is then judged by `isWellFormedIssuedKey` only. */
