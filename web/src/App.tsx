@@ -21,6 +21,7 @@ const Projects = lazy(() => import('./pages/Projects'));
 const WorkspaceSettings = lazy(() => import('./pages/WorkspaceSettings'));
 const ProjectPage = lazy(() => import('./pages/Project'));
 const Account = lazy(() => import('./pages/Account'));
+const Activity = lazy(() => import('./pages/Activity'));
 
 export function App() {
   return (
@@ -122,6 +123,10 @@ function routeFor(path: string): Route {
   if ((params = match('/w/:ws', path))) {
     const { ws } = params;
     return { title: 'Projects', ws, page: () => <Projects ws={ws} /> };
+  }
+  if ((params = match('/w/:ws/activity', path))) {
+    const { ws } = params;
+    return { title: 'Activity', ws, page: () => <Activity ws={ws} /> };
   }
   if ((params = match('/w/:ws/settings/:tab', path) ?? match('/w/:ws/settings', path))) {
     const { ws, tab = 'general' } = params;

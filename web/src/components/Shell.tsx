@@ -87,6 +87,7 @@ function WorkspaceNav({ ws }: { ws: string }) {
   const { path } = useLocation();
   const items = [
     { to: `/w/${ws}`, label: 'Projects', active: path === `/w/${ws}` || path.startsWith(`/w/${ws}/projects`) },
+    { to: `/w/${ws}/activity`, label: 'Activity', active: path === `/w/${ws}/activity` },
     { to: `/w/${ws}/settings`, label: 'Workspace settings', active: path.startsWith(`/w/${ws}/settings`) },
   ];
   return (
