@@ -1,10 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwright-core';
 import { startHttpServer, type HttpTestServer } from '../helpers/http.js';
-import { launchChromium, prepareBrowserTests } from './browser.js';
+import { launchChromium, prepareBrowserTests, screenshotOnFailure } from './browser.js';
 
 // The console's Activity page (the workspace's audit log) in a real headless Chromium, against the
 // real server over HTTP. The workspace is set up through the API; the page is used as a person would.
@@ -13,7 +10,6 @@ const prepared = prepareBrowserTests();
 const skipReason = prepared.skip;
 if (skipReason) console.warn(`[e2e] activity browser tests skipped: ${skipReason}. The other tests still run.`);
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PASSWORD = 'e2e correct horse battery';
 const uniq = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 
@@ -59,12 +55,7 @@ describe.skipIf(!!skipReason)('console Activity page in a real browser', () => {
     const old = await server.registry.db.selectFrom('audit_events').select('id').where('workspace_id', '=', wsId).where('target_id', 'like', 'old-%').orderBy('id').limit(10).execute();
     await server.registry.db.updateTable('audit_events').set({ occurred_at: new Date(Date.now() - 8 * 24 * 3600 * 1000).toISOString() }).where('id', 'in', old.map((r) => r.id)).execute();
   }, 60_000);
-  afterEach(async (t) => {
-    if (t.task.result?.state === 'fail' && page) {
-      mkdirSync(join(ROOT, 'test-results'), { recursive: true });
-      await page.screenshot({ path: join(ROOT, 'test-results', `failed-${t.task.name.replace(/\W+/g, '-').slice(0, 60)}.png`), fullPage: true }).catch(() => {});
-    }
-  });
+  afterEach((t) => screenshotOnFailure(page, t.task));
   afterAll(async () => {
     await browser?.close();
     await server?.close();

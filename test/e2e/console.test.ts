@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startHttpServer, type HttpTestServer } from '../helpers/http.js';
-import { launchChromium, prepareBrowserTests } from './browser.js';
+import { launchChromium, prepareBrowserTests, screenshotOnFailure } from './browser.js';
 
 // End-to-end tests of the console in a real headless Chromium (Debian's), against the real server
 // over HTTP. Screenshots of the main screens go to test-results/screenshots, or to
@@ -69,12 +69,7 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     page.setDefaultTimeout(8_000);
   }, 60_000);
   // A failing step leaves a picture of the screen behind, for whoever has to understand it.
-  afterEach(async (t) => {
-    if (t.task.result?.state === 'fail' && page) {
-      mkdirSync(join(ROOT, 'test-results'), { recursive: true });
-      await page.screenshot({ path: join(ROOT, 'test-results', `failed-${t.task.name.replace(/\W+/g, '-').slice(0, 60)}.png`), fullPage: true }).catch(() => {});
-    }
-  });
+  afterEach((t) => screenshotOnFailure(page, t.task));
   afterAll(async () => {
     await browser?.close();
     await server?.close();
