@@ -17,7 +17,8 @@ declare module '../platform/http/route-table.js' {
   // What each plane's credential hook guarantees its handlers (see the plane plugins beside this file).
   interface RequestContexts {
     'project:none': ProjectContext;
-    'project:project': ProjectContext & { principal: ProjectKeyPrincipal };
+    /** A project key of the project, or the console session of a member of its workspace. */
+    'project:project': ProjectContext & { principal: ProjectKeyPrincipal | ConsoleUserPrincipal };
     'management:management': { principal: ManagementPrincipal };
     'management:console': { principal: ConsoleUserPrincipal };
     'console:console': { principal: ConsoleUserPrincipal };

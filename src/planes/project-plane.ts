@@ -1,18 +1,20 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../registry.js';
 import type { RouteSpec, Scope } from '../platform/http/route-table.js';
-import { notFound, type OryError } from '../platform/errors/errors.js';
+import { forbidden, notFound, type OryError } from '../platform/errors/errors.js';
 import { bearerToken } from '../platform/http/bearer.js';
 import { sendError } from '../platform/http/send-error.js';
 import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import { OAuth2Error } from '../oauth2/errors.js';
-import { NO_KEY, withKey } from './credentials.js';
+import { SESSION_COOKIE } from '../console/session-service.js';
+import { workspaceRole } from '../tenancy/access.js';
+import { NO_KEY, consoleUser, withKey } from './credentials.js';
 import { assertPlane, mountRoutes, type CredentialCheck, type Outcome } from './mount.js';
-import type { ProjectKeyPrincipal } from './contexts.js';
+import type { ConsoleUserPrincipal, ProjectKeyPrincipal } from './contexts.js';
 import type { KeyPolicyCheck } from './key-policy.js';
 
 export interface ProjectPlaneOptions {
-  registry: Pick<Registry, 'projects' | 'keys'>;
+  registry: Pick<Registry, 'projects' | 'keys' | 'consoleSessions' | 'db'>;
   /** A key's own limits (scopes, addresses, rate), checked once its project is known. */
   policy: KeyPolicyCheck;
   /** The plane's routes that answer errors in Ory's shape. */
@@ -24,24 +26,39 @@ export interface ProjectPlaneOptions {
 const NO_PROJECT = notFound('No project is reachable at this address.');
 
 /** The decorations as this plane fills them in, before a handler may rely on them. */
-type Decorated = FastifyRequest & { project: ResolvedProject | null; principal: ProjectKeyPrincipal | null };
+type Decorated = FastifyRequest & { project: ResolvedProject | null; principal: ProjectKeyPrincipal | ConsoleUserPrincipal | null };
+
+const VIEWER_MAY_NOT = forbidden('This action needs the developer role in the workspace.');
 
 /**
  * The project plane, mounted under `/p/:slug` (project hosts are rewritten onto it). Every request
  * first resolves its project (an unknown, halted or deleted one answers 404 on every route) and
- * decorates the request with it; admin routes then need a project key of exactly that project. A
- * workspace key, a key of another project, an expired, revoked, unknown or malformed key: all the
- * same 401.
+ * decorates the request with it; admin routes then need a project key of exactly that project, or
+ * the console session of a member of the project's workspace (how the console shows a project's
+ * data): a viewer may call the routes whose scope is `:read`, a developer or owner all of them. A
+ * workspace key, a key of another project, an expired, revoked, unknown or malformed key, the
+ * session of someone outside the workspace: all the same 401.
  */
 export async function projectPlane(app: FastifyInstance, o: ProjectPlaneOptions): Promise<void> {
   assertPlane([...o.routes, ...o.oauth2Protocol], 'project');
   app.decorateRequest('project', null);
   app.decorateRequest('principal', null);
-  const { projects, keys } = o.registry;
+  const { projects, keys, consoleSessions, db } = o.registry;
 
+  /** A console user's session: a member of the project's workspace, with the role the route needs. */
+  const member = async (req: Decorated, project: ResolvedProject, scope: Scope | undefined): Promise<Outcome> => {
+    const refusal = await consoleUser(consoleSessions, req, NO_KEY);
+    if (refusal) return refusal;
+    const role = await workspaceRole(db, req.principal as ConsoleUserPrincipal, project.workspaceId);
+    if (!role) {
+      req.principal = null;
+      return NO_KEY;
+    }
+    return role === 'viewer' && !scope?.endsWith(':read') ? VIEWER_MAY_NOT : null;
+  };
   const projectKey = (req: Decorated, reply: FastifyReply, project: ResolvedProject, scope: Scope | undefined): Outcome | Promise<Outcome> => {
     const token = bearerToken(req);
-    if (!token) return NO_KEY;
+    if (!token) return req.cookies?.[SESSION_COOKIE] ? member(req, project, scope) : NO_KEY;
     return withKey(keys, token, (key) => {
       if (key.kind !== 'project' || key.projectId !== project.id) return NO_KEY;
       req.principal = { kind: 'project-key', keyId: key.id, keyName: key.name, projectId: key.projectId, workspaceId: key.workspaceId, ownerId: key.ownerId };
