@@ -124,6 +124,11 @@ function plainWords(status: number, body: any): string {
 }
 
 export async function request<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<T> {
+  return (await requestWithHeaders<T>(method, path, body, opts)).data;
+}
+
+/** `request`, also giving the response headers (lists of the project APIs page with a `Link` header). */
+export async function requestWithHeaders<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<{ data: T; headers: Headers }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
@@ -133,13 +138,13 @@ export async function request<T>(method: string, path: string, body?: unknown, o
   } catch {
     throw new ApiError(0, 'Could not reach the server. Check your connection and try again.');
   }
-  if (res.status === 204) return undefined as T;
+  if (res.status === 204) return { data: undefined as T, headers: res.headers };
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     if (res.status === 401 && !opts.quiet401) onSignedOut();
     throw new ApiError(res.status, plainWords(res.status, data), data?.error?.id);
   }
-  return data as T;
+  return { data: data as T, headers: res.headers };
 }
 
 export const api = {

@@ -16,6 +16,7 @@ export const WORKSPACE_TABS: Tab[] = [
 export const PROJECT_TABS: Tab[] = [
   { id: 'general', label: 'General' },
   { id: 'api-keys', label: 'API keys' },
+  { id: 'user-api-keys', label: 'API keys for your users' },
   { id: 'identity', label: 'Identity' },
   { id: 'oauth2', label: 'OAuth2' },
   { id: 'permissions', label: 'Permissions' },

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useId, useRef, useState } from 'react';
 import { api, can, ENV_LABEL, formatDate, type Organization, type Project } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { navigate } from '../router';
@@ -8,6 +8,9 @@ import { ApiKeys } from '../components/ApiKeys';
 import { SubNav } from '../components/SubNav';
 import { CopyField } from '../components/CopyField';
 import { PROJECT_TABS } from '../settings-tabs';
+
+// Its own chunk: the settings screens that do not show it never download it.
+const UserApiKeys = lazy(() => import('../components/UserApiKeys'));
 
 type Patch = { op: string; path: string; value?: unknown }[];
 
@@ -51,6 +54,11 @@ export default function ProjectPage({ ws, projectId, tab }: { ws: string; projec
               rotate={(id, grace) => api.rotateProjectKey(projectId, id, grace)}
               remove={(id) => api.deleteProjectKey(projectId, id)}
             />
+          )}
+          {tab === 'user-api-keys' && (
+            <Suspense fallback={<p role="status">Loading…</p>}>
+              <UserApiKeys slug={p.slug} canManage={manage} />
+            </Suspense>
           )}
           {tab === 'identity' && <IdentitySettings key={p.id} project={p} manage={manage} save={save} />}
           {tab === 'oauth2' && <OAuth2Settings key={p.id} project={p} manage={manage} save={save} />}
