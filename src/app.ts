@@ -136,13 +136,16 @@ export async function buildApp(registry: Registry, opts: BuildOptions = {}): Pro
   const policy = keyPolicy({
     keys: registry.keys,
     quotas: registry.quotas,
+    onAllowed: (key) => registry.usage.count(key.workspaceId, key.projectId ?? '', 'key_requests', key.id),
     // Repeats of one refusal are kept once a minute by the audit log, so an attack adds no row per request.
-    onRefused: (key, reason, req, scope) =>
+    onRefused: (key, reason, req, scope) => {
+      registry.usage.count(key.workspaceId, key.projectId ?? '', 'key_refusals', key.id);
       void registry.audit.record({
         workspaceId: key.workspaceId, projectId: key.projectId, event: 'api_key.refused', outcome: 'refused',
         actor: { kind: 'api_key', id: key.id, name: key.name }, clientAddress: req.ip, target: { type: 'api_key', id: key.id, name: key.name },
         details: { reason, ...(reason === 'scope' && scope ? { required_scope: scope } : {}), route: `${req.method} ${req.routeOptions.url ?? ''}` },
-      }),
+      });
+    },
   });
   await app.register(managementPlane, { registry, routes: table.management, policy });
   await app.register(projectPlane, { prefix: '/p/:slug', registry, routes: table.project, oauth2Protocol: table.oauth2Protocol, policy });

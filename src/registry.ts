@@ -20,6 +20,7 @@ import { SelfService } from './selfservice/service.js';
 import { OAuth2Service } from './oauth2/service.js';
 import { UserKeyService } from './user-keys/user-key-service.js';
 import { DerivedTokens } from './user-keys/derived.js';
+import { UsageCounters } from './usage/usage-counters.js';
 import { AuditLog } from './audit/audit-log.js';
 
 /**
@@ -48,6 +49,8 @@ export interface Registry {
   userKeys: UserKeyService;
   derivedTokens: DerivedTokens;
   audit: AuditLog;
+  /** Hourly usage counters: the console's charts and per-key use. */
+  usage: UsageCounters;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
   const projects = new ProjectResolver(store.db, notifier);
   const schemas = new SchemaService();
   const audit = new AuditLog({ db: store.db, retentionMs: config.auditRetentionMs, onError });
+  const usage = new UsageCounters({ db: store.db, flushMs: config.lastUsedFlushMs, onError });
   const identities = new IdentityService({ db: store.db, schemas, config, cacheReads: true, notifier });
   const userKeys = new UserKeyService({ db: store.db, notifier, quotas, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError });
   const derivedTokens = new DerivedTokens({ keys: userKeys, secret: config.secret, issuerOf: (_id, slug) => `https://${slug}.projects.${config.baseDomain}` });
@@ -94,8 +98,10 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     userKeys,
     derivedTokens,
     audit,
+    usage,
     async close() {
       audit.close();
+      await usage.close();
       await keys.close();
       await userKeys.close();
       quotas.close();

@@ -14,6 +14,7 @@ import { permissionRoutes } from './permissions/routes.js';
 import { consoleRoutes } from './console/routes.js';
 import { userKeyRoutes } from './user-keys/routes.js';
 import { auditRoutes } from './audit/routes.js';
+import { usageRoutes } from './usage/routes.js';
 
 /**
  * The one route table. Every route declares its plane and the credential it accepts; the
@@ -40,6 +41,7 @@ function planeRoutes(r: Registry): RouteSpec[] {
     ...unofferedManagementRoutes(r),
     ...keyRoutes(r),
     ...auditRoutes(r),
+    ...usageRoutes(r),
     ...identityRoutes(r),
     ...selfServiceRoutes(r),
     ...selfServiceAdminRoutes(r),

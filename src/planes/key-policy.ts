@@ -13,6 +13,8 @@ export interface KeyPolicyOptions {
   quotas: Pick<Quotas, 'take'>;
   /** Told of every refusal, for the audit log; must not throw. */
   onRefused?: (key: VerifiedKey, reason: KeyRefusal, req: FastifyRequest, scope: Scope | undefined) => void;
+  /** Told of every call a key was let through for, for its usage counts; must not throw. */
+  onAllowed?: (key: VerifiedKey) => void;
 }
 
 const FROM_ELSEWHERE = forbidden('This API key may not be used from this client address.');
@@ -46,7 +48,10 @@ export function keyPolicy(o: KeyPolicyOptions) {
     reply.header('x-ratelimit-remaining', d.remaining);
     // Epoch seconds, as GitHub's API writes it.
     reply.header('x-ratelimit-reset', Math.ceil(d.resetAtMs / 1000));
-    if (d.allowed) return null;
+    if (d.allowed) {
+      o.onAllowed?.(key);
+      return null;
+    }
     const wait = (d.resetAtMs - Date.now()) / 1000;
     return refuse(key, 'rate_limit', req, scope, tooManyRequests(wait, `This API key's rate limit of ${d.limit} requests per window is used up; retry after the window ends.`));
   };
@@ -57,7 +62,10 @@ export function keyPolicy(o: KeyPolicyOptions) {
       return refuse(key, 'scope', req, scope, lacks(scope));
     }
     o.keys.noteAddress(key, req.ip);
-    if (!key.rateLimit) return null;
+    if (!key.rateLimit) {
+      o.onAllowed?.(key);
+      return null;
+    }
     return o.quotas.take(`key:${key.id}`, key.rateLimit).then((d) => limited(key, req, reply, scope, d));
   };
 }

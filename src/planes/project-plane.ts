@@ -14,7 +14,7 @@ import type { ConsoleUserPrincipal, ProjectKeyPrincipal } from './contexts.js';
 import type { KeyPolicyCheck } from './key-policy.js';
 
 export interface ProjectPlaneOptions {
-  registry: Pick<Registry, 'projects' | 'keys' | 'consoleSessions' | 'db'>;
+  registry: Pick<Registry, 'projects' | 'keys' | 'consoleSessions' | 'db' | 'usage'>;
   /** A key's own limits (scopes, addresses, rate), checked once its project is known. */
   policy: KeyPolicyCheck;
   /** The plane's routes that answer errors in Ory's shape. */
@@ -43,7 +43,17 @@ export async function projectPlane(app: FastifyInstance, o: ProjectPlaneOptions)
   assertPlane([...o.routes, ...o.oauth2Protocol], 'project');
   app.decorateRequest('project', null);
   app.decorateRequest('principal', null);
-  const { projects, keys, consoleSessions, db } = o.registry;
+  const { projects, keys, consoleSessions, db, usage } = o.registry;
+
+  // Every answer of a known project counts toward its API requests (and errors): a map increment.
+  app.addHook('onResponse', (req, reply, done) => {
+    const project = (req as Decorated).project;
+    if (project) {
+      usage.count(project.workspaceId, project.id, 'api_requests');
+      if (reply.statusCode >= 400) usage.count(project.workspaceId, project.id, 'api_errors');
+    }
+    done();
+  });
 
   /** A console user's session: a member of the project's workspace, with the role the route needs. */
   const member = async (req: Decorated, project: ResolvedProject, scope: Scope | undefined): Promise<Outcome> => {

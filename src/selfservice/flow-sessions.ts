@@ -64,6 +64,7 @@ export function clearSessionCookie(ctx: FlowContext): CookieSpec {
 /** Login or registration completed: a token for API flows, a cookie for browser flows. */
 export function loggedIn(ctx: FlowContext, flow: Flow, kind: 'login' | 'registration', session: WireSession, token: string, o: { identity?: WireIdentity; continueWith?: unknown[] }): Outcome {
   const { ri, cfg } = ctx;
+  ctx.ss.usage.count(ri.project.workspaceId, ri.project.id, kind === 'login' ? 'logins' : 'signups');
   const continueWith = [...(o.continueWith ?? [])];
   const body: Record<string, unknown> = { session: publicSession(session) };
   if (flow.type === 'api') {

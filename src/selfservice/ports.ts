@@ -61,3 +61,8 @@ export interface SchemaPort {
   get(identityConfig: Record<string, unknown>, id: string): { id: string; schema: Record<string, unknown>; hash: string } | null;
   validateTraits(schema: { id: string; schema: Record<string, unknown>; hash: string }, traits: unknown): TraitsValidation;
 }
+
+/** Counts completed sign-ups and logins for the console's charts; never throws, never waits. */
+export interface UsagePort {
+  count(workspaceId: string, projectId: string, metric: 'signups' | 'logins'): void;
+}

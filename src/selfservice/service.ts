@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { SlidingWindowLimiter } from '../platform/rate-limit.js';
-import type { CourierPort, IdentityPort, SchemaPort, SessionPort } from './ports.js';
+import type { CourierPort, IdentityPort, SchemaPort, SessionPort, UsagePort } from './ports.js';
 import { FlowSecrets } from './secrets.js';
 
 export interface SelfServiceDeps {
@@ -12,6 +12,7 @@ export interface SelfServiceDeps {
   sessions: SessionPort;
   courier: CourierPort;
   schemas: SchemaPort;
+  usage: UsagePort;
 }
 
 /**
@@ -27,6 +28,7 @@ export class SelfService {
   readonly sessions: SessionPort;
   readonly courier: CourierPort;
   readonly schemas: SchemaPort;
+  readonly usage: UsagePort;
   readonly throttle: SlidingWindowLimiter;
   readonly secrets: FlowSecrets;
   /** The clock (ms since epoch). Tests replace it to move time without sleeping. */
@@ -38,6 +40,7 @@ export class SelfService {
     this.sessions = d.sessions;
     this.courier = d.courier;
     this.schemas = d.schemas;
+    this.usage = d.usage;
     this.throttle = new SlidingWindowLimiter(d.db);
     this.secrets = new FlowSecrets(d.config.secret);
   }

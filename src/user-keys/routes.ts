@@ -98,9 +98,12 @@ function keyId(params: { key_id: string }): string {
 
 export function userKeyRoutes(r: Registry): RouteSpec[] {
   const { userKeys: keys, derivedTokens: derived } = r;
-  const verifyOne = (project: { id: string; slug: string }, credential: unknown, o: { address: string; cache: CacheMode }): Promise<VerifyResponse> => {
-    if (typeof credential === 'string' && (isJwt(credential) || credential.startsWith(MACAROON_PREFIX))) return derived.verify(project, credential, o);
-    return keys.verify(project.id, credential, o);
+  /** Verifies a key or derived token; the answer counts toward the key's use (or refusals) when it names one. */
+  const verifyOne = async (project: { id: string; slug: string; workspaceId: string }, credential: unknown, o: { address: string; cache: CacheMode }): Promise<VerifyResponse> => {
+    const derivedToken = typeof credential === 'string' && (isJwt(credential) || credential.startsWith(MACAROON_PREFIX));
+    const answer = await (derivedToken ? derived.verify(project, credential, o) : keys.verify(project.id, credential, o));
+    if (answer.key_id) r.usage.count(project.workspaceId, project.id, answer.is_valid ? 'key_requests' : 'key_refusals', answer.key_id);
+    return answer;
   };
 
   const kindRoutes = (kind: UserKeyKind): RouteSpec[] => {

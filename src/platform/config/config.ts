@@ -17,7 +17,7 @@ export interface Config {
   dataDir: string;
   /** How long a verified key may be served from the in-process cache (the cross-node backstop). */
   keyCacheTtlMs: number;
-  /** How often buffered `last_used_at` writes are flushed. */
+  /** How often buffered writes (keys' `last_used_at`, usage counters) are flushed. */
   lastUsedFlushMs: number;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;

@@ -13,6 +13,7 @@ import * as m0010 from './migrations/0010-oauth2-device.js';
 import * as m0011 from './migrations/0011-key-lifecycle.js';
 import * as m0012 from './migrations/0012-audit.js';
 import * as m0013 from './migrations/0013-user-keys.js';
+import * as m0014 from './migrations/0014-usage.js';
 
 // Listed statically so the compiled build needs no directory scan; names sort in apply order.
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0011-key-lifecycle': m0011,
   '0012-audit': m0012,
   '0013-user-keys': m0013,
+  '0014-usage': m0014,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
