@@ -530,7 +530,7 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     const cookie = (await owner.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
     const other = (await (await fetch(`${server.url}/workspaces/${wsId}/projects`, { headers: { cookie } })).json()).projects[0].id;
     const paths = [`/w/${wsId}`, `/w/${wsId}/settings`, `/w/${wsId}/settings/members`, `/w/${wsId}/settings/api-keys`, '/account'];
-    for (const tab of ['', '/api-keys', '/user-api-keys', '/identity', '/oauth2', '/permissions', '/organizations', '/danger']) paths.push(`/w/${wsId}/projects/${other}${tab}`);
+    for (const tab of ['', '/overview', '/users', '/clients', '/relationships', '/usage', '/api-keys', '/user-api-keys', '/identity', '/oauth2', '/permissions', '/organizations', '/danger']) paths.push(`/w/${wsId}/projects/${other}${tab}`);
     for (const path of paths) {
       await page.goto(`${server.url}${path}`);
       await page.getByRole('heading', { level: 1 }).waitFor();

@@ -4,7 +4,7 @@ import { Link, match, navigate, RouterProvider, useLocation } from './router';
 import { SessionContext } from './session';
 import { Shell } from './components/Shell';
 import { parseInviteHash } from './invite-link';
-import { isTab, PROJECT_TABS, WORKSPACE_TABS } from './settings-tabs';
+import { isTab, PROJECT_DATA_TABS, PROJECT_TABS, WORKSPACE_TABS } from './settings-tabs';
 
 // The session check starts as soon as the script runs, not after the first render, and the small
 // sign-in chunk downloads beside it: the first screen waits for one round trip, not three.
@@ -133,8 +133,14 @@ function routeFor(path: string): Route {
     if (!isTab(WORKSPACE_TABS, tab)) return notFound(ws, { to: `/w/${ws}/settings`, label: 'Go to the workspace settings' });
     return { title: 'Workspace settings', ws, page: () => <WorkspaceSettings ws={ws} tab={tab} /> };
   }
+  if ((params = match('/w/:ws/projects/:project/users/:identity', path))) {
+    const { ws, project, identity } = params;
+    return { title: 'User', ws, page: () => <ProjectPage ws={ws} projectId={project} tab="users" identityId={identity} /> };
+  }
   if ((params = match('/w/:ws/projects/:project/:tab', path) ?? match('/w/:ws/projects/:project', path))) {
     const { ws, project, tab = 'general' } = params;
+    const data = PROJECT_DATA_TABS.find((t) => t.id === tab);
+    if (data) return { title: data.label, ws, page: () => <ProjectPage ws={ws} projectId={project} tab={tab} /> };
     if (!isTab(PROJECT_TABS, tab)) return notFound(ws, { to: `/w/${ws}/projects/${project}`, label: 'Go to the project settings' });
     return { title: 'Project settings', ws, page: () => <ProjectPage ws={ws} projectId={project} tab={tab} /> };
   }

@@ -186,7 +186,18 @@ export const api = {
   createOrganization: (id: string, label: string, domains: string[]) => request<Organization>('POST', `/projects/${id}/organizations`, { label, domains }),
   updateOrganization: (id: string, org: string, label: string, domains: string[]) => request<Organization>('PUT', `/projects/${id}/organizations/${org}`, { label, domains }),
   deleteOrganization: (id: string, org: string) => request<void>('DELETE', `/projects/${id}/organizations/${org}`),
+  // Usage counters (hourly buckets, flushed every few seconds): the overview charts and "Keys in use".
+  metrics: (id: string, metric: Metric, from: string, to: string, resolution: '1h' | '1d') =>
+    request<{ data: { time: string; count: number }[] }>('GET', `/projects/${id}/metrics?${new URLSearchParams({ metric, from, to, resolution })}`).then((r) => r.data),
+  projectKeyUsage: (id: string, from: string, to: string) => request<{ keys: KeyUsage[] }>('GET', `/projects/${id}/metrics/keys?${new URLSearchParams({ from, to })}`).then((r) => r.keys),
 };
+
+export type Metric = 'signups' | 'logins' | 'active_sessions' | 'api_requests' | 'api_errors' | 'key_requests' | 'key_refusals';
+export interface KeyUsage {
+  key_id: string;
+  requests: number;
+  refusals: number;
+}
 
 /** How the console names a project's environment (the API's `prod`, `stage`, `dev`). */
 export const ENV_LABEL = { prod: 'Production', stage: 'Staging', dev: 'Development' } as const;

@@ -24,4 +24,16 @@ export const PROJECT_TABS: Tab[] = [
   { id: 'danger', label: 'Delete project' },
 ];
 
+/**
+ * A project's data, beside its settings: the first row of the project's navigation. Their ids never
+ * collide with a settings tab's, so one path segment names either.
+ */
+export const PROJECT_DATA_TABS: Tab[] = [
+  { id: 'overview', label: 'Overview' },
+  { id: 'users', label: 'Users' },
+  { id: 'clients', label: 'OAuth2 clients' },
+  { id: 'relationships', label: 'Permissions' },
+  { id: 'usage', label: 'Keys in use' },
+];
+
 export const isTab = (tabs: Tab[], id: string) => tabs.some((t) => t.id === id);

@@ -6,7 +6,7 @@ import { CopyField } from './CopyField';
  * readers as an alert dialog, with focus on its Copy button. Closing it (or reloading the page)
  * forgets the key: it lives only in this component's props.
  */
-export function KeyPrompt({ name, value, onClose }: { name: string; value: string; onClose(): void }) {
+export function KeyPrompt({ name, value, onClose, title, label = 'Your new API key' }: { name: string; value: string; onClose(): void; title?: string; label?: string }) {
   const titleId = useId();
   const descId = useId();
   const ref = useRef<HTMLDivElement>(null);
@@ -22,13 +22,13 @@ export function KeyPrompt({ name, value, onClose }: { name: string; value: strin
   return (
     <div ref={ref} className="key-prompt" role="alertdialog" aria-modal="false" aria-labelledby={titleId} aria-describedby={descId} data-testid="key-prompt">
       <div className="key-prompt-head">
-        <h2 id={titleId}>API key “{name}” created</h2>
+        <h2 id={titleId}>{title ?? `API key “${name}” created`}</h2>
         <button type="button" className="icon-btn" aria-label="Close: the key will not be shown again" onClick={onClose}>
           ×
         </button>
       </div>
-      <p id={descId}>Copy this key now and store it somewhere safe. It will not be shown again: when you close this prompt or reload the page, it is gone.</p>
-      <CopyField label="Your new API key" value={value} autoFocusButton />
+      <p id={descId}>Copy it now and store it somewhere safe. It will not be shown again: when you close this prompt or reload the page, it is gone.</p>
+      <CopyField label={label} value={value} autoFocusButton />
       <div className="actions">
         <button type="button" className="btn" onClick={onClose}>
           I have copied it

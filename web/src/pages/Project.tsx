@@ -7,15 +7,33 @@ import { ConfirmDialog, Dialog, ErrorMessage, FormActions } from '../components/
 import { ApiKeys } from '../components/ApiKeys';
 import { SubNav } from '../components/SubNav';
 import { CopyField } from '../components/CopyField';
-import { PROJECT_TABS } from '../settings-tabs';
+import { PROJECT_DATA_TABS, PROJECT_TABS } from '../settings-tabs';
+import { Link } from '../router';
 
 // Its own chunk: the settings screens that do not show it never download it.
 const UserApiKeys = lazy(() => import('../components/UserApiKeys'));
+// The project's data: each its own chunk too.
+const DATA_PAGES: Record<string, React.LazyExoticComponent<React.ComponentType<DataPageProps>>> = {
+  overview: lazy(() => import('./project/Overview')),
+  users: lazy(() => import('./project/Users')),
+  clients: lazy(() => import('./project/Clients')),
+  relationships: lazy(() => import('./project/Relationships')),
+  usage: lazy(() => import('./project/KeysInUse')),
+};
+
+/** What a page of the project's data is given. */
+export interface DataPageProps {
+  ws: string;
+  project: Project;
+  manage: boolean;
+  /** The user open on the Users page (its address is /…/users/{id}). */
+  identityId?: string;
+}
 
 type Patch = { op: string; path: string; value?: unknown }[];
 
 /** `tab` is one of PROJECT_TABS: the router answers "Page not found" for any other. */
-export default function ProjectPage({ ws, projectId, tab }: { ws: string; projectId: string; tab: string }) {
+export default function ProjectPage({ ws, projectId, tab, identityId }: { ws: string; projectId: string; tab: string; identityId?: string }) {
   const { role } = useWorkspace();
   const project = useLoad(() => api.project(projectId), [projectId]);
   const members = useLoad(() => api.members(ws), [ws]);
@@ -40,8 +58,10 @@ export default function ProjectPage({ ws, projectId, tab }: { ws: string; projec
       {project.loading && !p && <p role="status">Loading the project…</p>}
       {p && (
         <>
-          <SubNav label="Project settings" base={`/w/${ws}/projects/${projectId}`} tabs={PROJECT_TABS} current={tab} />
-          {!manage && role && <p className="notice">You are a viewer: you can see this project’s settings but not change them.</p>}
+          <ProjectNav base={`/w/${ws}/projects/${projectId}`} current={tab} />
+          {DATA_PAGES[tab] && <DataPage Page={DATA_PAGES[tab]} ws={ws} project={p} manage={manage} identityId={identityId} viewer={!manage && !!role} />}
+          {!DATA_PAGES[tab] && <SubNav label="Project settings" base={`/w/${ws}/projects/${projectId}`} tabs={PROJECT_TABS} current={tab} />}
+          {!DATA_PAGES[tab] && !manage && role && <p className="notice">You are a viewer: you can see this project’s settings but not change them.</p>}
           {tab === 'general' && <General project={p} manage={manage} save={save} />}
           {tab === 'api-keys' && (
             <ApiKeys
@@ -68,6 +88,34 @@ export default function ProjectPage({ ws, projectId, tab }: { ws: string; projec
         </>
       )}
     </section>
+  );
+}
+
+/** The project's first row of navigation: its data, then its settings (whose own tabs are the second row). */
+function ProjectNav({ base, current }: { base: string; current: string }) {
+  const settings = !PROJECT_DATA_TABS.some((t) => t.id === current);
+  return (
+    <nav aria-label="Project" className="projectnav">
+      {PROJECT_DATA_TABS.map((t) => (
+        <Link key={t.id} to={`${base}/${t.id}`} className={t.id === current ? 'active' : ''} aria-current={t.id === current ? 'page' : undefined}>
+          {t.label}
+        </Link>
+      ))}
+      <Link to={base} className={settings ? 'active' : ''} aria-current={settings ? 'page' : undefined}>
+        Settings
+      </Link>
+    </nav>
+  );
+}
+
+function DataPage({ Page, viewer, ...props }: DataPageProps & { Page: React.ComponentType<DataPageProps>; viewer: boolean }) {
+  return (
+    <>
+      {viewer && <p className="notice">You are a viewer: you can see this project’s data but not change it.</p>}
+      <Suspense fallback={<p role="status">Loading…</p>}>
+        <Page {...props} />
+      </Suspense>
+    </>
   );
 }
 
