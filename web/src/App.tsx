@@ -1,4 +1,5 @@
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
+import { lazyComponent } from './lazy';
 import { api, setCsrfToken, setSignedOutHandler, type User } from './api';
 import { Link, match, navigate, RouterProvider, useLocation } from './router';
 import { SessionContext } from './session';
@@ -15,13 +16,15 @@ let Auth: typeof import('./pages/Auth') | null = null;
 const authChunk = import('./pages/Auth').then((m) => (Auth = m));
 
 // Each screen is its own chunk: the sign-in page never downloads the settings screens.
-const InvitePage = lazy(() => import('./pages/Invite'));
-const Home = lazy(() => import('./pages/Home'));
-const Projects = lazy(() => import('./pages/Projects'));
-const WorkspaceSettings = lazy(() => import('./pages/WorkspaceSettings'));
-const ProjectPage = lazy(() => import('./pages/Project'));
-const Account = lazy(() => import('./pages/Account'));
-const Activity = lazy(() => import('./pages/Activity'));
+const InvitePage = lazyComponent(() => import('./pages/Invite'), <Loading />);
+const Home = lazyComponent(() => import('./pages/Home'), <Loading />);
+const Projects = lazyComponent(() => import('./pages/Projects'), <Loading />);
+const WorkspaceSettings = lazyComponent(() => import('./pages/WorkspaceSettings'), <Loading />);
+const ProjectPage = lazyComponent(() => import('./pages/Project'), <Loading />);
+const Account = lazyComponent(() => import('./pages/Account'), <Loading />);
+const Activity = lazyComponent(() => import('./pages/Activity'), <Loading />);
+// A deep link to a project downloads its screen beside the session check, not after it.
+if (/^\/w\/[^/]+\/projects\/[^/]+/.test(location.pathname)) void ProjectPage.preload();
 
 export function App() {
   return (
@@ -94,7 +97,7 @@ function Root() {
   return (
     <SessionContext.Provider value={{ user, signedIn, signedOut }}>
       <Shell ws={route.ws}>
-        <Suspense fallback={<Loading />}>{route.page()}</Suspense>
+        {route.page()}
       </Shell>
     </SessionContext.Provider>
   );

@@ -1,4 +1,5 @@
-import { lazy, Suspense, useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
+import { lazyComponent } from '../lazy';
 import { api, can, ENV_LABEL, formatDate, type Organization, type Project } from '../api';
 import { useAction, useLoad } from '../hooks';
 import { navigate } from '../router';
@@ -11,14 +12,15 @@ import { PROJECT_DATA_TABS, PROJECT_TABS } from '../settings-tabs';
 import { Link } from '../router';
 
 // Its own chunk: the settings screens that do not show it never download it.
-const UserApiKeys = lazy(() => import('../components/UserApiKeys'));
+const UserApiKeys = lazyComponent(() => import('../components/UserApiKeys'), <p role="status">Loading…</p>);
 // The project's data: each its own chunk too.
-const DATA_PAGES: Record<string, React.LazyExoticComponent<React.ComponentType<DataPageProps>>> = {
-  overview: lazy(() => import('./project/Overview')),
-  users: lazy(() => import('./project/Users')),
-  clients: lazy(() => import('./project/Clients')),
-  relationships: lazy(() => import('./project/Relationships')),
-  usage: lazy(() => import('./project/KeysInUse')),
+const loadingData = <p role="status">Loading…</p>;
+const DATA_PAGES: Record<string, ReturnType<typeof lazyComponent<DataPageProps>>> = {
+  overview: lazyComponent(() => import('./project/Overview'), loadingData),
+  users: lazyComponent(() => import('./project/Users'), loadingData),
+  clients: lazyComponent(() => import('./project/Clients'), loadingData),
+  relationships: lazyComponent(() => import('./project/Relationships'), loadingData),
+  usage: lazyComponent(() => import('./project/KeysInUse'), loadingData),
 };
 
 /** What a page of the project's data is given. */
@@ -35,6 +37,9 @@ type Patch = { op: string; path: string; value?: unknown }[];
 /** `tab` is one of PROJECT_TABS: the router answers "Page not found" for any other. */
 export default function ProjectPage({ ws, projectId, tab, identityId }: { ws: string; projectId: string; tab: string; identityId?: string }) {
   const { role } = useWorkspace();
+  // A data page's chunk downloads beside the project it needs, not after it.
+  void DATA_PAGES[tab]?.preload();
+  if (tab === 'user-api-keys') void UserApiKeys.preload();
   const project = useLoad(() => api.project(projectId), [projectId]);
   const members = useLoad(() => api.members(ws), [ws]);
   const manage = can.manage(role);
@@ -76,9 +81,7 @@ export default function ProjectPage({ ws, projectId, tab, identityId }: { ws: st
             />
           )}
           {tab === 'user-api-keys' && (
-            <Suspense fallback={<p role="status">Loading…</p>}>
-              <UserApiKeys slug={p.slug} canManage={manage} />
-            </Suspense>
+            <UserApiKeys slug={p.slug} canManage={manage} />
           )}
           {tab === 'identity' && <IdentitySettings key={p.id} project={p} manage={manage} save={save} />}
           {tab === 'oauth2' && <OAuth2Settings key={p.id} project={p} manage={manage} save={save} />}
@@ -112,9 +115,7 @@ function DataPage({ Page, viewer, ...props }: DataPageProps & { Page: React.Comp
   return (
     <>
       {viewer && <p className="notice">You are a viewer: you can see this project’s data but not change it.</p>}
-      <Suspense fallback={<p role="status">Loading…</p>}>
-        <Page {...props} />
-      </Suspense>
+      <Page {...props} />
     </>
   );
 }
