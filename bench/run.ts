@@ -88,6 +88,8 @@ interface Target {
   name: string;
   group: string;
   reqs: BenchRequest[];
+  /** A fixed total request rate for both sides of the pair (Scenario.rate). */
+  rate?: number;
 }
 
 /**
@@ -97,7 +99,7 @@ interface Target {
 async function measurePair(base: Target, row: Target): Promise<{ base: Measured; row: Measured }> {
   const options = (t: Target) => ({
     url: t.url,
-    connections: CONNECTIONS,
+    ...(row.rate ? { connections: 10, overallRate: row.rate } : { connections: CONNECTIONS }),
     requests: t.reqs.map((r) => ({ method: r.method, path: r.path, headers: { ...(r.body ? { 'content-type': 'application/json' } : {}), ...r.headers }, body: r.body })),
   });
   const input = { targets: [options(base), options(row)], slices: SLICES, sliceSeconds: DURATION / SLICES, warmSeconds: Number(process.env.BENCH_SLICE_WARM ?? 0.5) };
@@ -238,7 +240,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++) {
         if (children.length === 0) await startServers();
         for (const [i, { s, reqs }] of prepared.entries()) {
-          pairs[i].push(await measurePair({ url: baseUrl, name: 'Fastify hello world (baseline)', group: 'baseline', reqs: hello }, { url: s.reference ? refUrl : url, name: s.name, group: s.group, reqs }));
+          pairs[i].push(await measurePair({ url: baseUrl, name: 'Fastify hello world (baseline)', group: 'baseline', reqs: hello }, { url: s.reference ? refUrl : url, name: s.name, group: s.group, reqs, rate: s.rate }));
         }
         await stopServers();
       }

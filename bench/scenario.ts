@@ -15,6 +15,12 @@ export interface Scenario {
   prepare(env: BenchEnv): Promise<BenchRequest | BenchRequest[]>;
   /** Drive the reference server (`bench/reference-401.mjs`) instead of Gatehouse. */
   reference?: true;
+  /**
+   * Send this many requests per second in all (over 10 connections) to both sides of the pair,
+   * instead of as many as they answer: a latency row, where p99 is the service's own latency rather
+   * than the queueing of a saturated server. Its req/s ratio is 1.00 by design; read its p99.
+   */
+  rate?: number;
 }
 
 export interface BenchEnv {

@@ -17,6 +17,15 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'adminVerifyApiKey at 2,000/s (latency: read p99)',
+    group: 'user-keys',
+    rate: 2000,
+    prepare: async (env) => {
+      const { secret } = await issue(env, 'bench paced');
+      return { method: 'POST', path: verifyPath(env, 'verify'), headers: headers(env), body: JSON.stringify({ credential: secret }), expectStatus: 200 };
+    },
+  },
+  {
     name: 'adminVerifyApiKey (well-formed unknown key)',
     group: 'user-keys',
     prepare: async (env) => ({ method: 'POST', path: verifyPath(env, 'verify'), headers: headers(env), body: JSON.stringify({ credential: generateIssuedKey() }), expectStatus: 200 }),

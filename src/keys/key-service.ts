@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { WriteBehind } from '../platform/write-behind.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import type { ApiKeysTable } from './tables.js';
@@ -185,8 +186,8 @@ export class KeyService {
   /** Counts revocations seen here; a lookup that overlapped one is not cached (it may predate it). */
   private revocations = 0;
   /** Key id -> epoch ms of its latest use, written in batches (a clock read per request, no formatting). */
-  private pendingLastUsed = new Map<string, number>();
-  private readonly flushTimer: NodeJS.Timeout;
+  /** Key id -> when it was last used, written in batches. */
+  private readonly lastUsed: WriteBehind<string, number>;
   /** `{key id} {address}` pairs known to be stored, so a repeat costs no query. */
   private readonly seenAddresses = new LRUCache<string, true>({ max: 100_000 });
 
@@ -212,8 +213,7 @@ export class KeyService {
         for (const [fp, entry] of this.cache.entries()) if (entry.key?.projectId === m.id) this.cache.delete(fp);
       }
     });
-    this.flushTimer = setInterval(() => void this.flushLastUsed().catch(o.onError), o.lastUsedFlushMs);
-    this.flushTimer.unref();
+    this.lastUsed = new WriteBehind({ everyMs: o.lastUsedFlushMs, write: (batch) => this.store.setLastUsed(batch), onError: o.onError });
   }
 
   /** Creates a key in `scope`. The returned `value` is the only time the key exists outside the caller. */
@@ -242,9 +242,8 @@ export class KeyService {
   /** Active (not revoked) keys of the scope, oldest first. Expired keys are listed with their expiry. */
   async list(scope: KeyScope): Promise<ApiKeyView[]> {
     const rows = await this.store.listActive(scope);
-    const pending = this.pendingLastUsed;
     return rows.map((r) => {
-      const used = pending.get(r.id);
+      const used = this.lastUsed.get(r.id);
       return toView(used === undefined ? r : { ...r, last_used_at: new Date(used).toISOString() });
     });
   }
@@ -358,7 +357,7 @@ export class KeyService {
   private judge(entry: CacheEntry): VerifyResult {
     if (!entry.key) return entry.reason === 'unknown' ? UNKNOWN : REVOKED;
     if (entry.key.expiresAtMs !== null && entry.key.expiresAtMs <= Date.now()) return EXPIRED;
-    this.pendingLastUsed.set(entry.key.id, Date.now());
+    this.lastUsed.set(entry.key.id, Date.now());
     return { ok: true, key: entry.key };
   }
 
@@ -373,16 +372,12 @@ export class KeyService {
   }
 
   /** Writes buffered `last_used_at` values: one statement per key, at most once per flush interval. */
-  async flushLastUsed(): Promise<void> {
-    if (this.pendingLastUsed.size === 0) return;
-    const batch = this.pendingLastUsed;
-    this.pendingLastUsed = new Map();
-    await this.store.setLastUsed(batch);
+  flushLastUsed(): Promise<void> {
+    return this.lastUsed.flush();
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.flushTimer);
-    await this.flushLastUsed().catch(this.o.onError);
+  close(): Promise<void> {
+    return this.lastUsed.close();
   }
 }
 

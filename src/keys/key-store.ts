@@ -118,7 +118,7 @@ export class KeyStore {
   }
 
   /** Writes `last_used_at` (epoch ms) of several keys in one transaction, one statement per key. */
-  async setLastUsed(batch: Map<string, number>): Promise<void> {
+  async setLastUsed(batch: ReadonlyMap<string, number>): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       for (const [id, at] of batch) await trx.updateTable('api_keys').set({ last_used_at: new Date(at).toISOString() }).where('id', '=', id).execute();
     });

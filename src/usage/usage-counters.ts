@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { scoped } from '../platform/db/scoped.js';
+import { WriteBehind } from '../platform/write-behind.js';
+import type { UsageCountersTable } from './tables.js';
 
 /**
  * What the console's charts and the "keys in use" table show. Project metrics: `signups` and
@@ -40,56 +42,60 @@ export interface Point {
  * data they count.
  */
 export class UsageCounters {
-  private pending = new Map<string, number>();
+  /** `{workspace}\0{project}\0{metric}\0{subject}\0{hour}` -> count. */
+  private readonly pending: WriteBehind<string, number>;
   /** Projects seen since their last session sample, with their workspace. */
   private inUse = new Map<string, string>();
   private readonly sampledAt = new Map<string, number>();
-  private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
 
   constructor(private readonly o: UsageOptions) {
     this.now = o.now ?? Date.now;
-    this.timer = setInterval(() => void this.flush().catch(o.onError), o.flushMs);
-    this.timer.unref();
+    this.pending = new WriteBehind({
+      everyMs: o.flushMs,
+      write: (batch) => this.write(batch),
+      merge: (a, b) => a + b,
+      // A passing outage loses no count; a gauge is sampled again.
+      keep: (k) => !isGauge(k.split('\0')[2]),
+      onError: o.onError,
+    });
   }
 
   /** Counts `n` of `metric` for the tenant (`projectId` '' for a workspace's own). Never throws, never waits. */
   count(workspaceId: string, projectId: string, metric: Metric, subject = '', n = 1): void {
-    const k = `${workspaceId}\0${projectId}\0${metric}\0${subject}\0${Math.floor(this.now() / HOUR_MS)}`;
-    this.pending.set(k, (this.pending.get(k) ?? 0) + n);
+    this.pending.set(`${workspaceId}\0${projectId}\0${metric}\0${subject}\0${Math.floor(this.now() / HOUR_MS)}`, n);
     if (projectId !== '' && metric === 'api_requests' && !this.inUse.has(projectId)) this.inUse.set(projectId, workspaceId);
   }
 
-  /** Writes the counts so far (and due session samples). */
-  async flush(): Promise<void> {
-    await this.sampleSessions();
-    if (this.pending.size === 0) return;
-    const batch = this.pending;
-    this.pending = new Map();
+  /** Writes the counts so far (and the session samples due). */
+  flush(): Promise<void> {
+    return this.pending.flush();
+  }
+
+  close(): Promise<void> {
+    return this.pending.close();
+  }
+
+  private async write(batch: ReadonlyMap<string, number>): Promise<void> {
     const rows = [...batch].map(([k, count]) => {
       const [workspace_id, project_id, metric, subject, hour] = k.split('\0');
       return { workspace_id, project_id, metric, subject, hour: Number(hour), count };
     });
-    try {
-      await this.o.db.transaction().execute(async (trx) => {
-        for (const gauge of [false, true]) {
-          const part = rows.filter((r) => isGauge(r.metric) === gauge);
-          for (let i = 0; i < part.length; i += CHUNK) {
-            await trx
-              .insertInto('usage_counters')
-              .values(part.slice(i, i + CHUNK))
-              .onConflict((oc) =>
-                oc.columns(['workspace_id', 'project_id', 'metric', 'subject', 'hour']).doUpdateSet({ count: gauge ? sql`excluded.count` : sql`usage_counters.count + excluded.count` }),
-              )
-              .execute();
-          }
+    rows.push(...(await this.sessionSamples()));
+    await this.o.db.transaction().execute(async (trx) => {
+      for (const gauge of [false, true]) {
+        const part = rows.filter((r) => isGauge(r.metric) === gauge);
+        for (let i = 0; i < part.length; i += CHUNK) {
+          await trx
+            .insertInto('usage_counters')
+            .values(part.slice(i, i + CHUNK))
+            .onConflict((oc) =>
+              oc.columns(['workspace_id', 'project_id', 'metric', 'subject', 'hour']).doUpdateSet({ count: gauge ? sql`excluded.count` : sql`usage_counters.count + excluded.count` }),
+            )
+            .execute();
         }
-      });
-    } catch (err) {
-      // Keep the counts for the next flush rather than lose them to a passing outage.
-      for (const [k, n] of batch) if (!isGauge(k.split('\0')[2])) this.pending.set(k, (this.pending.get(k) ?? 0) + n);
-      throw err;
-    }
+      }
+    });
   }
 
   /** One point per bucket from `fromMs` to `toMs`, zero-filled, oldest first; a day of a gauge is its highest hour. */
@@ -142,14 +148,10 @@ export class UsageCounters {
     return [...keys.values()].sort((a, b) => b.requests - a.requests || a.key_id.localeCompare(b.key_id));
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush().catch(this.o.onError);
-  }
-
-  /** Samples the unexpired sessions of each project in use whose last sample is older than 15 minutes. */
-  private async sampleSessions(): Promise<void> {
+  /** The unexpired sessions of each project in use whose last sample is older than 15 minutes, as gauge rows. */
+  private async sessionSamples(): Promise<UsageCountersTable[]> {
     const now = this.now();
+    const rows: UsageCountersTable[] = [];
     for (const [projectId, workspaceId] of this.inUse) {
       if (now - (this.sampledAt.get(projectId) ?? 0) < SAMPLE_EVERY_MS) continue;
       this.inUse.delete(projectId);
@@ -160,7 +162,8 @@ export class UsageCounters {
         .where('active', '=', 1)
         .where('expires_at', '>', new Date(now).toISOString())
         .executeTakeFirst();
-      this.count(workspaceId, projectId, 'active_sessions', '', Number(row?.n ?? 0));
+      rows.push({ workspace_id: workspaceId, project_id: projectId, metric: 'active_sessions', subject: '', hour: Math.floor(now / HOUR_MS), count: Number(row?.n ?? 0) });
     }
+    return rows;
   }
 }

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { WriteBehind } from '../platform/write-behind.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import type { Notifier } from '../platform/db/notifier.js';
@@ -122,8 +123,8 @@ export class UserKeyService {
   /** `{projectId}\0{keyId}` -> entry: the parents of derived tokens. */
   private readonly byId: LRUCache<string, CacheEntry>;
   private revocations = 0;
-  private pendingLastUsed = new Map<string, { projectId: string; at: number }>();
-  private readonly flushTimer: NodeJS.Timeout;
+  /** Key id -> its project and when it was last used, written in batches. */
+  private readonly lastUsed: WriteBehind<string, { projectId: string; at: number }>;
   private readonly quotas: KeyQuotas;
 
   constructor(private readonly o: UserKeyServiceOptions) {
@@ -150,8 +151,7 @@ export class UserKeyService {
         for (const [k, entry] of this.byId.entries()) if (entry.projectId === m.id) this.byId.delete(k);
       }
     });
-    this.flushTimer = setInterval(() => void this.flushLastUsed().catch(o.onError), o.lastUsedFlushMs);
-    this.flushTimer.unref();
+    this.lastUsed = new WriteBehind({ everyMs: o.lastUsedFlushMs, write: (batch) => this.store.setLastUsed(batch), onError: o.onError });
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ export class UserKeyService {
   async get(projectId: string, kind: UserKeyKind, id: string): Promise<UserKeyView> {
     const row = await this.store.byId(this.store.scope(projectId), kind, id);
     if (!row) throw notFound();
-    return toView(row, this.pendingLastUsed.get(row.id)?.at);
+    return toView(row, this.lastUsed.get(row.id)?.at);
   }
 
   async list(projectId: string, kind: UserKeyKind, q: { size: number; after?: string; filter?: string }): Promise<{ keys: UserKeyView[]; nextAfter?: string }> {
@@ -222,7 +222,7 @@ export class UserKeyService {
     const rows = await this.store.list(this.store.scope(projectId), kind, conditions, q.size, q.after, nowIso());
     const more = rows.length > q.size;
     const page = more ? rows.slice(0, q.size) : rows;
-    return { keys: page.map((r) => toView(r, this.pendingLastUsed.get(r.id)?.at)), nextAfter: more ? page[page.length - 1].id : undefined };
+    return { keys: page.map((r) => toView(r, this.lastUsed.get(r.id)?.at)), nextAfter: more ? page[page.length - 1].id : undefined };
   }
 
   /** AIP-134 update: the fields the mask names (or every populated one) are written; a named field left out is cleared. */
@@ -249,7 +249,7 @@ export class UserKeyService {
     const row = await this.store.update(s, kind, id, patch, nowIso());
     if (!row) throw notFound();
     await this.o.notifier.publish({ type: 'user-key', projectId, id, hash: row.secret_hash });
-    return toView(row, this.pendingLastUsed.get(row.id)?.at);
+    return toView(row, this.lastUsed.get(row.id)?.at);
   }
 
   /** A new key (new id and secret) with the old one's fields unless given, and the old one revoked as superseded. */
@@ -393,22 +393,18 @@ export class UserKeyService {
       out.rate_limit_reset_time = new Date(d.resetAtMs).toISOString();
       if (!d.allowed) return { ...out, error_code: 'VERIFICATION_ERROR_RATE_LIMITED', error_message: 'The key exceeded its rate limit.' };
     }
-    this.pendingLastUsed.set(key.id, { projectId, at: Date.now() });
+    this.lastUsed.set(key.id, { projectId, at: Date.now() });
     out.is_valid = true;
     return out;
   }
 
   /** Writes buffered `last_used_time` values. */
-  async flushLastUsed(): Promise<void> {
-    if (this.pendingLastUsed.size === 0) return;
-    const batch = this.pendingLastUsed;
-    this.pendingLastUsed = new Map();
-    await this.store.setLastUsed(batch);
+  flushLastUsed(): Promise<void> {
+    return this.lastUsed.flush();
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.flushTimer);
-    await this.flushLastUsed().catch(this.o.onError);
+  close(): Promise<void> {
+    return this.lastUsed.close();
   }
 
   private newRow(projectId: string, kind: UserKeyKind, secret: string, input: CreateKeyInput, requestId: string | null): Omit<UserApiKeysTable, 'project_id'> {

@@ -124,7 +124,7 @@ export class UserKeyStore {
   }
 
   /** Writes `last_used_at` (epoch ms) of several keys of several projects in one transaction. */
-  async setLastUsed(batch: Map<string, { projectId: string; at: number }>): Promise<void> {
+  async setLastUsed(batch: ReadonlyMap<string, { projectId: string; at: number }>): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       for (const [id, { projectId, at }] of batch) {
         await scoped<Database>(trx, projectId).updateTable('user_api_keys').set({ last_used_at: new Date(at).toISOString() }).where('id', '=', id).execute();
