@@ -160,10 +160,10 @@ describe.skipIf(!!skipReason)('console: a project’s data, in a real browser', 
 
     await page.getByRole('button', { name: 'Deactivate' }).click();
     await page.getByRole('dialog', { name: 'Deactivate this user?' }).getByRole('button', { name: 'Deactivate' }).click();
-    await page.getByRole('button', { name: 'Activate' }).waitFor();
+    await page.getByRole('button', { name: 'Activate', exact: true }).waitFor();
     expect(await page.getByRole('heading', { name: renamed }).textContent()).toContain('Inactive');
     expect((await (await admin(`/admin/identities/${id}`)).json()).state).toBe('inactive');
-    await page.getByRole('button', { name: 'Activate' }).click();
+    await page.getByRole('button', { name: 'Activate', exact: true }).click();
     await page.getByRole('button', { name: 'Deactivate' }).waitFor();
 
     await page.getByRole('button', { name: 'Send recovery code' }).click();
