@@ -290,6 +290,10 @@ describe.skipIf(!!skipReason)('console: a project’s data, in a real browser', 
     const issued = await (await admin('/v2alpha1/admin/issuedApiKeys', { method: 'POST', body: JSON.stringify({ name: 'partner', actor_id: 'partner_1', ip_restriction: { allowed_cidrs: ['203.0.113.0/24'] } }) })).json();
     for (const xff of ['203.0.113.9', '203.0.113.10', '198.51.100.1']) await admin('/v2alpha1/admin/apiKeys:verify', { method: 'POST', headers: { 'x-forwarded-for': xff }, body: JSON.stringify({ credential: issued.secret }) });
     await admin('/admin/identities/00000000-0000-0000-0000-000000000000'); // an error for the error rate
+    // A workspace key (made by the owner) used twice on the Management API.
+    const csrf = (await (await owner.request.get(`${server.url}/console/api/session`)).json()).session.csrf_token;
+    const wk = (await (await owner.request.post(`${server.url}/workspaces/${wsId}/tokens`, { data: { name: 'deploy bot' }, headers: { 'x-csrf-token': csrf } })).json()).value;
+    for (let i = 0; i < 2; i++) expect((await fetch(`${server.url}/projects/${projectId}`, { headers: { authorization: `Bearer ${wk}` } })).status).toBe(200);
     await server.registry.usage.flush();
 
     await page.goto(at('usage'));
@@ -301,6 +305,8 @@ describe.skipIf(!!skipReason)('console: a project’s data, in a real browser', 
     const backend = await row('backend').locator('td').allTextContents();
     expect(backend[1]).toBe('Project key');
     expect(Number(backend[3])).toBeGreaterThan(5);
+    const bot = await row('deploy bot').locator('td').allTextContents();
+    expect(bot.slice(1, 2).concat(bot.slice(3))).toEqual(['Workspace key', '2', '0.3', '0']);
     await page.getByRole('link', { name: 'Activity' }).first().waitFor();
     await shot(page, 'project-keys-in-use');
 
@@ -354,6 +360,7 @@ describe.skipIf(!!skipReason)('console: a project’s data, in a real browser', 
       await p.getByRole('figure', { name: 'Sign-ups' }).waitFor();
       await p.goto(at('usage'));
       await p.getByRole('table', { name: 'Keys in use' }).waitFor();
+      await p.getByRole('table', { name: 'Keys in use' }).getByText('deploy bot').waitFor();
 
       // And the server refuses a viewer's change made by hand.
       const csrf = (await (await viewer.request.get(`${server.url}/console/api/session`)).json()).session.csrf_token;

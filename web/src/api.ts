@@ -190,6 +190,7 @@ export const api = {
   metrics: (id: string, metric: Metric, from: string, to: string, resolution: '1h' | '1d') =>
     request<{ data: { time: string; count: number }[] }>('GET', `/projects/${id}/metrics?${new URLSearchParams({ metric, from, to, resolution })}`).then((r) => r.data),
   projectKeyUsage: (id: string, from: string, to: string) => request<{ keys: KeyUsage[] }>('GET', `/projects/${id}/metrics/keys?${new URLSearchParams({ from, to })}`).then((r) => r.keys),
+  workspaceKeyUsage: (ws: string, from: string, to: string) => request<{ keys: KeyUsage[] }>('GET', `/workspaces/${ws}/metrics/keys?${new URLSearchParams({ from, to })}`).then((r) => r.keys),
 };
 
 export type Metric = 'signups' | 'logins' | 'active_sessions' | 'api_requests' | 'api_errors' | 'key_requests' | 'key_refusals';

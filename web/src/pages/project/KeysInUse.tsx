@@ -10,7 +10,7 @@ import { RANGES, windowOf } from './ranges';
 interface Row {
   id: string;
   name: string;
-  kind: 'Project key' | 'User key';
+  kind: 'Workspace key' | 'Project key' | 'User key';
   detail: string;
   lastUsed?: string;
   requests: number;
@@ -25,15 +25,19 @@ export default function KeysInUse({ ws, project }: DataPageProps) {
   const rows = useLoad(async (): Promise<Row[]> => {
     const w = windowOf(range);
     const users = userKeysApi(project.slug);
-    const [projectKeys, usage, issued, imported] = await Promise.all([
+    const [projectKeys, usage, issued, imported, workspaceKeys, workspaceUsage] = await Promise.all([
       api.projectKeys(project.id),
       api.projectKeyUsage(project.id, w.from, w.to),
       allUserKeys(users, 'issued'),
       allUserKeys(users, 'imported'),
+      // Workspace keys act on every project of the workspace.
+      api.workspaceKeys(ws),
+      api.workspaceKeyUsage(ws, w.from, w.to),
     ]);
-    const use = new Map(usage.map((u) => [u.key_id, u]));
+    const use = new Map([...usage, ...workspaceUsage].map((u) => [u.key_id, u]));
     const of = (id: string) => ({ requests: use.get(id)?.requests ?? 0, refusals: use.get(id)?.refusals ?? 0 });
     const out: Row[] = [
+      ...workspaceKeys.map((k) => ({ id: k.id, name: k.name, kind: 'Workspace key' as const, detail: `…${k.last_characters}`, lastUsed: k.last_used_at, ...of(k.id) })),
       ...projectKeys.map((k) => ({ id: k.id, name: k.name, kind: 'Project key' as const, detail: `…${k.last_characters}`, lastUsed: k.last_used_at, ...of(k.id) })),
       ...[...issued, ...imported].map((k) => ({ id: k.key_id, name: k.name || '(no name)', kind: 'User key' as const, detail: k.actor_id, lastUsed: k.last_used_time, ...of(k.key_id) })),
     ];
@@ -47,7 +51,7 @@ export default function KeysInUse({ ws, project }: DataPageProps) {
         <div>
           <h2 id="usage-h">Keys in use</h2>
           <p className="muted">
-            This project’s API keys and the keys it issued to its users: how much each is used and how often it is refused. Who changed a key, and when, is in the workspace’s <Link to={`/w/${ws}/activity`}>Activity</Link>.
+            This project’s API keys, the workspace’s keys and the keys the project issued to its users: how much each is used and how often it is refused. Who changed a key, and when, is in the workspace’s <Link to={`/w/${ws}/activity`}>Activity</Link>.
           </p>
         </div>
         <div className="field inline-field">
