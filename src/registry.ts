@@ -16,8 +16,10 @@ import { SchemaService } from './identity/schemas.js';
 import { IdentityService } from './identity/identity-service.js';
 import { SessionService } from './identity/session-service.js';
 import { CourierService } from './identity/courier.js';
+import { SessionTokenizer, tokenizerConfigProblem } from './identity/tokenizer.js';
 import { SelfService } from './selfservice/service.js';
 import { OAuth2Service } from './oauth2/service.js';
+import { SESSION_TOKEN_SET } from './oauth2/jwks.js';
 import { UserKeyService } from './user-keys/user-key-service.js';
 import { DerivedTokens } from './user-keys/derived.js';
 import { UsageCounters } from './usage/usage-counters.js';
@@ -41,6 +43,8 @@ export interface Registry {
   metrics: Metrics;
   identities: IdentityService;
   sessions: SessionService;
+  /** `whoami?tokenize_as`: sessions as JWTs signed with the project's tokenizer keys. */
+  tokenizer: SessionTokenizer;
   courier: CourierService;
   schemas: SchemaService;
   selfservice: SelfService;
@@ -57,7 +61,9 @@ export interface Registry {
 /** Opens the store, migrates it (unless told not to) and builds every service. */
 /** The planes' own checks of a config write, beyond the types the management plane checks. */
 function planeConfigProblem(plane: string, config: unknown): string | null {
-  return plane === 'permission' ? permissionConfigProblem(config) : null;
+  if (plane === 'permission') return permissionConfigProblem(config);
+  if (plane === 'identity') return tokenizerConfigProblem(config);
+  return null;
 }
 
 export async function createRegistry(config: Config, opts: { migrate?: boolean; log?: Pick<FastifyBaseLogger, 'error' | 'warn'> } = {}): Promise<Registry> {
@@ -92,6 +98,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     identities,
     sessions: new SessionService({ db: store.db, secret: config.secret, identities, cacheWhoami: true }),
     courier: new CourierService(store.db),
+    tokenizer: new SessionTokenizer({ signingKey: (projectId) => registry.oauth2.jwks.signingKey(projectId, SESSION_TOKEN_SET, 'ES256') }),
     schemas,
     selfservice: undefined as unknown as SelfService, // set below: it reads the identity services
     oauth2: new OAuth2Service({ db: store.db, secret: config.secret, sessions: () => registry.sessions }),

@@ -114,6 +114,21 @@ export const scenarios: Scenario[] = [
     prepare: async ({ registry, tenant }) => whoami(tenant.projectSlug, (await sessionFor(registry, tenant, 'bench-whoami@example.com')).token),
   },
   {
+    // The session as a JWT (issue #17): whoami plus an ES256 signature per call.
+    name: 'whoami?tokenize_as (session JWT, ES256)',
+    group: 'identity',
+    prepare: async ({ url, registry, tenant }) => {
+      const res = await fetch(`${url}/projects/${tenant.projectId}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${tenant.workspaceKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify([{ op: 'add', path: '/services/identity/config/session/whoami', value: { tokenizer: { templates: { bench: { ttl: '5m', claims: { email: { from: '/identity/traits/email' } } } } } } }]),
+      });
+      if (!res.ok) throw new Error(`configuring the tokenizer template failed: ${res.status}`);
+      const { token } = await sessionFor(registry, tenant, 'bench-tokenize@example.com');
+      return { ...whoami(tenant.projectSlug, token), path: `/p/${tenant.projectSlug}/sessions/whoami?tokenize_as=bench` };
+    },
+  },
+  {
     name: 'GET /admin/identities/{id} (project key)',
     group: 'identity',
     prepare: async ({ registry, tenant }) => getIdentity(tenant, (await sessionFor(registry, tenant, 'bench-get@example.com')).identityId),

@@ -3,6 +3,8 @@ import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { badRequest, notFound } from '../platform/errors/errors.js';
 import { schemaIdCandidates } from './schemas.js';
+import { tokenizerTemplate } from './tokenizer.js';
+import { projectPublicBase } from './public-url.js';
 import { SessionResponse } from './response-schemas.js';
 import { noActiveSession, requireSession, sessionTokenOf } from './http.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodePageToken, encodePageToken, pageParams, setLinkHeader, setPageLinks } from '../platform/http/pagination.js';
@@ -16,7 +18,7 @@ const PageQuery = {
 
 /** Public (frontend) identity routes: schemas and the caller's own sessions. */
 export function identityFrontendRoutes(r: Registry): RouteSpec[] {
-  const { schemas, sessions } = r;
+  const { schemas, sessions, tokenizer } = r;
   return [
     defineRoute({
       method: 'GET', url: '/schemas', plane: 'project', credential: 'none', operation: 'listIdentitySchemas',
@@ -52,11 +54,13 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
         // Served as it is (the response schema serialises it), so the shared cached object is fine.
         const session = token ? await sessions.byToken(req.project, token, { cached: true }) : null;
         if (!session) throw noActiveSession();
-        if (req.query.tokenize_as) throw badRequest('No tokenizer template with this name is configured.');
-        return reply
-          .header('x-kratos-authenticated-identity-id', session.identity!.id)
-          .header('cache-control', 'private, no-cache, no-store, must-revalidate')
-          .send(session);
+        reply.header('x-kratos-authenticated-identity-id', session.identity!.id).header('cache-control', 'private, no-cache, no-store, must-revalidate');
+        const name = req.query.tokenize_as;
+        if (!name) return reply.send(session);
+        const template = tokenizerTemplate(req.project.services.identity.config, name);
+        if (!template) throw badRequest(`No tokenizer template "${name}" is configured in session.whoami.tokenizer.templates.`);
+        const tokenized = await tokenizer.tokenize(req.project.id, projectPublicBase(r.config, req.project.slug), session, template);
+        return reply.send({ ...session, tokenized });
       },
     }),
     defineRoute({

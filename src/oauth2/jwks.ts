@@ -13,6 +13,8 @@ import { jwkStore, type JwkRow, type Scope } from './jwk-store.js';
 export const ID_TOKEN_SET = 'hydra.openid.id-token';
 export const ACCESS_TOKEN_SET = 'hydra.jwt.access-token';
 export const PUBLISHED_SETS = [ID_TOKEN_SET, ACCESS_TOKEN_SET];
+/** Session tokenization's keys (`whoami?tokenize_as`): published too, once the project has them. */
+export const SESSION_TOKEN_SET = 'gatehouse.session.tokenizer';
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const SYMMETRIC = ['HS256', 'HS384', 'HS512'];
@@ -47,25 +49,26 @@ export class JwkService {
   private readonly loading = new Map<string, Promise<SigningKey>>();
 
   /**
-   * Newest signing key of a set, generating an RS256 key when the set has none. Concurrent callers on
-   * one node share one load (and one generation), so a burst of first requests makes one key.
+   * Newest signing key of a set, generating an `alg` key (RS256 unless told) when the set has none.
+   * Concurrent callers on one node share one load (and one generation), so a burst of first requests
+   * makes one key.
    */
-  async signingKey(projectId: string, set: string): Promise<SigningKey> {
+  async signingKey(projectId: string, set: string, alg = 'RS256'): Promise<SigningKey> {
     const cacheKey = `${projectId}/${set}`;
     const hit = this.signing.get(cacheKey);
     if (hit) return hit;
     let pending = this.loading.get(cacheKey);
     if (!pending) {
-      pending = this.loadSigningKey(projectId, set).finally(() => this.loading.delete(cacheKey));
+      pending = this.loadSigningKey(projectId, set, alg).finally(() => this.loading.delete(cacheKey));
       this.loading.set(cacheKey, pending);
     }
     return pending;
   }
 
-  private async loadSigningKey(projectId: string, set: string): Promise<SigningKey> {
+  private async loadSigningKey(projectId: string, set: string, alg: string): Promise<SigningKey> {
     let row = await this.newestPrivate(projectId, set);
     if (!row) {
-      await this.generate(projectId, set, { alg: 'RS256', use: 'sig', kid: newId() });
+      await this.generate(projectId, set, { alg, use: 'sig', kid: newId() });
       row = await this.newestPrivate(projectId, set);
       if (!row) throw new Error('signing key generation failed');
     }
@@ -79,7 +82,7 @@ export class JwkService {
   /** Public keys of a project's published sets (generated if missing), for /.well-known/jwks.json. */
   async publicKeys(projectId: string): Promise<JWK[]> {
     for (const set of PUBLISHED_SETS) await this.signingKey(projectId, set);
-    const rows = await jwkStore.ofSets(this.scope(projectId), PUBLISHED_SETS);
+    const rows = await jwkStore.ofSets(this.scope(projectId), [...PUBLISHED_SETS, SESSION_TOKEN_SET]);
     return rows.filter((r) => r.public_jwk).map((r) => JSON.parse(r.public_jwk!) as JWK);
   }
 

@@ -54,6 +54,19 @@ const identity = obj({
     lifespan: LIFESPAN,
     earliest_possible_extend: DURATION,
     cookie: obj({ persistent: { type: 'boolean' }, same_site: { enum: ['Strict', 'Lax', 'None'] }, domain: { type: 'string' }, path: { type: 'string' }, name: { type: 'string' } }),
+    whoami: obj({
+      tokenizer: obj({
+        templates: obj({}, {
+          maxProperties: 100,
+          propertyNames: { maxLength: 128 },
+          additionalProperties: obj({
+            ttl: LIFESPAN,
+            subject_source: { enum: ['id', 'external_id'] },
+            claims: obj({}, { maxProperties: 100, additionalProperties: { anyOf: [obj({ from: { type: 'string', maxLength: 1024 } }, { required: ['from'], additionalProperties: false }), { not: { type: 'object' } }] } }),
+          }),
+        }),
+      }),
+    }),
   }),
   courier: obj({ delivery_strategy: { type: 'string' } }),
 });
