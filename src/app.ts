@@ -47,7 +47,12 @@ export async function buildApp(registry: Registry, opts: BuildOptions = {}): Pro
     return `/p/${m[1].toLowerCase()}${url === '/' ? '' : url}`;
   };
 
+  // Slowloris headers and bodies that never finish get a 408 within the timeout (plus the check
+  // interval, 1 s), instead of holding a socket for as long as the client likes.
+  const requestTimeout = config.requestTimeoutMs && config.requestTimeoutMs > 0 ? config.requestTimeoutMs : 30_000;
   const app = Fastify({
+    requestTimeout,
+    http: { headersTimeout: requestTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout) },
     // Always a logger (silent when disabled): Fastify reports a finished request to the access log,
     // which also records the metrics, only when it has one.
     logger: {

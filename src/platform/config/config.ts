@@ -21,6 +21,11 @@ export interface Config {
   lastUsedFlushMs: number;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
+  /**
+   * How long a request's headers and body may take to arrive (`REQUEST_TIMEOUT_MS`, default 30 s):
+   * a slow or unfinished request is answered 408 and its connection closed, so it holds no socket.
+   */
+  requestTimeoutMs?: number;
   /** How long audit events are kept (`AUDIT_RETENTION`, a Go duration; default 90 days). */
   auditRetentionMs: number;
   /**
@@ -72,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyCacheTtlMs: Number(env.KEY_CACHE_TTL_MS ?? 10_000),
     lastUsedFlushMs: Number(env.LAST_USED_FLUSH_MS ?? 5_000),
     bodyLimit: Number(env.BODY_LIMIT ?? 1024 * 1024),
+    requestTimeoutMs: Number(env.REQUEST_TIMEOUT_MS ?? 30_000),
     auditRetentionMs,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
   };
