@@ -16,6 +16,7 @@ import { SchemaService } from './identity/schemas.js';
 import { IdentityService } from './identity/identity-service.js';
 import { SessionService } from './identity/session-service.js';
 import { CourierService } from './identity/courier.js';
+import { SecondFactors } from './identity/second-factors.js';
 import { SessionTokenizer, tokenizerConfigProblem } from './identity/tokenizer.js';
 import { SelfService } from './selfservice/service.js';
 import { OAuth2Service } from './oauth2/service.js';
@@ -46,6 +47,8 @@ export interface Registry {
   /** `whoami?tokenize_as`: sessions as JWTs signed with the project's tokenizer keys. */
   tokenizer: SessionTokenizer;
   courier: CourierService;
+  /** Identities' second factors (TOTP, lookup codes): sealed seeds, hashed codes. */
+  secondFactors: SecondFactors;
   schemas: SchemaService;
   selfservice: SelfService;
   oauth2: OAuth2Service;
@@ -98,6 +101,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     identities,
     sessions: new SessionService({ db: store.db, secret: config.secret, identities, cacheWhoami: true }),
     courier: new CourierService(store.db),
+    secondFactors: new SecondFactors({ db: store.db, secret: config.secret, identities }),
     tokenizer: new SessionTokenizer({ signingKey: (projectId) => registry.oauth2.jwks.signingKey(projectId, SESSION_TOKEN_SET, 'ES256') }),
     schemas,
     selfservice: undefined as unknown as SelfService, // set below: it reads the identity services

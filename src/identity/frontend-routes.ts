@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
-import { badRequest, notFound } from '../platform/errors/errors.js';
+import { aal2Required, badRequest, notFound } from '../platform/errors/errors.js';
+import { readIdentityConfig } from './identity-config.js';
 import { schemaIdCandidates } from './schemas.js';
 import { tokenizerTemplate } from './tokenizer.js';
 import { projectPublicBase } from './public-url.js';
@@ -18,7 +19,7 @@ const PageQuery = {
 
 /** Public (frontend) identity routes: schemas and the caller's own sessions. */
 export function identityFrontendRoutes(r: Registry): RouteSpec[] {
-  const { schemas, sessions, tokenizer } = r;
+  const { schemas, sessions, tokenizer, secondFactors } = r;
   return [
     defineRoute({
       method: 'GET', url: '/schemas', plane: 'project', credential: 'none', operation: 'listIdentitySchemas',
@@ -54,6 +55,12 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
         // Served as it is (the response schema serialises it), so the shared cached object is fine.
         const session = token ? await sessions.byToken(req.project, token, { cached: true }) : null;
         if (!session) throw noActiveSession();
+        if (session.authenticator_assurance_level !== 'aal2') {
+          const cfg = req.project.services.identity.config;
+          if (await secondFactors.needsAal2(cfg, req.project.id, session.identity!.id, session.authenticator_assurance_level, readIdentityConfig(cfg).requiredAal.whoami)) {
+            throw aal2Required(`${projectPublicBase(r.config, req.project.slug)}/self-service/login/browser?aal=aal2`);
+          }
+        }
         reply.header('x-kratos-authenticated-identity-id', session.identity!.id).header('cache-control', 'private, no-cache, no-store, must-revalidate');
         const name = req.query.tokenize_as;
         if (!name) return reply.send(session);

@@ -24,7 +24,18 @@ export interface IdentityConfig {
   session: { lifespanMs: number; earliestPossibleExtendMs: number };
   /** `selfservice.methods.password.config`: `min_password_length` (default 8), `identifier_similarity_check_enabled` (default on). */
   password: { minLength: number; identifierSimilarityCheck: boolean };
+  /** The second factors switched on (`selfservice.methods.{totp,lookup_secret}.enabled`, default off). */
+  secondFactors: { totp: boolean; lookup_secret: boolean };
+  /**
+   * The AAL a session needs, Kratos's `session.whoami.required_aal` and
+   * `selfservice.flows.settings.required_aal`: `highest_available` (the default: aal2 once the
+   * identity has a second factor that is switched on) or `aal1`.
+   */
+  requiredAal: { whoami: RequiredAal; settings: RequiredAal };
 }
+
+export type RequiredAal = 'highest_available' | 'aal1';
+const requiredAal = (v: unknown): RequiredAal => (v === 'aal1' ? 'aal1' : 'highest_available');
 
 const DEFAULT_SESSION_LIFESPAN_MS = 72 * 3600_000;
 const DEFAULT_MIN_PASSWORD_LENGTH = 8;
@@ -39,7 +50,9 @@ export function readIdentityConfig(raw: unknown): IdentityConfig {
   const c = obj(raw);
   const identity = obj(c.identity);
   const session = obj(c.session);
-  const password = obj(obj(obj(obj(c.selfservice).methods).password).config);
+  const selfservice = obj(c.selfservice);
+  const methods = obj(selfservice.methods);
+  const password = obj(obj(methods.password).config);
   const list = identity.schemas;
   const lifespanMs = parseDurationMs(session.lifespan, DEFAULT_SESSION_LIFESPAN_MS);
   const min = password.min_password_length;
@@ -53,5 +66,7 @@ export function readIdentityConfig(raw: unknown): IdentityConfig {
       minLength: typeof min === 'number' && Number.isInteger(min) && min > 0 ? min : DEFAULT_MIN_PASSWORD_LENGTH,
       identifierSimilarityCheck: password.identifier_similarity_check_enabled !== false,
     },
+    secondFactors: { totp: obj(methods.totp).enabled === true, lookup_secret: obj(methods.lookup_secret).enabled === true },
+    requiredAal: { whoami: requiredAal(obj(session.whoami).required_aal), settings: requiredAal(obj(obj(obj(selfservice.flows).settings)).required_aal) },
   };
 }

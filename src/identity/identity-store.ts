@@ -125,6 +125,12 @@ export class IdentityStore {
     await scope.updateTable('identity_credentials').set(changes).where('id', '=', credentialId).execute();
   }
 
+  /** Updates a credential only if its config is still `expected` (compare-and-set); true when it was. */
+  async updateCredentialIf(scope: Scope, credentialId: string, expected: string, changes: Pick<IdentityCredentialsTable, 'config' | 'updated_at'>): Promise<boolean> {
+    const r = await scope.updateTable('identity_credentials').set(changes).where('id', '=', credentialId).where('config', '=', expected).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   /** Replaces the identifier rows of a credential. */
   async replaceIdentifiers(scope: Scope, credentialId: string, identityId: string, type: string, identifiers: string[]): Promise<void> {
     await scope.deleteFrom('identity_credential_identifiers').where('credential_id', '=', credentialId).execute();

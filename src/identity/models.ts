@@ -116,8 +116,21 @@ export function rowToCredentials(row: Pick<IdentityCredentialsTable, 'type' | 'i
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
-  if (includeConfig) c.config = JSON.parse(row.config);
+  if (includeConfig) c.config = publicCredentialConfig(row.type, JSON.parse(row.config));
   return c;
+}
+
+/**
+ * A credential's config as the admin API shows it: a password's hash as Kratos does, but never a
+ * second factor's sealed TOTP seed or lookup-code HMACs (only when each code was used).
+ */
+function publicCredentialConfig(type: string, config: Record<string, unknown>): Record<string, unknown> {
+  if (type === 'totp') return {};
+  if (type === 'lookup_secret') {
+    const codes = Array.isArray(config.recovery_codes) ? (config.recovery_codes as { used_at?: string }[]) : [];
+    return { recovery_codes: codes.map((c) => (c.used_at ? { used_at: c.used_at } : {})) };
+  }
+  return config;
 }
 
 export function rowToSession(row: SessionsTable, opts: { devices: boolean }): Session {

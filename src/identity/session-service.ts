@@ -279,6 +279,23 @@ export class SessionService {
   }
 
   /**
+   * Adds a completed method to an active session of the identity (Kratos upgrades the session a
+   * second factor completes, keeping its id and token): its AAL becomes the method's if higher, and
+   * it counts as authenticated now. Returns the session as the end user sees it, or null.
+   */
+  async completeMethod(project: ResolvedProject, sessionId: string, identityId: string, method: { method: string; aal: 'aal1' | 'aal2'; completed_at: string }): Promise<Session | null> {
+    if (!isUuid(sessionId)) return null;
+    const scope = this.scope(project.id);
+    const row = await this.store.get(scope, sessionId);
+    if (!row || row.identity_id !== identityId || row.active !== 1 || Date.parse(row.expires_at) <= Date.now()) return null;
+    const methods = [...(JSON.parse(row.authentication_methods) as SessionAuthenticationMethod[]), method];
+    const aal = row.aal === 'aal2' || method.aal === 'aal2' ? 'aal2' : 'aal1';
+    await this.store.authenticate(scope, sessionId, { aal, authentication_methods: JSON.stringify(methods), authenticated_at: method.completed_at, updated_at: nowIso() });
+    this.changed();
+    return this.get(project.id, sessionId, { expandIdentity: true, expandDevices: true, publicIdentity: true });
+  }
+
+  /**
    * Extends an active session by the configured lifespan from now (Kratos' extend). Returns the
    * session, or null if it does not exist in the project or is no longer active.
    */

@@ -128,4 +128,9 @@ export class SessionStore {
   setExpiry(scope: Scope, id: string, expiresAt: string, now: string): Promise<unknown> {
     return scope.updateTable('sessions').set({ expires_at: expiresAt, updated_at: now }).where('id', '=', id).execute();
   }
+
+  /** Records a completed authentication method on a session (a second factor): its AAL and methods. */
+  authenticate(scope: Scope, id: string, changes: Pick<SessionsTable, 'aal' | 'authentication_methods' | 'authenticated_at' | 'updated_at'>): Promise<unknown> {
+    return scope.updateTable('sessions').set(changes).where('id', '=', id).execute();
+  }
 }

@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**
  * What an HMAC of the server secret is for. Each stored hash names its purpose, so a value hashed
@@ -17,6 +17,7 @@ export type HashPurpose =
   | 'flow-csrf-binding'
   | 'flow-csrf-token'
   | 'flow-code'
+  | 'lookup-secret'
   | 'flow-logout'
   | 'flow-throttle-identifier'
   | 'flow-throttle-code'
@@ -69,4 +70,46 @@ export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** What a sealed (encrypted) secret is for; each purpose has its own key, so one never opens another. */
+export type SealPurpose = 'totp-secret' | 'flow-pending-secret';
+
+const SEAL_VERSION = 'v1';
+const sealKeys = new Map<string, Buffer>();
+function sealKey(secret: string, purpose: SealPurpose): Buffer {
+  const id = `${purpose}\0${secret}`;
+  let key = sealKeys.get(id);
+  if (!key) {
+    if (sealKeys.size >= 16) sealKeys.clear();
+    key = createHmac('sha256', secret).update(`gatehouse/seal/${purpose}`).digest();
+    sealKeys.set(id, key);
+  }
+  return key;
+}
+
+/**
+ * Encrypts a secret that must be read back (a TOTP seed) with AES-256-GCM under a key derived from
+ * the server secret and `purpose`: `v1.{iv}.{ciphertext and tag}`, base64url.
+ */
+export function seal(secret: string, purpose: SealPurpose, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealKey(secret, purpose), iv);
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return `${SEAL_VERSION}.${iv.toString('base64url')}.${body.toString('base64url')}`;
+}
+
+/** The plaintext of `seal`, or null when the value was not sealed for `purpose` under this secret. */
+export function unseal(secret: string, purpose: SealPurpose, sealed: string): string | null {
+  const [version, iv, body] = sealed.split('.');
+  if (version !== SEAL_VERSION || !iv || !body) return null;
+  try {
+    const raw = Buffer.from(body, 'base64url');
+    if (raw.length < 16) return null;
+    const decipher = createDecipheriv('aes-256-gcm', sealKey(secret, purpose), Buffer.from(iv, 'base64url'));
+    decipher.setAuthTag(raw.subarray(raw.length - 16));
+    return Buffer.concat([decipher.update(raw.subarray(0, raw.length - 16)), decipher.final()]).toString('utf8');
+  } catch {
+    return null;
+  }
 }

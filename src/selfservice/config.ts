@@ -1,5 +1,6 @@
 import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import { parseDurationMs } from '../identity/duration.js';
+import { readIdentityConfig, type RequiredAal } from '../identity/identity-config.js';
 
 /**
  * The parts of a project's identity config (Kratos-style `services.identity.config`) the self-service
@@ -29,6 +30,13 @@ export interface FlowConfig {
   bruteForce: { windowMs: number; maxPerIdentifier: number; maxPerAddress: number; maxCodesPerRecipient: number };
   /** Wrong codes accepted per code before it is burnt. */
   maxCodeAttempts: number;
+  /** Second factors switched on (`selfservice.methods.{totp,lookup_secret}.enabled`). */
+  totpEnabled: boolean;
+  lookupEnabled: boolean;
+  /** `selfservice.methods.totp.config.issuer`: the name authenticator apps show (default: the project's name). */
+  totpIssuer: string;
+  /** `session.whoami.required_aal` and `selfservice.flows.settings.required_aal`. */
+  requiredAal: { whoami: RequiredAal; settings: RequiredAal };
 }
 
 type ConfigObject = Record<string, unknown>;
@@ -56,6 +64,7 @@ export function flowConfig(project: ResolvedProject): FlowConfig {
   const session = obj(c.session);
   const cookie = obj(session.cookie);
   const bf = obj(obj(c.security).brute_force);
+  const identity = readIdentityConfig(c);
   const lifespan = (k: string) => parseDurationMs(f(k).lifespan, 3_600_000);
   const after = (k: string) => url(obj(f(k).after).default_browser_return_url);
   return {
@@ -101,5 +110,9 @@ export function flowConfig(project: ResolvedProject): FlowConfig {
       maxCodesPerRecipient: int(bf.max_codes_per_recipient, 10, 1),
     },
     maxCodeAttempts: int(obj(code.config).max_attempts, 5, 1, 100),
+    totpEnabled: identity.secondFactors.totp,
+    lookupEnabled: identity.secondFactors.lookup_secret,
+    totpIssuer: str(obj(obj(methods.totp).config).issuer)?.slice(0, 128) ?? project.name,
+    requiredAal: identity.requiredAal,
   };
 }

@@ -1,4 +1,4 @@
-import { ErrorId, OryError } from '../platform/errors/errors.js';
+import { ErrorId, OryErrorWithFields as FlowHttpError } from '../platform/errors/errors.js';
 
 // Stable error ids of the self-service flows (Kratos's ids), all from the one ErrorId list.
 export const FlowErrorId = {
@@ -13,16 +13,8 @@ export const FlowErrorId = {
   identityMismatch: ErrorId.securityIdentityMismatch,
 } as const;
 
-/** An Ory error whose body carries extra top-level fields (`redirect_browser_to`, `use_flow_id`, ...). */
-export class FlowHttpError extends OryError {
-  constructor(code: number, message: string, reason: string, id: string, readonly extra: Record<string, unknown> = {}, details?: Record<string, unknown>) {
-    super(code, message, reason, id, details);
-  }
-
-  override toBody(requestId: string): { error: Record<string, unknown> } {
-    return { ...this.extra, ...super.toBody(requestId) };
-  }
-}
+/** Flow errors carry extra top-level fields (`redirect_browser_to`, `use_flow_id`, ...). */
+export { FlowHttpError };
 
 export const csrfViolation = () =>
   new FlowHttpError(

@@ -22,6 +22,8 @@ export interface CreateFlowQuery {
   return_to?: string;
   refresh?: boolean;
   identity_schema?: string;
+  /** Login: `aal2` raises the current session with a second factor. */
+  aal?: string;
 }
 
 /** One self-service flow, as the kit drives it. */
@@ -31,8 +33,8 @@ export interface FlowModule {
   create(ctx: FlowContext, type: FlowType, returnTo: string | null, query: CreateFlowQuery): Promise<Outcome>;
   /** A submission of a flow that passed its CSRF and expiry checks. */
   submit(ctx: FlowContext, flow: Flow, body: Body): Promise<Outcome>;
-  /** The form of the flow that replaces an expired `old` one. */
-  freshUi(ctx: FlowContext, old: Flow): Promise<UiContainer>;
+  /** The form of the flow that replaces an expired `old` one; it may keep what the form needs in `extra`. */
+  freshUi(ctx: FlowContext, old: Flow, extra: FlowExtra): Promise<UiContainer>;
   /** Who may read a flow beyond its browser (settings: only its identity, with a session); its identity, or throws. */
   viewer?(ctx: FlowContext, flow: Flow): Promise<WireIdentity>;
 }
@@ -78,7 +80,8 @@ export async function submitFlow(ctx: FlowContext, mod: FlowModule, flowId: stri
   const now = ctx.now();
   if (Date.parse(flow.expiresAt) <= now) {
     // Kratos: a replacement flow carries the "expired" message; the client is pointed to it.
-    const ui = await mod.freshUi(ctx, flow);
+    const extra: FlowExtra = {};
+    const ui = await mod.freshUi(ctx, flow, extra);
     ui.messages = [text.flowExpired(flow.kind, flow.expiresAt, now)];
     const { flow: replacement } = await newFlow(ctx, flow.kind, flow.type, {
       returnTo: flow.returnTo,
@@ -86,6 +89,7 @@ export async function submitFlow(ctx: FlowContext, mod: FlowModule, flowId: stri
       identityId: flow.identityId,
       sessionId: flow.sessionId,
       ui,
+      extra,
       csrfBinding: flow.csrfBinding,
     });
     const redirect = browserToUi(ctx, replacement);

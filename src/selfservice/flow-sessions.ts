@@ -62,7 +62,7 @@ export function clearSessionCookie(ctx: FlowContext): CookieSpec {
 }
 
 /** Login or registration completed: a token for API flows, a cookie for browser flows. */
-export function loggedIn(ctx: FlowContext, flow: Flow, kind: 'login' | 'registration', session: WireSession, token: string, o: { identity?: WireIdentity; continueWith?: unknown[] }): Outcome {
+export function loggedIn(ctx: FlowContext, flow: Flow, kind: 'login' | 'registration', session: WireSession, token: string, o: { identity?: WireIdentity; continueWith?: unknown[]; next?: string }): Outcome {
   const { ri, cfg } = ctx;
   ctx.ss.usage.count(ri.project.workspaceId, ri.project.id, kind === 'login' ? 'logins' : 'signups');
   const continueWith = [...(o.continueWith ?? [])];
@@ -73,7 +73,8 @@ export function loggedIn(ctx: FlowContext, flow: Flow, kind: 'login' | 'registra
     return { status: 200, body };
   }
   const cookies = [sessionCookie(ctx, session, token)];
-  const target = flow.returnTo ?? cfg.afterReturnUrl[kind] ?? cfg.defaultReturnUrl;
+  // `next`: a step the browser must take first (raising the session to aal2), which returns it here after.
+  const target = o.next ?? flow.returnTo ?? cfg.afterReturnUrl[kind] ?? cfg.defaultReturnUrl;
   if (ri.wantsJson) {
     continueWith.push({ action: 'redirect_browser_to', redirect_browser_to: absolute(ri.baseUrl, target) });
     Object.assign(body, { continue_with: continueWith }, o.identity ? { identity: publicIdentity(o.identity) } : {});

@@ -16,6 +16,12 @@ export interface FlowExtra {
   continue_with?: unknown[];
   /** A flow no browser of the user made (admin recovery): read and submitted without a CSRF token. */
   skip_csrf_check?: boolean;
+  /** Login: the flow upgrades the current session with a second factor (`?aal=aal2`). */
+  requested_aal?: 'aal2';
+  /** Settings: the TOTP seed shown for linking, sealed until a code confirms it. */
+  totp_setup?: string;
+  /** Settings: newly generated lookup codes, sealed until the user confirms them. */
+  lookup_pending?: string;
 }
 
 /** A flow as the services handle it: row fields with `ui` and `extra` parsed. */

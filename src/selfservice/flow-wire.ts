@@ -1,6 +1,7 @@
 import type { FlowContext } from './flow-context.js';
 import type { Flow } from './flow-store.js';
 import type { WireIdentity, WireSession } from './ports.js';
+import { revealPending } from './second-factor-forms.js';
 import { scrubSecrets, setValue, type UiContainer } from './ui.js';
 
 /**
@@ -13,6 +14,7 @@ export function flowBody(ctx: FlowContext, flow: Flow, csrfSecret: string | null
   const ui: UiContainer = JSON.parse(JSON.stringify(flow.ui));
   ui.action = `${ri.baseUrl}/self-service/${flow.kind}?flow=${flow.id}`;
   scrubSecrets(ui);
+  if (flow.kind === 'settings') revealPending(ctx, flow, ui, identity);
   setValue(ui, 'csrf_token', flow.type === 'browser' && csrfSecret ? ctx.ss.secrets.csrfToken(ctx.projectId, flow.id, csrfSecret) : '');
   if (!ui.messages || ui.messages.length === 0) delete ui.messages;
   const out: Record<string, unknown> = {
@@ -31,7 +33,7 @@ export function flowBody(ctx: FlowContext, flow: Flow, csrfSecret: string | null
   switch (flow.kind) {
     case 'login':
       out.refresh = !!flow.extra.refresh;
-      out.requested_aal = 'aal1';
+      out.requested_aal = flow.extra.requested_aal ?? 'aal1';
       out.organization_id = null;
       if (flow.schemaId) out.identity_schema = flow.schemaId;
       break;

@@ -1,4 +1,4 @@
-import { ErrorId, OryError } from '../platform/errors/errors.js';
+import { badRequest, ErrorId, OryError } from '../platform/errors/errors.js';
 import { badField, field } from './body.js';
 import { identityMismatch } from './errors.js';
 import { fail, newFlow, openSubmission, reload, respondNew, type FlowModule } from './flow-kit.js';
@@ -7,6 +7,8 @@ import { loginUi } from './forms.js';
 import { MAX_PASSWORD_LENGTH, passwordIdentifiers, pickSchema } from './identity-forms.js';
 import { text } from './text.js';
 import { addMessage, setValue } from './ui.js';
+import { aal2LoginUrl, belowRequiredAal, mfaFlowFor, submitSecondFactor } from './second-factor.js';
+import { mfaLoginUi } from './second-factor-forms.js';
 
 /**
  * The login flow (Kratos's, password method): identifier and password give a session. With
@@ -17,6 +19,20 @@ export const loginFlow: FlowModule = {
   kind: 'login',
 
   async create(ctx, type, returnTo, query) {
+    if (query.aal === 'aal2') {
+      // A second factor raises the current session (Kratos's aal2 login flow).
+      const { session, types } = await mfaFlowFor(ctx);
+      if (session.aal === 'aal2' && !query.refresh) return alreadyLoggedIn(ctx, type, returnTo);
+      const made = await newFlow(ctx, 'login', type, {
+        returnTo,
+        ui: mfaLoginUi(types),
+        extra: { requested_aal: 'aal2', refresh: !!query.refresh },
+        identityId: session.identityId,
+        sessionId: session.id,
+      });
+      return respondNew(ctx, made);
+    }
+    if (query.aal !== undefined && query.aal !== 'aal1') throw badRequest(`Unknown authenticator assurance level "${query.aal.slice(0, 16)}": use aal1 or aal2.`);
     const current = await activeSession(ctx);
     if (current && !query.refresh) return alreadyLoggedIn(ctx, type, returnTo);
     const schemaId = pickSchema(ctx, query.identity_schema);
@@ -40,12 +56,17 @@ export const loginFlow: FlowModule = {
     return respondNew(ctx, made);
   },
 
-  async freshUi(ctx, old) {
+  async freshUi(ctx, old, extra) {
+    if (old.extra.requested_aal === 'aal2') {
+      Object.assign(extra, { requested_aal: 'aal2' });
+      return mfaLoginUi(old.identityId ? await ctx.ss.secondFactors.enabledTypes(ctx.identityConfig, ctx.projectId, old.identityId) : []);
+    }
     return loginUi(ctx.ss.schemas, ctx.ri, ctx.cfg, old.schemaId ?? ctx.ss.schemas.defaultSchemaId(ctx.identityConfig));
   },
 
   async submit(ctx, flow, body) {
     const { ss, cfg, ri } = ctx;
+    if (flow.extra.requested_aal === 'aal2') return submitSecondFactor(ctx, flow, body);
     const refused = await openSubmission(ctx, flow, 'login', body, 'password', cfg.passwordEnabled);
     if (refused) return refused;
     const identifier = (field(body, 'identifier', 512) ?? field(body, 'password_identifier', 512) ?? '').trim();
@@ -95,7 +116,9 @@ export const loginFlow: FlowModule = {
     await ctx.flows.update(flow, ctx.iso());
     const { session, token } = await issueSession(ctx, identity.id, 'password');
     if (flow.sessionId) await ss.sessions.revoke(ctx.projectId, flow.sessionId);
-    return loggedIn(ctx, flow, 'login', session, token, {});
+    // An identity with a second factor goes on to it (the session is aal1 until then).
+    const next = flow.type === 'browser' && (await belowRequiredAal(ctx, identity.id, 'aal1', 'whoami')) ? aal2LoginUrl(ctx, flow.returnTo) : undefined;
+    return loggedIn(ctx, flow, 'login', session, token, { next });
   },
 };
 

@@ -20,6 +20,7 @@ export interface WireSession {
   active?: boolean;
   expires_at: string;
   authenticated_at: string;
+  authenticator_assurance_level?: 'aal1' | 'aal2';
   identity?: WireIdentity;
 }
 
@@ -46,6 +47,26 @@ export interface SessionPort {
   revoke(projectId: string, sessionId: string): Promise<unknown>;
   revokeByToken(project: ResolvedProject, token: string): Promise<unknown>;
   revokeAllOfIdentity(projectId: string, identityId: string, exceptSessionId?: string): Promise<unknown>;
+  /** Adds a completed method (a second factor) to an active session of the identity; null if there is none. */
+  completeMethod(project: ResolvedProject, sessionId: string, identityId: string, method: SessionMethod): Promise<WireSession | null>;
+}
+
+export type SecondFactorType = 'totp' | 'lookup_secret';
+
+/** An identity's second factors, as the identity core keeps them (sealed seeds, hashed codes). */
+export interface SecondFactorPort {
+  /** The switched-on second factors the identity has set up. */
+  enabledTypes(identityConfig: unknown, projectId: string, identityId: string): Promise<SecondFactorType[]>;
+  needsAal2(identityConfig: unknown, projectId: string, identityId: string, aal: string, required: 'highest_available' | 'aal1'): Promise<boolean>;
+  newTotpSecret(): string;
+  newLookupCodes(): string[];
+  totpUri(issuer: string, accountName: string, secret: string): string;
+  linkTotp(projectId: string, identityId: string, secret: string, code: string, nowMs: number): Promise<boolean>;
+  verifyTotp(projectId: string, identityId: string, code: string, nowMs: number): Promise<boolean>;
+  setLookupCodes(projectId: string, identityId: string, codes: string[]): Promise<void>;
+  lookupCodesLeft(projectId: string, identityId: string): Promise<number | null>;
+  useLookupCode(projectId: string, identityId: string, code: string, now: string): Promise<'ok' | 'used' | 'invalid' | 'none'>;
+  remove(projectId: string, identityId: string, type: SecondFactorType): Promise<void>;
 }
 
 export interface CourierPort {

@@ -1,5 +1,5 @@
 import { createHmac, randomInt } from 'node:crypto';
-import { randomToken, safeEqual, secretHash, type HashPurpose } from '../platform/crypto.js';
+import { randomToken, safeEqual, seal, secretHash, unseal, type HashPurpose } from '../platform/crypto.js';
 
 /**
  * Secrets of the flows: CSRF cookie secrets and tokens, one-time codes, logout tokens, throttle keys.
@@ -11,6 +11,18 @@ export class FlowSecrets {
 
   private hash(purpose: HashPurpose, ...parts: string[]): string {
     return secretHash(this.serverSecret, purpose, parts.join('\u0000'));
+  }
+
+  /**
+   * Seals a secret a flow shows before it is kept (a TOTP seed awaiting its first code, lookup codes
+   * awaiting confirmation), so the flow's row never holds it in plaintext.
+   */
+  sealPending(value: string): string {
+    return seal(this.serverSecret, 'flow-pending-secret', value);
+  }
+
+  openPending(sealed: unknown): string | null {
+    return typeof sealed === 'string' ? unseal(this.serverSecret, 'flow-pending-secret', sealed) : null;
   }
 
   /** A fresh CSRF cookie secret (256 bits, 43 base64url characters). */

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { SlidingWindowLimiter } from '../platform/rate-limit.js';
-import type { CourierPort, IdentityPort, SchemaPort, SessionPort, UsagePort } from './ports.js';
+import type { CourierPort, IdentityPort, SchemaPort, SecondFactorPort, SessionPort, UsagePort } from './ports.js';
 import { FlowSecrets } from './secrets.js';
 
 export interface SelfServiceDeps {
@@ -13,6 +13,7 @@ export interface SelfServiceDeps {
   courier: CourierPort;
   schemas: SchemaPort;
   usage: UsagePort;
+  secondFactors: SecondFactorPort;
 }
 
 /**
@@ -29,6 +30,7 @@ export class SelfService {
   readonly courier: CourierPort;
   readonly schemas: SchemaPort;
   readonly usage: UsagePort;
+  readonly secondFactors: SecondFactorPort;
   readonly throttle: SlidingWindowLimiter;
   readonly secrets: FlowSecrets;
   /** The clock (ms since epoch). Tests replace it to move time without sleeping. */
@@ -41,6 +43,7 @@ export class SelfService {
     this.courier = d.courier;
     this.schemas = d.schemas;
     this.usage = d.usage;
+    this.secondFactors = d.secondFactors;
     this.throttle = new SlidingWindowLimiter(d.db);
     this.secrets = new FlowSecrets(d.config.secret);
   }

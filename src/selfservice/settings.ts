@@ -1,16 +1,18 @@
-import { OryError } from '../platform/errors/errors.js';
+import { aal2Required, OryError } from '../platform/errors/errors.js';
 import { field, traitsFrom } from './body.js';
 import type { Outcome } from './context.js';
 import { identityMismatch, noActiveSession, refreshRequired } from './errors.js';
 import type { FlowContext } from './flow-context.js';
 import { fail, flowDone, newFlow, respondNew, uiLink, type FlowModule } from './flow-kit.js';
-import type { Flow } from './flow-store.js';
+import type { Flow, FlowExtra } from './flow-store.js';
 import { activeSession, identityOf } from './flow-sessions.js';
 import { settingsUi } from './forms.js';
 import { addTraitError, identityErrorMessage, MAX_PASSWORD_LENGTH, passwordIdentifiers, passwordPolicyMessage, traitsNotAnObject } from './identity-forms.js';
-import type { WireIdentity } from './ports.js';
+import type { WireIdentity, WireSession } from './ports.js';
+import { aal2LoginUrl, belowRequiredAal, submitSecondFactorSettings } from './second-factor.js';
+import { secondFactorSettingsNodes } from './second-factor-forms.js';
 import { text, type UiText } from './text.js';
-import { clearMessages, csrfNode, getPath, setValue, traitFields } from './ui.js';
+import { clearMessages, csrfNode, getPath, setValue, traitFields, type UiContainer } from './ui.js';
 
 /**
  * The settings flow (Kratos's, profile and password methods): the signed-in identity changes its
@@ -28,13 +30,21 @@ export const settingsFlow: FlowModule = {
       throw noActiveSession();
     }
     const identity = await identityOf(ctx, current.session);
-    const made = await newFlow(ctx, 'settings', type, { returnTo, identityId: identity.id, sessionId: current.session.id, schemaId: identity.schema_id, state: 'show_form', ui: settingsUi(ctx.ss.schemas, ri, cfg, identity) });
+    if (await belowRequiredAal(ctx, identity.id, current.session.authenticator_assurance_level, 'settings')) {
+      // Kratos: a browser is sent to raise the session first; others learn where to send it.
+      const upgrade = aal2LoginUrl(ctx, returnTo ?? `${ri.baseUrl}/self-service/settings/browser`);
+      if (type === 'browser' && !ri.wantsJson) return { status: 303, redirect: upgrade };
+      throw aal2Required(upgrade);
+    }
+    const extra: FlowExtra = {};
+    const ui = await settingsForm(ctx, identity, extra);
+    const made = await newFlow(ctx, 'settings', type, { returnTo, identityId: identity.id, sessionId: current.session.id, schemaId: identity.schema_id, state: 'show_form', ui, extra });
     return respondNew(ctx, made, identity);
   },
 
-  async freshUi(ctx, old) {
+  async freshUi(ctx, old, extra) {
     const identity = await ctx.ss.identities.get(ctx.projectId, old.identityId ?? '');
-    return identity ? settingsUi(ctx.ss.schemas, ctx.ri, ctx.cfg, identity) : { action: '', method: 'POST', nodes: [csrfNode()] };
+    return identity ? settingsForm(ctx, identity, extra) : { action: '', method: 'POST', nodes: [csrfNode()] };
   },
 
   /** Settings flows are readable only with a session of the identity they belong to. */
@@ -52,6 +62,7 @@ export const settingsFlow: FlowModule = {
     if (!current) throw noActiveSession();
     const identity = await identityOf(ctx, current.session);
     if (identity.id !== flow.identityId) throw identityMismatch();
+    await requireAal(ctx, current.session, identity.id, flow);
     clearMessages(flow.ui);
     const method = field(body, 'method', 64);
     const refused = (node: string | null, message: UiText) => fail(ctx, flow, node, message, identity);
@@ -97,14 +108,36 @@ export const settingsFlow: FlowModule = {
       }
       return saved(ctx, flow, identity.id, 'profile');
     }
+    if ((method === 'totp' && cfg.totpEnabled) || (method === 'lookup_secret' && cfg.lookupEnabled)) {
+      if (!privileged) throw refreshRequired(refreshUrl);
+      const result = await submitSecondFactorSettings(ctx, flow, identity, method, body);
+      if ('refused' in result) return refused(...result.refused);
+      if ('saved' in result) return saved(ctx, flow, identity.id, method);
+      // New lookup codes to show: the form now offers to confirm them.
+      flow.ui = await settingsForm(ctx, identity, flow.extra);
+      flow.active = method;
+      return flowDone(ctx, flow, 'settings', identity);
+    }
     return refused(null, text.noStrategy('settings'));
   },
 };
 
+/** The settings form: profile, password, and the second factors switched on for the project. */
+async function settingsForm(ctx: FlowContext, identity: WireIdentity, extra: FlowExtra): Promise<UiContainer> {
+  const ui = settingsUi(ctx.ss.schemas, ctx.ri, ctx.cfg, identity);
+  ui.nodes.push(...(await secondFactorSettingsNodes(ctx, identity, extra)));
+  return ui;
+}
+
+/** A session below the settings flow's `required_aal` may not change anything (Kratos's 403). */
+async function requireAal(ctx: FlowContext, session: WireSession, identityId: string, flow: Flow): Promise<void> {
+  if (await belowRequiredAal(ctx, identityId, session.authenticator_assurance_level, 'settings')) throw aal2Required(aal2LoginUrl(ctx, uiLink(ctx, 'settings', flow.id)));
+}
+
 /** The change is made: the flow shows the identity as it is now, with Kratos's "saved" message. */
 async function saved(ctx: FlowContext, flow: Flow, identityId: string, active: string): Promise<Outcome> {
   const identity: WireIdentity = (await ctx.ss.identities.get(ctx.projectId, identityId))!;
-  const fresh = settingsUi(ctx.ss.schemas, ctx.ri, ctx.cfg, identity);
+  const fresh = await settingsForm(ctx, identity, flow.extra);
   fresh.messages = [text.settingsSaved()];
   flow.ui = fresh;
   flow.state = 'success';

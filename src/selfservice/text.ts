@@ -56,6 +56,23 @@ export const text = {
   labelContinue: () => info(1070009, 'Continue'),
   labelCode: (kind: CodeKind) => info(CODE_LABEL_ID[kind], `${capitalized(kind)} code`),
 
+  // Second factors (login)
+  loginMfa: () => info(1010004, 'Please complete the second authentication challenge.'),
+  labelAuthenticationCode: () => info(1010006, 'Authentication code'),
+  labelLookupCode: () => info(1010007, 'Backup recovery code'),
+  loginTotp: () => info(1010009, 'Use Authenticator'),
+  loginLookup: () => info(1010010, 'Use backup recovery code'),
+  // Second factors (settings)
+  totpUnlink: () => info(1050004, 'Unlink TOTP Authenticator App'),
+  totpQr: () => info(1050005, 'Authenticator app QR code'),
+  totpSecret: (secret: string) => info(1050006, secret, { secret }),
+  totpSecretLabel: () => info(1050017, 'This is your authenticator app secret. Use it if you can not scan the QR code.'),
+  lookupRegenerate: () => info(1050008, 'Generate new backup recovery codes'),
+  lookupSecretsLabel: () => info(1050010, 'These are your back up recovery codes. Please keep them in a safe place!'),
+  lookupConfirm: () => info(1050011, 'Confirm backup recovery codes'),
+  lookupList: (codes: string[]) => info(1050015, codes.join(', '), { secrets: codes.map((c) => info(1050009, c, { secret: c })) }),
+  lookupDisable: () => info(1050016, 'Disable this method'),
+
   // Recovery / verification
   recoverySuccessful: (privilegedUntil: string, now: number) =>
     info(1060001, `You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next ${Math.max(0, (Date.parse(privilegedUntil) - now) / 60_000).toFixed(2)} minutes.`, { privileged_session_expires_at: privilegedUntil }),
@@ -77,6 +94,11 @@ export const text = {
   passwordMinLength: (min: number, actual: number) => error(4000032, `The password must be at least ${min} characters long, but got ${actual}.`, { min_length: min, actual_length: actual }),
   passwordMaxLength: (max: number, actual: number) => error(4000033, `The password must be at most ${max} characters long, but got ${actual}.`, { max_length: max, actual_length: actual }),
   invalidEmail: (value: string) => error(4000001, `"${value}" is not valid "email"`, { reason: `"${value}" is not valid "email"` }),
+
+  totpInvalid: () => error(4000008, 'The provided authentication code is invalid, please try again.'),
+  lookupUsed: () => error(4000012, 'This backup recovery code has already been used.'),
+  noLookup: () => error(4000014, 'You have no backup recovery codes set up.'),
+  lookupInvalid: () => error(4000016, 'The backup recovery code is not valid.'),
 
   // Flow errors
   flowExpired: (kind: FlowKind, expiredAt: string, now: number) => error(EXPIRED_ID[kind], `The ${kind} flow expired ${minutesAgo(expiredAt, now).toFixed(2)} minutes ago, please try again.`, { expired_at: expiredAt }),

@@ -3,7 +3,7 @@ import { text, type UiText } from './text.js';
 // Ory's UI node model: a flow carries `ui = {action, method, nodes, messages}` that a standard
 // Ory-style UI renders as an HTML form (or native screen) without knowing the method.
 
-export type UiGroup = 'default' | 'password' | 'profile' | 'code';
+export type UiGroup = 'default' | 'password' | 'profile' | 'code' | 'totp' | 'lookup_secret';
 
 export interface UiNodeInputAttributes {
   name: string;
@@ -25,10 +25,30 @@ export interface UiNode {
   meta: { label?: UiText };
 }
 
+/** An image node (the TOTP QR code). */
+export interface UiImgNode {
+  type: 'img';
+  group: UiGroup;
+  attributes: { id: string; src: string; width: number; height: number; node_type: 'img' };
+  messages: UiText[];
+  meta: { label?: UiText };
+}
+
+/** A text node (the TOTP secret, the lookup codes). */
+export interface UiTextNode {
+  type: 'text';
+  group: UiGroup;
+  attributes: { id: string; text: UiText; node_type: 'text' };
+  messages: UiText[];
+  meta: { label?: UiText };
+}
+
+export type UiAnyNode = UiNode | UiImgNode | UiTextNode;
+
 export interface UiContainer {
   action: string;
   method: 'POST' | 'GET';
-  nodes: UiNode[];
+  nodes: UiAnyNode[];
   messages?: UiText[];
 }
 
@@ -41,17 +61,28 @@ export function input(group: UiGroup, name: string, type: UiNodeInputAttributes[
   return { type: 'input', group, attributes, messages: [], meta: label ? { label } : {} };
 }
 
+export const imgNode = (group: UiGroup, id: string, src: string, label: UiText): UiImgNode => ({
+  type: 'img', group, attributes: { id, src, width: 256, height: 256, node_type: 'img' }, messages: [], meta: { label },
+});
+
+export const textNode = (group: UiGroup, id: string, content: UiText, label: UiText): UiTextNode => ({
+  type: 'text', group, attributes: { id, text: content, node_type: 'text' }, messages: [], meta: { label },
+});
+
+/** The input nodes of a form. */
+const inputs = (ui: UiContainer): UiNode[] => ui.nodes.filter((n): n is UiNode => n.type === 'input');
+
 /** The hidden CSRF node; its value is filled in when the flow is rendered for a browser, never stored. */
 export const csrfNode = (): UiNode => input('default', 'csrf_token', 'hidden', { required: true, value: '' });
 
 /** Sets (or replaces) the value of the node called `name`. */
 export function setValue(ui: UiContainer, name: string, value: unknown): void {
-  for (const n of ui.nodes) if (n.attributes.name === name && n.attributes.type !== 'submit') n.attributes.value = value;
+  for (const n of inputs(ui)) if (n.attributes.name === name && n.attributes.type !== 'submit') n.attributes.value = value;
 }
 
 /** Adds a message to the node called `name`, or to the container when there is no such node. */
 export function addMessage(ui: UiContainer, name: string | null, message: UiText): void {
-  const node = name ? ui.nodes.find((n) => n.attributes.name === name && n.attributes.type !== 'submit') : undefined;
+  const node = name ? inputs(ui).find((n) => n.attributes.name === name && n.attributes.type !== 'submit') : undefined;
   if (node) node.messages.push(message);
   else (ui.messages ??= []).push(message);
 }
@@ -64,9 +95,9 @@ export function clearMessages(ui: UiContainer): void {
 
 /** Empties every password field: a password never travels back to the client. */
 export function scrubSecrets(ui: UiContainer): void {
-  for (const n of ui.nodes) {
+  for (const n of inputs(ui)) {
     if (n.attributes.type === 'password') delete n.attributes.value;
-    if (n.attributes.name === 'code') n.attributes.value = '';
+    if (n.attributes.name === 'code' || n.attributes.name === 'totp_code' || n.attributes.name === 'lookup_secret') n.attributes.value = '';
     if (n.attributes.name === 'csrf_token') n.attributes.value = '';
   }
 }

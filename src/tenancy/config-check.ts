@@ -24,6 +24,7 @@ const flow = obj({
   privileged_session_max_age: DURATION,
   login_hints: { type: 'boolean' },
   after: { type: 'object' },
+  required_aal: { enum: ['highest_available', 'aal1'] },
 });
 
 const identity = obj({
@@ -45,6 +46,7 @@ const identity = obj({
             max_breaches: { type: 'integer', minimum: 0 },
           }),
         }),
+        totp: obj({ enabled: { type: 'boolean' }, config: obj({ issuer: { type: 'string', minLength: 1, maxLength: 128 } }) }),
       },
       { additionalProperties: method },
     ),
@@ -55,6 +57,7 @@ const identity = obj({
     earliest_possible_extend: DURATION,
     cookie: obj({ persistent: { type: 'boolean' }, same_site: { enum: ['Strict', 'Lax', 'None'] }, domain: { type: 'string' }, path: { type: 'string' }, name: { type: 'string' } }),
     whoami: obj({
+      required_aal: { enum: ['highest_available', 'aal1'] },
       tokenizer: obj({
         templates: obj({}, {
           maxProperties: 100,

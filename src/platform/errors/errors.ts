@@ -86,6 +86,30 @@ export class OryError extends Error {
   }
 }
 
+/** An Ory error whose body carries extra top-level fields (`redirect_browser_to`, `use_flow_id`, ...), as Kratos's do. */
+export class OryErrorWithFields extends OryError {
+  constructor(code: number, message: string, reason: string, id: string, readonly extra: Record<string, unknown> = {}, details?: Record<string, unknown>) {
+    super(code, message, reason, id, details);
+  }
+
+  override toBody(requestId: string): { error: Record<string, unknown> } {
+    return { ...this.extra, ...super.toBody(requestId) };
+  }
+}
+
+/**
+ * Kratos's 403 for a session below the assurance level the identity can reach (`session_aal2_required`),
+ * pointing the browser to the login flow that upgrades it.
+ */
+export const aal2Required = (redirectTo: string) =>
+  new OryErrorWithFields(
+    403,
+    'The requested action was forbidden',
+    'An active session was found but it does not fulfill the Authenticator Assurance Level, implying that the session must first be upgraded to a higher assurance level.',
+    ErrorId.sessionAal2Required,
+    { redirect_browser_to: redirectTo },
+  );
+
 export const badRequest = (reason: string, id: string = ErrorId.badRequest, details?: Record<string, unknown>) =>
   new OryError(400, 'The request was malformed or contained invalid parameters', reason, id, details);
 
