@@ -2,7 +2,6 @@ import { Type } from '@sinclair/typebox';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
 import { aal2Required, badRequest, notFound } from '../platform/errors/errors.js';
-import { readIdentityConfig } from './identity-config.js';
 import { schemaIdCandidates } from './schemas.js';
 import { tokenizerTemplate } from './tokenizer.js';
 import { projectPublicBase } from './public-url.js';
@@ -56,8 +55,7 @@ export function identityFrontendRoutes(r: Registry): RouteSpec[] {
         const session = token ? await sessions.byToken(req.project, token, { cached: true }) : null;
         if (!session) throw noActiveSession();
         if (session.authenticator_assurance_level !== 'aal2') {
-          const cfg = req.project.services.identity.config;
-          if (await secondFactors.needsAal2(cfg, req.project.id, session.identity!.id, session.authenticator_assurance_level, readIdentityConfig(cfg).requiredAal.whoami)) {
+          if (await secondFactors.needsAal2(req.project.services.identity.config, req.project.id, session.identity!.id, session.authenticator_assurance_level, 'whoami')) {
             throw aal2Required(`${projectPublicBase(r.config, req.project.slug)}/self-service/login/browser?aal=aal2`);
           }
         }

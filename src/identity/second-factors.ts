@@ -5,7 +5,7 @@ import type { Database } from '../database.js';
 import { safeEqual, seal, secretHash, unseal } from '../platform/crypto.js';
 import { scoped } from '../platform/db/scoped.js';
 import { isUuid, newId, nowIso } from '../platform/ids.js';
-import { readIdentityConfig, type RequiredAal } from './identity-config.js';
+import { readIdentityConfig, type IdentityConfig } from './identity-config.js';
 import { IdentityStore, type Scope } from './identity-store.js';
 import type { IdentityService } from './identity-service.js';
 
@@ -79,19 +79,26 @@ export class SecondFactors {
 
   /** The switched-on second factors the identity has set up. */
   async enabledTypes(identityConfig: unknown, projectId: string, identityId: string): Promise<SecondFactorType[]> {
-    const on = readIdentityConfig(identityConfig).secondFactors;
-    if (!on.totp && !on.lookup_secret) return [];
-    return (await this.types(projectId, identityId)).filter((t) => on[t]);
+    return this.switchedOn(readIdentityConfig(identityConfig), projectId, identityId);
   }
 
   /**
-   * Whether an `aal` session of the identity falls short of `required` (Kratos's AAL check): with
-   * `highest_available`, an aal1 session of an identity with a switched-on second factor does.
-   * No query unless a second factor is switched on in the project.
+   * Whether an `aal` session of the identity falls short of what `which` (`session.whoami` or the
+   * settings flow) requires, Kratos's AAL check: with `required_aal: highest_available`, an aal1
+   * session of an identity with a switched-on second factor does. No query unless a second factor
+   * is switched on in the project.
    */
-  async needsAal2(identityConfig: unknown, projectId: string, identityId: string, aal: string, required: RequiredAal): Promise<boolean> {
-    if (aal === 'aal2' || required === 'aal1') return false;
-    return (await this.enabledTypes(identityConfig, projectId, identityId)).length > 0;
+  async needsAal2(identityConfig: unknown, projectId: string, identityId: string, aal: string, which: 'whoami' | 'settings'): Promise<boolean> {
+    if (aal === 'aal2') return false;
+    const config = readIdentityConfig(identityConfig);
+    if (config.requiredAal[which] === 'aal1') return false;
+    return (await this.switchedOn(config, projectId, identityId)).length > 0;
+  }
+
+  private async switchedOn(config: IdentityConfig, projectId: string, identityId: string): Promise<SecondFactorType[]> {
+    const on = config.secondFactors;
+    if (!on.totp && !on.lookup_secret) return [];
+    return (await this.types(projectId, identityId)).filter((t) => on[t]);
   }
 
   /** A fresh TOTP seed (base32, 160 bits as RFC 4226 recommends). */

@@ -76,17 +76,7 @@ export function safeEqual(a: string, b: string): boolean {
 export type SealPurpose = 'totp-secret' | 'flow-pending-secret';
 
 const SEAL_VERSION = 'v1';
-const sealKeys = new Map<string, Buffer>();
-function sealKey(secret: string, purpose: SealPurpose): Buffer {
-  const id = `${purpose}\0${secret}`;
-  let key = sealKeys.get(id);
-  if (!key) {
-    if (sealKeys.size >= 16) sealKeys.clear();
-    key = createHmac('sha256', secret).update(`gatehouse/seal/${purpose}`).digest();
-    sealKeys.set(id, key);
-  }
-  return key;
-}
+const sealKey = (secret: string, purpose: SealPurpose): Buffer => createHmac('sha256', secret).update(`gatehouse/seal/${purpose}`).digest();
 
 /**
  * Encrypts a secret that must be read back (a TOTP seed) with AES-256-GCM under a key derived from

@@ -1,6 +1,6 @@
 import type { ResolvedProject } from '../tenancy/project-resolver.js';
 import { parseDurationMs } from '../identity/duration.js';
-import { readIdentityConfig, type RequiredAal } from '../identity/identity-config.js';
+import { readIdentityConfig } from '../identity/identity-config.js';
 
 /**
  * The parts of a project's identity config (Kratos-style `services.identity.config`) the self-service
@@ -35,8 +35,6 @@ export interface FlowConfig {
   lookupEnabled: boolean;
   /** `selfservice.methods.totp.config.issuer`: the name authenticator apps show (default: the project's name). */
   totpIssuer: string;
-  /** `session.whoami.required_aal` and `selfservice.flows.settings.required_aal`. */
-  requiredAal: { whoami: RequiredAal; settings: RequiredAal };
 }
 
 type ConfigObject = Record<string, unknown>;
@@ -113,6 +111,5 @@ export function flowConfig(project: ResolvedProject): FlowConfig {
     totpEnabled: identity.secondFactors.totp,
     lookupEnabled: identity.secondFactors.lookup_secret,
     totpIssuer: str(obj(obj(methods.totp).config).issuer)?.slice(0, 128) ?? project.name,
-    requiredAal: identity.requiredAal,
   };
 }

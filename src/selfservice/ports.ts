@@ -57,7 +57,7 @@ export type SecondFactorType = 'totp' | 'lookup_secret';
 export interface SecondFactorPort {
   /** The switched-on second factors the identity has set up. */
   enabledTypes(identityConfig: unknown, projectId: string, identityId: string): Promise<SecondFactorType[]>;
-  needsAal2(identityConfig: unknown, projectId: string, identityId: string, aal: string, required: 'highest_available' | 'aal1'): Promise<boolean>;
+  needsAal2(identityConfig: unknown, projectId: string, identityId: string, aal: string, which: 'whoami' | 'settings'): Promise<boolean>;
   newTotpSecret(): string;
   newLookupCodes(): string[];
   totpUri(issuer: string, accountName: string, secret: string): string;

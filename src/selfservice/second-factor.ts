@@ -25,7 +25,7 @@ export function aal2LoginUrl(ctx: FlowContext, returnTo?: string | null): string
 
 /** Whether the current session of the identity is below what `which` requires (see `needsAal2`). */
 export function belowRequiredAal(ctx: FlowContext, identityId: string, aal: string | undefined, which: 'whoami' | 'settings'): Promise<boolean> {
-  return ctx.ss.secondFactors.needsAal2(ctx.identityConfig, ctx.projectId, identityId, aal ?? 'aal1', ctx.cfg.requiredAal[which]);
+  return ctx.ss.secondFactors.needsAal2(ctx.identityConfig, ctx.projectId, identityId, aal ?? 'aal1', which);
 }
 
 // ------------------------------------------------------------------ login (aal2)
@@ -84,7 +84,7 @@ export async function mfaFlowFor(ctx: FlowContext): Promise<{ session: { id: str
   const identityId = current.session.identity.id;
   const types = await ctx.ss.secondFactors.enabledTypes(ctx.identityConfig, ctx.projectId, identityId);
   if (types.length === 0) throw badRequest('This account has no second factor set up, so the session cannot be raised to aal2.');
-  return { session: { id: current.session.id, identityId, aal: (current.session as { authenticator_assurance_level?: string }).authenticator_assurance_level ?? 'aal1' }, types };
+  return { session: { id: current.session.id, identityId, aal: current.session.authenticator_assurance_level ?? 'aal1' }, types };
 }
 
 // ------------------------------------------------------------------ settings
@@ -102,8 +102,9 @@ export async function submitSecondFactorSettings(
   body: Body,
 ): Promise<{ saved: true } | { shown: true } | { refused: [node: string | null, message: ReturnType<typeof text.totpInvalid>] }> {
   const { ss } = ctx;
+  const flag = (name: string) => field(body, name, 8) === 'true' || (body as Record<string, unknown> | null)?.[name] === true;
   if (method === 'totp') {
-    if (field(body, 'totp_unlink', 8) === 'true' || (body as Record<string, unknown> | null)?.totp_unlink === true) {
+    if (flag('totp_unlink')) {
       await ss.secondFactors.remove(ctx.projectId, identity.id, 'totp');
       return { saved: true };
     }
@@ -115,7 +116,6 @@ export async function submitSecondFactorSettings(
     delete flow.extra.totp_setup;
     return { saved: true };
   }
-  const flag = (name: string) => field(body, name, 8) === 'true' || (body as Record<string, unknown> | null)?.[name] === true;
   if (flag('lookup_secret_regenerate')) {
     flow.extra.lookup_pending = ss.secrets.sealPending(ss.secondFactors.newLookupCodes().join(','));
     return { shown: true };
