@@ -587,6 +587,6 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     );
     for (const s of samples) expect(Number.isFinite(s.ready), 'the console marks gatehouse:first-screen').toBe(true);
     expect(cold.bytes).toBeGreaterThan(0);
-    expect(cold.bytes, "the first load (64 KiB when this was written) stays under 128 KiB").toBeLessThan(128 * 1024);
+    expect(cold.bytes, 'the first load (64 KiB when this was written) stays under 128 KiB').toBeLessThan(128 * 1024);
   });
 });
