@@ -24,7 +24,7 @@ export interface Database extends TenancyTables, KeyTables, IdentityTables, Self
  * project deletes its rows from each in this order. A new project-data table is added here.
  */
 export const PROJECT_DATA_TABLES: (keyof Database)[] = [
-  'organization_domains', 'organizations', 'relation_tuples', 'sessions', 'identity_addresses', 'identity_credential_identifiers', 'identity_credentials', 'identities', 'courier_messages',
+  'organization_domains', 'organizations', 'relation_tuples', 'sessions', 'identity_addresses', 'identity_credential_identifiers', 'identity_credentials', 'identities', 'courier_dispatches', 'courier_messages',
   'selfservice_flows', 'selfservice_errors', 'oauth2_tokens', 'oauth2_device_codes', 'oauth2_flows', 'oauth2_logout_requests', 'oauth2_login_sessions', 'oauth2_consent_sessions', 'oauth2_clients',
   'oauth2_jwks', 'oauth2_rate_limits', 'oauth2_trusted_issuers', 'oauth2_jwt_assertions',
   'user_api_keys', 'user_key_signing_keys', 'usage_counters',

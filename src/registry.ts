@@ -16,6 +16,11 @@ import { SchemaService } from './identity/schemas.js';
 import { IdentityService } from './identity/identity-service.js';
 import { SessionService } from './identity/session-service.js';
 import { CourierService } from './identity/courier.js';
+import { courierConfigProblem, sealCourierSecrets } from './identity/courier-config.js';
+import { templatesProblem } from './identity/courier-templates.js';
+import { CourierWorker } from './identity/courier-worker.js';
+import { parseAddressRanges } from './platform/net/cidr.js';
+import { openConfigSecret, sealConfigSecret } from './platform/crypto.js';
 import { SecondFactors } from './identity/second-factors.js';
 import { SessionTokenizer, tokenizerConfigProblem } from './identity/tokenizer.js';
 import { SelfService } from './selfservice/service.js';
@@ -63,9 +68,9 @@ export interface Registry {
 
 /** Opens the store, migrates it (unless told not to) and builds every service. */
 /** The planes' own checks of a config write, beyond the types the management plane checks. */
-function planeConfigProblem(plane: string, config: unknown): string | null {
+function planeConfigProblem(secret: string, plane: string, config: unknown): string | null {
   if (plane === 'permission') return permissionConfigProblem(config);
-  if (plane === 'identity') return tokenizerConfigProblem(config);
+  if (plane === 'identity') return tokenizerConfigProblem(config) ?? courierConfigProblem(config, (v) => openConfigSecret(secret, v)) ?? templatesProblem(config);
   return null;
 }
 
@@ -87,6 +92,19 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
   const identities = new IdentityService({ db: store.db, schemas, config, cacheReads: true, notifier });
   const userKeys = new UserKeyService({ db: store.db, notifier, quotas, secret: config.secret, cacheTtlMs: config.keyCacheTtlMs, lastUsedFlushMs: config.lastUsedFlushMs, onError });
   const derivedTokens = new DerivedTokens({ keys: userKeys, secret: config.secret, issuerOf: (_id, slug) => `https://${slug}.projects.${config.baseDomain}` });
+  // Delivers the messages of projects whose courier sends (SMTP or HTTP); see courier-worker.ts.
+  const allow = parseAddressRanges(config.outboundAllowNetworks ?? []);
+  if (typeof allow === 'string') throw new Error(`OUTBOUND_ALLOW_NETWORKS: ${allow}`);
+  const courierWorker = config.courierWorker === false ? null : new CourierWorker({
+    db: store.db,
+    dialect: store.dialect,
+    configOf: async (id) => (await projects.byId(id))?.services.identity.config ?? null,
+    open: (v) => openConfigSecret(config.secret, v),
+    allow: allow.cidrs.length > 0 ? allow : null,
+    pollMs: config.courierPollMs ?? 1000,
+    retryBackoffMs: config.courierRetryBackoffMs ?? 5000,
+    onError,
+  });
   const registry: Registry = {
     config,
     store,
@@ -95,12 +113,16 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     keys,
     quotas,
     projects,
-    tenancy: new TenancyService({ db: store.db, keys, notifier, config, checkConfig: planeConfigProblem }),
+    tenancy: new TenancyService({
+      db: store.db, keys, notifier, config,
+      checkConfig: (plane, c) => planeConfigProblem(config.secret, plane, c),
+      sealConfig: (plane, c) => (plane === 'identity' ? sealCourierSecrets(c, (v) => sealConfigSecret(config.secret, v)) : c),
+    }),
     consoleSessions: new ConsoleSessions({ db: store.db, secret: config.secret }),
     metrics: new Metrics(),
     identities,
     sessions: new SessionService({ db: store.db, secret: config.secret, identities, cacheWhoami: true }),
-    courier: new CourierService(store.db),
+    courier: new CourierService(store.db, () => courierWorker?.nudge()),
     secondFactors: new SecondFactors({ db: store.db, secret: config.secret, identities }),
     tokenizer: new SessionTokenizer({ signingKey: (projectId) => registry.oauth2.jwks.signingKey(projectId, SESSION_TOKEN_SET, 'ES256') }),
     schemas,
@@ -111,6 +133,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     audit,
     usage,
     async close() {
+      await courierWorker?.stop();
       audit.close();
       await usage.close();
       await keys.close();
@@ -121,5 +144,6 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     },
   };
   registry.selfservice = new SelfService(registry);
+  courierWorker?.start();
   return registry;
 }

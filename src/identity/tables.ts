@@ -85,6 +85,24 @@ export interface CourierMessagesTable {
   template_type: string;
   channel: string | null;
   send_count: number;
+  /** When the worker may next try to send it; null for outbox-only messages and finished ones. */
+  next_attempt_at: string | null;
+  /** While `processing`: when the claim of the node sending it lapses. */
+  lease_until: string | null;
+  /** The HTML part, when the project's template has one (sent as multipart/alternative). */
+  html_body: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One delivery attempt of a message (Ory's `MessageDispatch`). */
+export interface CourierDispatchesTable {
+  id: string;
+  project_id: string;
+  message_id: string;
+  status: 'failed' | 'success';
+  /** JSON `{ message }` of a failed attempt. */
+  error: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -96,4 +114,5 @@ export interface IdentityTables {
   identity_addresses: IdentityAddressesTable;
   sessions: SessionsTable;
   courier_messages: CourierMessagesTable;
+  courier_dispatches: CourierDispatchesTable;
 }

@@ -73,7 +73,7 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 /** What a sealed (encrypted) secret is for; each purpose has its own key, so one never opens another. */
-export type SealPurpose = 'totp-secret' | 'flow-pending-secret';
+export type SealPurpose = 'totp-secret' | 'flow-pending-secret' | 'config-secret';
 
 const SEAL_VERSION = 'v1';
 const sealKey = (secret: string, purpose: SealPurpose): Buffer => createHmac('sha256', secret).update(`gatehouse/seal/${purpose}`).digest();
@@ -102,4 +102,20 @@ export function unseal(secret: string, purpose: SealPurpose, sealed: string): st
   } catch {
     return null;
   }
+}
+
+/** How a project config value sealed at rest starts (SMTP connection URIs, HTTP delivery credentials). */
+export const SEALED_CONFIG_PREFIX = 'gatehouse:sealed:';
+
+/** Seals a secret of a project config for storage; an already sealed value is kept as it is. */
+export function sealConfigSecret(secret: string, value: string): string {
+  return value.startsWith(SEALED_CONFIG_PREFIX) ? value : SEALED_CONFIG_PREFIX + seal(secret, 'config-secret', value);
+}
+
+/** The plaintext of a config value (sealed or not); throws when a sealed value was not sealed by this secret. */
+export function openConfigSecret(secret: string, value: string): string {
+  if (!value.startsWith(SEALED_CONFIG_PREFIX)) return value;
+  const plain = unseal(secret, 'config-secret', value.slice(SEALED_CONFIG_PREFIX.length));
+  if (plain === null) throw new Error(`a value starting "${SEALED_CONFIG_PREFIX}" was not sealed by this server's secret; set it again in plaintext`);
+  return plain;
 }

@@ -7,6 +7,7 @@ import { fail, flowOk, openSubmission } from './flow-kit.js';
 import type { Flow } from './flow-store.js';
 import { codeUi } from './forms.js';
 import { text } from './text.js';
+import type { WireIdentity } from './ports.js';
 import { setValue } from './ui.js';
 
 // The code method, as recovery and verification both use it: a 6-digit code mailed to an address,
@@ -62,7 +63,7 @@ async function sendCode(ctx: FlowContext, flow: Flow, kind: CodeKind, rawAddress
   flow.state = 'sent_email';
   flow.ui = codeUi(kind, address);
   await ctx.flows.update(flow, ctx.iso());
-  if (code !== null) await queueCode(ctx, kind, address, code);
+  if (code !== null) await queueCode(ctx, kind, address, code, identity ?? undefined);
   return flowOk(ctx, flow);
 }
 
@@ -87,10 +88,18 @@ const CODE_MAIL: Record<CodeKind, { template_type: string; subject: string; body
   },
 };
 
-/** Queues the mail carrying `code` to `address` in the project's courier outbox. */
-export async function queueCode(ctx: FlowContext, kind: CodeKind, address: string, code: string): Promise<void> {
+/**
+ * Queues the mail carrying `code` to `address` with the project's courier, which renders the
+ * project's template for it where there is one (`RecoveryCode`/`VerificationCode`, `Identity`, `RequestURL`).
+ */
+export async function queueCode(ctx: FlowContext, kind: CodeKind, address: string, code: string, identity?: WireIdentity): Promise<void> {
   const mail = CODE_MAIL[kind];
-  await ctx.ss.courier.queue(ctx.projectId, { recipient: address, template_type: mail.template_type, subject: mail.subject, body: mail.body(code) });
+  const data = {
+    [kind === 'recovery' ? 'RecoveryCode' : 'VerificationCode']: code,
+    RequestURL: ctx.ri.baseUrl,
+    ...(identity ? { Identity: { id: identity.id, schema_id: identity.schema_id, traits: identity.traits } } : {}),
+  };
+  await ctx.ss.courier.queue(ctx.projectId, { recipient: address, template_type: mail.template_type, subject: mail.subject, body: mail.body(code), data }, ctx.identityConfig);
 }
 
 /** Single-use, attempt-limited code check. True for exactly one caller with the right code. */

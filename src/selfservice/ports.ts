@@ -70,7 +70,8 @@ export interface SecondFactorPort {
 }
 
 export interface CourierPort {
-  queue(projectId: string, message: { recipient: string; template_type: string; subject: string; body: string }): Promise<unknown>;
+  /** Stores a message; `identityConfig` (the project's) decides whether the worker delivers it or it stays in the outbox. */
+  queue(projectId: string, message: { recipient: string; template_type: string; subject: string; body: string; data?: Record<string, unknown> }, identityConfig?: unknown): Promise<unknown>;
 }
 
 export type TraitsValidation =

@@ -14,6 +14,8 @@ const LIFESPAN = { ...DURATION, pattern: '^(?=[^1-9]*[1-9])([0-9]+(\\.[0-9]+)?(n
 const URL_OR_EMPTY = { type: 'string', maxLength: 2048 } as const;
 const STRINGS = { type: 'array', items: { type: 'string', maxLength: 2048 }, maxItems: 1000 } as const;
 const obj = (properties: Record<string, object>, extra: object = {}) => ({ type: 'object', properties, ...extra });
+/** Headers a project adds to what it sends: token names, values without line breaks (no header injection). */
+const HEADERS = obj({}, { maxProperties: 50, propertyNames: { pattern: '^[A-Za-z0-9-]{1,64}$' }, additionalProperties: { type: 'string', maxLength: 1024, pattern: '^[^\\r\\n]*$' } });
 
 const method = obj({ enabled: { type: 'boolean' }, config: { type: 'object' } });
 const flow = obj({
@@ -71,7 +73,25 @@ const identity = obj({
       }),
     }),
   }),
-  courier: obj({ delivery_strategy: { type: 'string' } }),
+  courier: obj({
+    delivery_strategy: { enum: ['outbox', 'smtp', 'http'] },
+    message_retries: { type: 'integer', minimum: 0, maximum: 50 },
+    smtp: obj({
+      connection_uri: { type: 'string', maxLength: 4096 },
+      from_address: { type: 'string', maxLength: 320 },
+      from_name: { type: 'string', maxLength: 256, pattern: '^[^\\r\\n]*$' },
+      headers: HEADERS,
+      local_name: { type: 'string', maxLength: 253, pattern: '^[A-Za-z0-9.-]*$' },
+    }),
+    http: obj({
+      request_config: obj({
+        url: { type: 'string', maxLength: 2048 },
+        method: { type: 'string', maxLength: 16 },
+        headers: HEADERS,
+        auth: obj({ type: { enum: ['basic_auth', 'api_key'] }, config: { type: 'object' } }),
+      }),
+    }),
+  }),
 });
 
 const oauth2 = obj({

@@ -62,6 +62,12 @@ export class ProjectResolver {
     return this.cache.get(slug)?.project;
   }
 
+  /** The running project with this id, read from the store (background jobs such as the courier worker). */
+  async byId(id: string): Promise<ResolvedProject | null> {
+    const row = await this.db.selectFrom('projects').selectAll().where('id', '=', id).where('state', '=', 'running').executeTakeFirst();
+    return row ? rowToResolvedProject(row) : null;
+  }
+
   async bySlug(slug: string): Promise<ResolvedProject | null> {
     const hit = this.peek(slug);
     if (hit !== undefined) return hit;

@@ -62,6 +62,8 @@ export class ProjectService {
       baseDomain: string;
       /** A plane's own check of its config beyond types (the permission plane parses its OPL). */
       checkConfig?: (plane: ConfigPlane, config: unknown) => string | null;
+      /** A plane's config as stored: secrets in it sealed (the identity plane's courier credentials). */
+      sealConfig?: (plane: ConfigPlane, config: Record<string, unknown>) => Record<string, unknown>;
     },
   ) {
     o.notifier.subscribe((m) => {
@@ -215,6 +217,7 @@ export class ProjectService {
       if (!isObject(config)) throw badRequest(`services.${s}.config must be an object.`);
       const problem = configTypeProblem(s, config) ?? this.o.checkConfig?.(s, config) ?? null;
       if (problem) throw badRequest(problem, ErrorId.validationFailed);
+      if (this.o.sealConfig) doc.services[s].config = this.o.sealConfig(s, config);
     }
     for (const c of ['cors_admin', 'cors_public'] as const) {
       const v = doc[c];

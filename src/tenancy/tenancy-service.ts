@@ -24,10 +24,11 @@ export class TenancyService {
     notifier: Notifier;
     config: Pick<Config, 'baseDomain' | 'secret'>;
     checkConfig?: (plane: ConfigPlane, config: unknown) => string | null;
+    sealConfig?: (plane: ConfigPlane, config: Record<string, unknown>) => Record<string, unknown>;
   }) {
     this.users = new UserService(o.db);
     this.workspaces = new WorkspaceService(o.db);
-    this.projects = new ProjectService({ db: o.db, notifier: o.notifier, keys: o.keys, baseDomain: o.config.baseDomain, checkConfig: o.checkConfig });
+    this.projects = new ProjectService({ db: o.db, notifier: o.notifier, keys: o.keys, baseDomain: o.config.baseDomain, checkConfig: o.checkConfig, sealConfig: o.sealConfig });
     this.members = new MemberService({ db: o.db, secret: o.config.secret, users: this.users });
     this.organizations = new OrganizationService({ db: o.db, projects: this.projects, notifier: o.notifier });
   }

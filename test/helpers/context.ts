@@ -26,6 +26,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config & { cleanup(
     bodyLimit: 1024 * 1024,
     auditRetentionMs: 90 * 24 * 3600 * 1000,
     trustProxy: false,
+    // Test files share one PostgreSQL database: a courier worker in every file's server would claim
+    // other files' messages. The courier tests switch it on.
+    courierWorker: false,
     ...overrides,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -33,6 +33,35 @@ export interface Config {
    * limits, audit records): false (none, the default), true (any), a hop count, or addresses/CIDRs.
    */
   trustProxy: boolean | number | string[];
+  /**
+   * Address ranges that outbound connections made for a project (courier SMTP and HTTP delivery)
+   * may reach besides public addresses (`OUTBOUND_ALLOW_NETWORKS`, CIDRs; default none): e.g. a
+   * mail relay on the same host, `127.0.0.1/32`.
+   */
+  outboundAllowNetworks?: string[];
+  /** Whether this node runs the courier's delivery worker (`COURIER_WORKER`, default true). */
+  courierWorker?: boolean;
+  /** How often the courier worker looks for due messages (`COURIER_POLL_MS`, default 1000). */
+  courierPollMs?: number;
+  /** The courier's wait before the first retry of a failed message, doubling after (`COURIER_RETRY_BACKOFF_MS`, default 5000). */
+  courierRetryBackoffMs?: number;
+}
+
+/** `OUTBOUND_ALLOW_NETWORKS`: a comma list of addresses and CIDRs. */
+function parseNetworks(name: string, text: string | undefined): string[] {
+  const list = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of list) {
+    const parsed = parseCidr(item);
+    if (typeof parsed === 'string') throw new Error(`${name} must be a comma list of addresses and CIDRs: ${parsed}`);
+  }
+  return list;
+}
+
+function positiveMs(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text.trim() === '') return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive number of milliseconds, got "${text}"`);
+  return n;
 }
 
 /** `TRUST_PROXY`: unset or `false`, `true`, a hop count such as `1`, or a comma list of addresses and CIDRs. */
@@ -80,6 +109,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: Number(env.REQUEST_TIMEOUT_MS ?? 30_000),
     auditRetentionMs,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    outboundAllowNetworks: parseNetworks('OUTBOUND_ALLOW_NETWORKS', env.OUTBOUND_ALLOW_NETWORKS),
+    courierWorker: env.COURIER_WORKER?.trim() !== 'false',
+    courierPollMs: positiveMs('COURIER_POLL_MS', env.COURIER_POLL_MS, 1000),
+    courierRetryBackoffMs: positiveMs('COURIER_RETRY_BACKOFF_MS', env.COURIER_RETRY_BACKOFF_MS, 5000),
   };
 }
 

@@ -14,6 +14,7 @@ import * as m0011 from './migrations/0011-key-lifecycle.js';
 import * as m0012 from './migrations/0012-audit.js';
 import * as m0013 from './migrations/0013-user-keys.js';
 import * as m0014 from './migrations/0014-usage.js';
+import * as m0015 from './migrations/0015-courier-delivery.js';
 
 // Listed statically so the compiled build needs no directory scan; names sort in apply order.
 const migrations: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0012-audit': m0012,
   '0013-user-keys': m0013,
   '0014-usage': m0014,
+  '0015-courier-delivery': m0015,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
