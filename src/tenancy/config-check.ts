@@ -14,6 +14,13 @@ const LIFESPAN = { ...DURATION, pattern: '^(?=[^1-9]*[1-9])([0-9]+(\\.[0-9]+)?(n
 const URL_OR_EMPTY = { type: 'string', maxLength: 2048 } as const;
 const STRINGS = { type: 'array', items: { type: 'string', maxLength: 2048 }, maxItems: 1000 } as const;
 const obj = (properties: Record<string, object>, extra: object = {}) => ({ type: 'object', properties, ...extra });
+/** A WebAuthn relying party: its id is a host name (no scheme, port or path); origins are `scheme://host[:port]`. */
+const RELYING_PARTY = obj({
+  id: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.-]+$' },
+  display_name: { type: 'string', minLength: 1, maxLength: 128 },
+  origins: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 2048, pattern: '^https?://[^/?#]+$' } },
+  origin: { type: 'string', maxLength: 2048, pattern: '^https?://[^/?#]+$' },
+});
 
 const method = obj({ enabled: { type: 'boolean' }, config: { type: 'object' } });
 const flow = obj({
@@ -47,6 +54,9 @@ const identity = obj({
           }),
         }),
         totp: obj({ enabled: { type: 'boolean' }, config: obj({ issuer: { type: 'string', minLength: 1, maxLength: 128 } }) }),
+        // Gatehouse offers WebAuthn as a second factor; first-factor keys are passkeys (`passkey`).
+        webauthn: obj({ enabled: { type: 'boolean' }, config: obj({ passwordless: { const: false }, rp: RELYING_PARTY }) }),
+        passkey: obj({ enabled: { type: 'boolean' }, config: obj({ rp: RELYING_PARTY }) }),
       },
       { additionalProperties: method },
     ),
