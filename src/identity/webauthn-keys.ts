@@ -220,7 +220,11 @@ export class WebAuthnKeys {
     if (kind === 'passkey') {
       const handle = parsed.response.userHandle;
       if (!handle || handle.length > 512) return null;
-      const ids = await this.store.idsByIdentifier(scope, 'passkey', Buffer.from(handle, 'base64url').toString('utf8'));
+      // Gatehouse's passkey handles are printable (Kratos's form); anything else names no identity,
+      // and must not reach the query (PostgreSQL refuses NUL bytes in text).
+      const identifier = Buffer.from(handle, 'base64url').toString('utf8');
+      if (!/^[\x21-\x7e]{1,256}$/.test(identifier)) return null;
+      const ids = await this.store.idsByIdentifier(scope, 'passkey', identifier);
       if (ids.length !== 1 || (identityId && ids[0] !== identityId)) return null;
       owner = ids[0];
     }
