@@ -22,6 +22,7 @@ import { CourierWorker } from './identity/courier-worker.js';
 import { parseAddressRanges } from './platform/net/cidr.js';
 import { openConfigSecret, sealConfigSecret } from './platform/crypto.js';
 import { SecondFactors } from './identity/second-factors.js';
+import { WebAuthnKeys } from './identity/webauthn-keys.js';
 import { SessionTokenizer, tokenizerConfigProblem } from './identity/tokenizer.js';
 import { SelfService } from './selfservice/service.js';
 import { OAuth2Service } from './oauth2/service.js';
@@ -54,6 +55,8 @@ export interface Registry {
   courier: CourierService;
   /** Identities' second factors (TOTP, lookup codes): sealed seeds, hashed codes. */
   secondFactors: SecondFactors;
+  /** Identities' WebAuthn keys: security keys (second factor) and passkeys (first factor). */
+  webauthn: WebAuthnKeys;
   schemas: SchemaService;
   selfservice: SelfService;
   oauth2: OAuth2Service;
@@ -124,6 +127,7 @@ export async function createRegistry(config: Config, opts: { migrate?: boolean; 
     sessions: new SessionService({ db: store.db, secret: config.secret, identities, cacheWhoami: true }),
     courier: new CourierService(store.db, () => courierWorker?.nudge()),
     secondFactors: new SecondFactors({ db: store.db, secret: config.secret, identities }),
+    webauthn: new WebAuthnKeys({ db: store.db, identities }),
     tokenizer: new SessionTokenizer({ signingKey: (projectId) => registry.oauth2.jwks.signingKey(projectId, SESSION_TOKEN_SET, 'ES256') }),
     schemas,
     selfservice: undefined as unknown as SelfService, // set below: it reads the identity services

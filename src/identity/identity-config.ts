@@ -24,8 +24,13 @@ export interface IdentityConfig {
   session: { lifespanMs: number; earliestPossibleExtendMs: number };
   /** `selfservice.methods.password.config`: `min_password_length` (default 8), `identifier_similarity_check_enabled` (default on). */
   password: { minLength: number; identifierSimilarityCheck: boolean };
-  /** The second factors switched on (`selfservice.methods.{totp,lookup_secret}.enabled`, default off). */
-  secondFactors: { totp: boolean; lookup_secret: boolean };
+  /**
+   * The second factors switched on (`selfservice.methods.{totp,lookup_secret,webauthn}.enabled`,
+   * default off). WebAuthn counts only as a second factor (`webauthn.config.passwordless` is off).
+   */
+  secondFactors: { totp: boolean; lookup_secret: boolean; webauthn: boolean };
+  /** Passkeys (`selfservice.methods.passkey.enabled`, default off): a first factor. */
+  passkey: boolean;
   /**
    * The AAL a session needs, Kratos's `session.whoami.required_aal` and
    * `selfservice.flows.settings.required_aal`: `highest_available` (the default: aal2 once the
@@ -66,7 +71,12 @@ export function readIdentityConfig(raw: unknown): IdentityConfig {
       minLength: typeof min === 'number' && Number.isInteger(min) && min > 0 ? min : DEFAULT_MIN_PASSWORD_LENGTH,
       identifierSimilarityCheck: password.identifier_similarity_check_enabled !== false,
     },
-    secondFactors: { totp: obj(methods.totp).enabled === true, lookup_secret: obj(methods.lookup_secret).enabled === true },
+    secondFactors: {
+      totp: obj(methods.totp).enabled === true,
+      lookup_secret: obj(methods.lookup_secret).enabled === true,
+      webauthn: obj(methods.webauthn).enabled === true && obj(obj(methods.webauthn).config).passwordless !== true,
+    },
+    passkey: obj(methods.passkey).enabled === true,
     requiredAal: { whoami: requiredAal(obj(session.whoami).required_aal), settings: requiredAal(obj(obj(obj(selfservice.flows).settings)).required_aal) },
   };
 }

@@ -9,12 +9,13 @@ import { readIdentityConfig, type IdentityConfig } from './identity-config.js';
 import { IdentityStore, type Scope } from './identity-store.js';
 import type { IdentityService } from './identity-service.js';
 
-// An identity's second factors (Kratos's `totp` and `lookup_secret` credentials). The TOTP seed is
+// An identity's second factors (Kratos's `totp`, `lookup_secret` and `webauthn` credentials; the
+// security keys themselves are kept by `webauthn.ts`). The TOTP seed is
 // kept sealed (AES-256-GCM under the server secret) and lookup codes only as HMACs: neither can be
 // read back from the database, and only the identity core ever handles them.
 
-export type SecondFactorType = 'totp' | 'lookup_secret';
-export const SECOND_FACTOR_TYPES: readonly SecondFactorType[] = ['totp', 'lookup_secret'];
+export type SecondFactorType = 'totp' | 'lookup_secret' | 'webauthn';
+export const SECOND_FACTOR_TYPES: readonly SecondFactorType[] = ['totp', 'lookup_secret', 'webauthn'];
 
 /** Lookup codes made at a time (Kratos makes 12 of 8 lowercase letters and digits). */
 export const LOOKUP_CODE_COUNT = 12;
@@ -97,7 +98,7 @@ export class SecondFactors {
 
   private async switchedOn(config: IdentityConfig, projectId: string, identityId: string): Promise<SecondFactorType[]> {
     const on = config.secondFactors;
-    if (!on.totp && !on.lookup_secret) return [];
+    if (!on.totp && !on.lookup_secret && !on.webauthn) return [];
     return (await this.types(projectId, identityId)).filter((t) => on[t]);
   }
 
@@ -188,7 +189,7 @@ export class SecondFactors {
   }
 
   /** Inserts or replaces the identity's credential of `type`; its identifier is the identity id, as in Kratos. */
-  private async upsert(projectId: string, identityId: string, type: SecondFactorType, config: TotpConfig | LookupConfig): Promise<void> {
+  private async upsert(projectId: string, identityId: string, type: 'totp' | 'lookup_secret', config: TotpConfig | LookupConfig): Promise<void> {
     const now = nowIso();
     await this.scope(projectId)
       .transaction(async (tx) => {

@@ -35,6 +35,19 @@ export interface FlowConfig {
   lookupEnabled: boolean;
   /** `selfservice.methods.totp.config.issuer`: the name authenticator apps show (default: the project's name). */
   totpIssuer: string;
+  /** Security keys as a second factor (`selfservice.methods.webauthn`, with `passwordless` off). */
+  webauthnEnabled: boolean;
+  /** Passkeys as a first factor (`selfservice.methods.passkey`). */
+  passkeyEnabled: boolean;
+  /** The relying parties as configured (`methods.{webauthn,passkey}.config.rp`); unset parts default per request. */
+  rp: Record<'webauthn' | 'passkey', ConfiguredRp>;
+}
+
+/** `config.rp` of a WebAuthn method: `id`, `display_name`, `origins` (or Kratos's older single `origin`). */
+export interface ConfiguredRp {
+  id: string | null;
+  displayName: string | null;
+  origins: string[] | null;
 }
 
 type ConfigObject = Record<string, unknown>;
@@ -49,6 +62,12 @@ const url = (v: unknown): string | null => {
 };
 const SAME_SITE = ['Lax', 'Strict', 'None'] as const;
 const sameSite = (v: unknown): FlowConfig['cookieSameSite'] => SAME_SITE.find((s) => s === v) ?? 'Lax';
+
+function relyingParty(v: unknown): ConfiguredRp {
+  const rp = obj(v);
+  const origins = Array.isArray(rp.origins) ? rp.origins.filter((o: unknown): o is string => typeof o === 'string' && o.length > 0) : typeof rp.origin === 'string' && rp.origin ? [rp.origin] : [];
+  return { id: str(rp.id), displayName: str(rp.display_name)?.slice(0, 128) ?? null, origins: origins.length ? origins : null };
+}
 
 /** The one reader of the flows' config: `project.services.identity.config` as a `FlowConfig`. */
 export function flowConfig(project: ResolvedProject): FlowConfig {
@@ -111,5 +130,8 @@ export function flowConfig(project: ResolvedProject): FlowConfig {
     totpEnabled: identity.secondFactors.totp,
     lookupEnabled: identity.secondFactors.lookup_secret,
     totpIssuer: str(obj(obj(methods.totp).config).issuer)?.slice(0, 128) ?? project.name,
+    webauthnEnabled: identity.secondFactors.webauthn,
+    passkeyEnabled: identity.passkey,
+    rp: { webauthn: relyingParty(obj(obj(methods.webauthn).config).rp), passkey: relyingParty(obj(obj(methods.passkey).config).rp) },
   };
 }

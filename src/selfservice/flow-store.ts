@@ -22,6 +22,11 @@ export interface FlowExtra {
   totp_setup?: string;
   /** Settings: newly generated lookup codes, sealed until the user confirms them. */
   lookup_pending?: string;
+  /** The challenges of the WebAuthn ceremonies the flow started (sealed; see `webauthn.ts`). */
+  webauthn_register?: string;
+  passkey_register?: string;
+  webauthn_login?: string;
+  passkey_login?: string;
 }
 
 /** A flow as the services handle it: row fields with `ui` and `extra` parsed. */

@@ -51,7 +51,7 @@ export interface SessionPort {
   completeMethod(project: ResolvedProject, sessionId: string, identityId: string, method: SessionMethod): Promise<WireSession | null>;
 }
 
-export type SecondFactorType = 'totp' | 'lookup_secret';
+export type SecondFactorType = 'totp' | 'lookup_secret' | 'webauthn';
 
 /** An identity's second factors, as the identity core keeps them (sealed seeds, hashed codes). */
 export interface SecondFactorPort {
@@ -67,6 +67,31 @@ export interface SecondFactorPort {
   lookupCodesLeft(projectId: string, identityId: string): Promise<number | null>;
   useLookupCode(projectId: string, identityId: string, code: string, now: string): Promise<'ok' | 'used' | 'invalid' | 'none'>;
   remove(projectId: string, identityId: string, type: SecondFactorType): Promise<void>;
+}
+
+export type KeyKind = 'webauthn' | 'passkey';
+/** A registration that passed its checks (opaque to the flows), to be kept with `addKey`. */
+export interface VerifiedKey {
+  key: object;
+}
+export interface RelyingParty {
+  id: string;
+  name: string;
+  origins: string[];
+}
+
+/**
+ * An identity's WebAuthn keys (security keys and passkeys), as the identity core keeps them. The
+ * flows keep each ceremony's challenge server-side and pass it back; the core does the checks.
+ */
+export interface WebAuthnPort {
+  list(projectId: string, identityId: string, kind: KeyKind): Promise<{ id: string; display_name: string; added_at: string }[]>;
+  registrationOptions(projectId: string, identityId: string | null, kind: KeyKind, rp: RelyingParty, userName: string): Promise<{ options: { challenge: string }; userHandle: string }>;
+  verifyRegistration(projectId: string, identityId: string | null, kind: KeyKind, rp: RelyingParty, challenge: string, response: unknown, displayName: string): Promise<VerifiedKey | null>;
+  addKey(projectId: string, identityId: string, kind: KeyKind, userHandle: string, verified: VerifiedKey): Promise<void>;
+  authenticationOptions(projectId: string, identityId: string | null, kind: KeyKind, rp: RelyingParty): Promise<{ challenge: string }>;
+  verifyAuthentication(projectId: string, identityId: string | null, kind: KeyKind, rp: RelyingParty, challenge: string, response: unknown): Promise<string | null>;
+  removeKey(projectId: string, identityId: string, kind: KeyKind, hexId: string): Promise<boolean>;
 }
 
 export interface CourierPort {

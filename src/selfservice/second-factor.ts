@@ -8,6 +8,7 @@ import type { Flow } from './flow-store.js';
 import { activeSession, loggedIn } from './flow-sessions.js';
 import type { SecondFactorType, WireIdentity } from './ports.js';
 import { text } from './text.js';
+import { verifyLoginAnswer } from './webauthn.js';
 
 // Second factors in the flows (Kratos's `totp` and `lookup_secret` methods): set up and removed in
 // the settings flow, used in an `aal2` login flow that upgrades the current session. The identity
@@ -37,10 +38,11 @@ export function belowRequiredAal(ctx: FlowContext, identityId: string, aal: stri
  */
 export async function submitSecondFactor(ctx: FlowContext, flow: Flow, body: Body): Promise<Outcome> {
   const { ss, cfg } = ctx;
-  const method = field(body, 'method', 64);
+  // Kratos: a bare `webauthn_login` answer is a security-key submission.
+  const method = field(body, 'method', 64) ?? (body.webauthn_login !== undefined ? 'webauthn' : undefined);
   if (flow.state === 'passed_challenge') return fail(ctx, flow, null, text.retrySuccess('login'));
   const types = flow.identityId ? await ss.secondFactors.enabledTypes(ctx.identityConfig, ctx.projectId, flow.identityId) : [];
-  if ((method !== 'totp' && method !== 'lookup_secret') || !types.includes(method)) return fail(ctx, flow, null, text.noStrategy('login'));
+  if ((method !== 'totp' && method !== 'lookup_secret' && method !== 'webauthn') || !types.includes(method)) return fail(ctx, flow, null, text.noStrategy('login'));
   const current = await activeSession(ctx);
   if (!current || current.session.id !== flow.sessionId) throw noActiveSession();
   const identityId = flow.identityId!;
@@ -49,7 +51,7 @@ export async function submitSecondFactor(ctx: FlowContext, flow: Flow, body: Bod
   const bf = cfg.bruteForce;
   const wait = await ss.throttle.retryAfter(ctx.projectId, [{ key, max: bf.maxPerIdentifier }], bf.windowMs, ctx.now());
   if (wait > 0) throw new OryError(429, 'Too many requests', 'Too many failed attempts; retry later.', ErrorId.tooManyRequests, undefined, { 'retry-after': String(wait) });
-  const refuse = async (node: string, message: ReturnType<typeof text.totpInvalid>) => {
+  const refuse = async (node: string | null, message: ReturnType<typeof text.totpInvalid>) => {
     await ss.throttle.fail(ctx.projectId, [key], bf.windowMs, ctx.now());
     return fail(ctx, flow, node, message);
   };
@@ -58,6 +60,11 @@ export async function submitSecondFactor(ctx: FlowContext, flow: Flow, body: Bod
     const code = (field(body, 'totp_code', 32) ?? '').trim();
     if (!code) return fail(ctx, flow, 'totp_code', text.required('totp_code'));
     if (!(await ss.secondFactors.verifyTotp(ctx.projectId, identityId, code, ctx.now()))) return refuse('totp_code', text.totpInvalid());
+  } else if (method === 'webauthn') {
+    const proven = await verifyLoginAnswer(ctx, flow, 'webauthn', identityId, body);
+    if (proven === 'missing') return fail(ctx, flow, 'webauthn_login', text.required('webauthn_login'));
+    if (proven !== identityId) return refuse(null, text.webauthnInvalid());
+    delete flow.extra.webauthn_login;
   } else {
     const code = (field(body, 'lookup_secret', 64) ?? '').trim();
     if (!code) return fail(ctx, flow, 'lookup_secret', text.required('lookup_secret'));

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { SlidingWindowLimiter } from '../platform/rate-limit.js';
-import type { CourierPort, IdentityPort, SchemaPort, SecondFactorPort, SessionPort, UsagePort } from './ports.js';
+import type { CourierPort, IdentityPort, SchemaPort, SecondFactorPort, SessionPort, UsagePort, WebAuthnPort } from './ports.js';
 import { FlowSecrets } from './secrets.js';
 
 export interface SelfServiceDeps {
@@ -14,6 +14,7 @@ export interface SelfServiceDeps {
   schemas: SchemaPort;
   usage: UsagePort;
   secondFactors: SecondFactorPort;
+  webauthn: WebAuthnPort;
 }
 
 /**
@@ -31,6 +32,7 @@ export class SelfService {
   readonly schemas: SchemaPort;
   readonly usage: UsagePort;
   readonly secondFactors: SecondFactorPort;
+  readonly webauthn: WebAuthnPort;
   readonly throttle: SlidingWindowLimiter;
   readonly secrets: FlowSecrets;
   /** The clock (ms since epoch). Tests replace it to move time without sleeping. */
@@ -44,6 +46,7 @@ export class SelfService {
     this.schemas = d.schemas;
     this.usage = d.usage;
     this.secondFactors = d.secondFactors;
+    this.webauthn = d.webauthn;
     this.throttle = new SlidingWindowLimiter(d.db);
     this.secrets = new FlowSecrets(d.config.secret);
   }

@@ -11,6 +11,7 @@ import { addTraitError, identityErrorMessage, MAX_PASSWORD_LENGTH, passwordIdent
 import type { WireIdentity, WireSession } from './ports.js';
 import { aal2LoginUrl, belowRequiredAal, submitSecondFactorSettings } from './second-factor.js';
 import { secondFactorSettingsNodes } from './second-factor-forms.js';
+import { submitWebAuthnSettings, webauthnSettingsMethod, webauthnSettingsNodes } from './webauthn.js';
 import { text, type UiText } from './text.js';
 import { clearMessages, csrfNode, getPath, setValue, traitFields, type UiContainer } from './ui.js';
 
@@ -118,14 +119,22 @@ export const settingsFlow: FlowModule = {
       flow.active = method;
       return flowDone(ctx, flow, 'settings', identity);
     }
+    const keyKind = webauthnSettingsMethod(body);
+    if ((keyKind === 'webauthn' && cfg.webauthnEnabled) || (keyKind === 'passkey' && cfg.passkeyEnabled)) {
+      if (!privileged) throw refreshRequired(refreshUrl);
+      const result = await submitWebAuthnSettings(ctx, flow, identity, current.session.id, keyKind!, body);
+      if ('refused' in result) return refused(...result.refused);
+      return saved(ctx, flow, identity.id, keyKind!);
+    }
     return refused(null, text.noStrategy('settings'));
   },
 };
 
-/** The settings form: profile, password, and the second factors switched on for the project. */
+/** The settings form: profile, password, the second factors and passkeys switched on for the project. */
 async function settingsForm(ctx: FlowContext, identity: WireIdentity, extra: FlowExtra): Promise<UiContainer> {
   const ui = settingsUi(ctx.ss.schemas, ctx.ri, ctx.cfg, identity);
   ui.nodes.push(...(await secondFactorSettingsNodes(ctx, identity, extra)));
+  ui.nodes.push(...(await webauthnSettingsNodes(ctx, identity, extra)));
   return ui;
 }
 

@@ -73,6 +73,16 @@ export const text = {
   lookupList: (codes: string[]) => info(1050015, codes.join(', '), { secrets: codes.map((c) => info(1050009, c, { secret: c })) }),
   lookupDisable: () => info(1050016, 'Disable this method'),
 
+  // WebAuthn: security keys (second factor) and passkeys (first factor)
+  loginWebAuthn: () => info(1010008, 'Sign in with hardware key'),
+  loginPasskey: () => info(1010021, 'Sign in with passkey'),
+  registrationPasskey: () => info(1040007, 'Sign up with passkey'),
+  webauthnRegister: () => info(1050012, 'Add security key'),
+  webauthnDisplayName: () => info(1050013, 'Name of the security key'),
+  webauthnRemove: (name: string, addedAt: string) => info(1050018, `Remove security key "${name}"`, { display_name: name, added_at: addedAt }),
+  passkeyRegister: () => info(1050019, 'Add passkey'),
+  passkeyRemove: (name: string, addedAt: string) => info(1050020, `Remove passkey "${name}"`, { display_name: name, added_at: addedAt }),
+
   // Recovery / verification
   recoverySuccessful: (privilegedUntil: string, now: number) =>
     info(1060001, `You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next ${Math.max(0, (Date.parse(privilegedUntil) - now) / 60_000).toFixed(2)} minutes.`, { privileged_session_expires_at: privilegedUntil }),
@@ -99,6 +109,10 @@ export const text = {
   lookupUsed: () => error(4000012, 'This backup recovery code has already been used.'),
   noLookup: () => error(4000014, 'You have no backup recovery codes set up.'),
   lookupInvalid: () => error(4000016, 'The backup recovery code is not valid.'),
+  /** Kratos answers a WebAuthn answer that does not verify with the "invalid code" message (4000008). */
+  webauthnInvalid: () => error(4000008, 'The provided authentication code is invalid, please try again.'),
+  noWebAuthnDevice: () => error(4000013, 'You have no WebAuthn device set up.'),
+  noWebAuthnUser: () => error(4000015, 'This account does not exist or has no security key set up.'),
 
   // Flow errors
   flowExpired: (kind: FlowKind, expiredAt: string, now: number) => error(EXPIRED_ID[kind], `The ${kind} flow expired ${minutesAgo(expiredAt, now).toFixed(2)} minutes ago, please try again.`, { expired_at: expiredAt }),

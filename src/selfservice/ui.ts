@@ -3,7 +3,10 @@ import { text, type UiText } from './text.js';
 // Ory's UI node model: a flow carries `ui = {action, method, nodes, messages}` that a standard
 // Ory-style UI renders as an HTML form (or native screen) without knowing the method.
 
-export type UiGroup = 'default' | 'password' | 'profile' | 'code' | 'totp' | 'lookup_secret';
+export type UiGroup = 'default' | 'password' | 'profile' | 'code' | 'totp' | 'lookup_secret' | 'webauthn' | 'passkey';
+
+/** The functions of `/.well-known/ory/webauthn.js` a button or field calls (Kratos's `onclickTrigger`). */
+export type WebAuthnTrigger = 'oryWebAuthnRegistration' | 'oryWebAuthnLogin' | 'oryPasskeyLogin' | 'oryPasskeyLoginAutocompleteInit' | 'oryPasskeyRegistration' | 'oryPasskeySettingsRegistration';
 
 export interface UiNodeInputAttributes {
   name: string;
@@ -12,9 +15,13 @@ export interface UiNodeInputAttributes {
   required?: boolean;
   disabled: boolean;
   node_type: 'input';
-  autocomplete?: 'email' | 'tel' | 'url' | 'current-password' | 'new-password' | 'one-time-code' | 'username';
+  autocomplete?: 'email' | 'tel' | 'url' | 'current-password' | 'new-password' | 'one-time-code' | 'username' | 'username webauthn';
   pattern?: string;
   maxlength?: number;
+  onclick?: string;
+  onclickTrigger?: WebAuthnTrigger;
+  onload?: string;
+  onloadTrigger?: WebAuthnTrigger;
 }
 
 export interface UiNode {
@@ -43,7 +50,16 @@ export interface UiTextNode {
   meta: { label?: UiText };
 }
 
-export type UiAnyNode = UiNode | UiImgNode | UiTextNode;
+/** A script node (`/.well-known/ory/webauthn.js`, with its subresource integrity). */
+export interface UiScriptNode {
+  type: 'script';
+  group: UiGroup;
+  attributes: { id: string; src: string; async: boolean; referrerpolicy: string; crossorigin: string; integrity: string; type: string; nonce: string; node_type: 'script' };
+  messages: UiText[];
+  meta: { label?: UiText };
+}
+
+export type UiAnyNode = UiNode | UiImgNode | UiTextNode | UiScriptNode;
 
 export interface UiContainer {
   action: string;
@@ -93,11 +109,15 @@ export function clearMessages(ui: UiContainer): void {
   for (const n of ui.nodes) n.messages = [];
 }
 
+/** The hidden fields the browser's WebAuthn answer goes into: never sent back filled in. */
+const WEBAUTHN_ANSWERS = new Set(['webauthn_register', 'webauthn_login', 'passkey_register', 'passkey_settings_register', 'passkey_login']);
+
 /** Empties every password field: a password never travels back to the client. */
 export function scrubSecrets(ui: UiContainer): void {
   for (const n of inputs(ui)) {
     if (n.attributes.type === 'password') delete n.attributes.value;
     if (n.attributes.name === 'code' || n.attributes.name === 'totp_code' || n.attributes.name === 'lookup_secret') n.attributes.value = '';
+    if (WEBAUTHN_ANSWERS.has(n.attributes.name)) n.attributes.value = '';
     if (n.attributes.name === 'csrf_token') n.attributes.value = '';
   }
 }

@@ -16,6 +16,13 @@ const STRINGS = { type: 'array', items: { type: 'string', maxLength: 2048 }, max
 const obj = (properties: Record<string, object>, extra: object = {}) => ({ type: 'object', properties, ...extra });
 /** Headers a project adds to what it sends: token names, values without line breaks (no header injection). */
 const HEADERS = obj({}, { maxProperties: 50, propertyNames: { pattern: '^[A-Za-z0-9-]{1,64}$' }, additionalProperties: { type: 'string', maxLength: 1024, pattern: '^[^\\r\\n]*$' } });
+/** A WebAuthn relying party: its id is a host name (no scheme, port or path); origins are `scheme://host[:port]`. */
+const RELYING_PARTY = obj({
+  id: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.-]+$' },
+  display_name: { type: 'string', minLength: 1, maxLength: 128 },
+  origins: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 2048, pattern: '^https?://[^/?#]+$' } },
+  origin: { type: 'string', maxLength: 2048, pattern: '^https?://[^/?#]+$' },
+});
 
 const method = obj({ enabled: { type: 'boolean' }, config: { type: 'object' } });
 const flow = obj({
@@ -49,6 +56,9 @@ const identity = obj({
           }),
         }),
         totp: obj({ enabled: { type: 'boolean' }, config: obj({ issuer: { type: 'string', minLength: 1, maxLength: 128 } }) }),
+        // Gatehouse offers WebAuthn as a second factor; first-factor keys are passkeys (`passkey`).
+        webauthn: obj({ enabled: { type: 'boolean' }, config: obj({ passwordless: { const: false }, rp: RELYING_PARTY }) }),
+        passkey: obj({ enabled: { type: 'boolean' }, config: obj({ rp: RELYING_PARTY }) }),
       },
       { additionalProperties: method },
     ),
