@@ -379,6 +379,8 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     expect(unchanged.services.identity.config.session.lifespan).toBe(before);
     await page.getByLabel('Session lifespan').fill('48h');
     await page.getByLabel(/^Password:/).uncheck();
+    await page.getByLabel(/^Authenticator app \(TOTP\)/).check();
+    await page.getByLabel(/^Passkeys:/).check();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved. The change is live.').waitFor();
     await shot(page, 'project-settings');
@@ -386,6 +388,11 @@ describe.skipIf(!!skipReason)('console in a real browser', () => {
     const project = await res.json();
     expect(project.services.identity.config.session.lifespan).toBe('48h');
     expect(project.services.identity.config.selfservice.methods.password.enabled).toBe(false);
+    expect(project.services.identity.config.selfservice.methods).toMatchObject({ totp: { enabled: true }, passkey: { enabled: true }, lookup_secret: { enabled: false }, webauthn: { enabled: false } });
+    // Switched on, passkeys take effect at once: the project serves its WebAuthn script.
+    const script = await fetch(`${server.url}/p/${project.slug}/.well-known/ory/webauthn.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
 
     await page.goto(`${server.url}/w/${wsId}/projects/${projectId}/organizations`);
     await page.getByRole('button', { name: 'Add organization' }).click();

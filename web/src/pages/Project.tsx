@@ -249,11 +249,20 @@ interface SchemaEntry {
   url: string;
 }
 
+/** The sign-in methods a project switches on (`selfservice.methods.{key}.enabled`), off by default. */
+const OPTIONAL_METHODS = [
+  { key: 'totp', label: 'Authenticator app (TOTP): a second factor people link in their settings' },
+  { key: 'lookup_secret', label: 'Recovery codes: single-use second-factor codes people keep somewhere safe' },
+  { key: 'webauthn', label: 'Security keys (WebAuthn): a hardware key as the second factor' },
+  { key: 'passkey', label: 'Passkeys: sign in with the device’s passkey instead of a password' },
+] as const;
+
 function IdentitySettings({ project, manage, save }: { project: Project; manage: boolean; save(ops: Patch): Promise<void> }) {
   const cfg = project.services.identity.config ?? {};
   const [schemas, setSchemas] = useState<SchemaEntry[]>(() => (Array.isArray(cfg.identity?.schemas) ? cfg.identity.schemas.map((s: any) => ({ id: String(s.id ?? ''), url: typeof s.url === 'string' ? s.url : JSON.stringify(s.schema ?? {}) })) : []));
   const [defaultId, setDefaultId] = useState<string>(cfg.identity?.default_schema_id ?? schemas[0]?.id ?? '');
   const [password, setPassword] = useState<boolean>(cfg.selfservice?.methods?.password?.enabled !== false);
+  const [methods, setMethods] = useState<Record<string, boolean>>(() => Object.fromEntries(OPTIONAL_METHODS.map((m) => [m.key, cfg.selfservice?.methods?.[m.key]?.enabled === true])));
   const [lifespan, setLifespan] = useState<string>(cfg.session?.lifespan ?? '72h');
   const [adding, setAdding] = useState(false);
   const defId = useId();
@@ -268,6 +277,7 @@ function IdentitySettings({ project, manage, save }: { project: Project; manage:
           { op: 'replace', path: '/services/identity/config/identity/schemas', value: schemas },
           { op: 'replace', path: '/services/identity/config/identity/default_schema_id', value: defaultId },
           { op: 'replace', path: '/services/identity/config/selfservice/methods/password/enabled', value: password },
+          ...OPTIONAL_METHODS.map((m) => ({ op: 'replace' as const, path: `/services/identity/config/selfservice/methods/${m.key}/enabled`, value: methods[m.key] })),
           { op: 'replace', path: '/services/identity/config/session/lifespan', value: lifespan.trim() },
         ])
       }
@@ -307,6 +317,12 @@ function IdentitySettings({ project, manage, save }: { project: Project; manage:
         <input id={pwId} type="checkbox" checked={password} onChange={(e) => setPassword(e.target.checked)} />
         <label htmlFor={pwId}>Password: people sign up and sign in with an identifier and a password</label>
       </div>
+      {OPTIONAL_METHODS.map((m) => (
+        <div className="check" key={m.key}>
+          <input id={`${pwId}-${m.key}`} type="checkbox" checked={methods[m.key]} onChange={(e) => setMethods({ ...methods, [m.key]: e.target.checked })} />
+          <label htmlFor={`${pwId}-${m.key}`}>{m.label}</label>
+        </div>
+      ))}
       <h3>Sessions</h3>
       <TextField label="Session lifespan" value={lifespan} onChange={setLifespan} hint={DURATION_HINT} validate={lifespanProblem('Session lifespan')} required />
       {adding && (
