@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../registry.js';
 import { defineRoute, type RouteSpec } from '../platform/http/route-table.js';
-import { OryError } from '../platform/errors/errors.js';
+import { endpointDisabled, OryError } from '../platform/errors/errors.js';
 import type { ProjectRequest } from '../planes/contexts.js';
 import { projectAddress } from '../platform/http/project-address.js';
 import { sessionTokenHeader } from '../identity/http.js';
@@ -19,6 +19,7 @@ import { settingsFlow } from './settings.js';
 import { recoveryFlow } from './recovery.js';
 import { verificationFlow } from './verification.js';
 import { createLogoutUrl, logout, nativeLogout } from './logout.js';
+import { WEBAUTHN_JS } from './webauthn-script.js';
 
 // Ory Kratos's public self-service API (FrontendApi of @ory/client). Every route is on the project
 // plane with credential `none`: the end user is identified by a session token or cookie, if at all.
@@ -174,6 +175,15 @@ export function selfServiceRoutes(r: Registry): RouteSpec[] {
         const ri = requestInfo(req);
         const target = flowConfig(ri.project).uiUrl.settings ?? `${ri.baseUrl}/self-service/settings/browser`;
         return reply.header('cache-control', 'private, no-cache, no-store, must-revalidate').redirect(locationValue(target), 303);
+      },
+    }),
+    // The WebAuthn script is served while the project has security keys or passkeys switched on.
+    defineRoute({
+      method: 'GET', url: '/.well-known/ory/webauthn.js', plane: 'project', credential: 'none', operation: 'getWebAuthnJavaScript',
+      handler: async (req, reply) => {
+        const cfg = flowConfig(req.project);
+        if (!cfg.webauthnEnabled && !cfg.passkeyEnabled) throw endpointDisabled();
+        return reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(WEBAUTHN_JS);
       },
     }),
     defineRoute({
